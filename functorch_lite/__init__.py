@@ -1,0 +1,18 @@
+"""functorch_lite: a small JAX-style library of composable function transformations.
+
+`import functorch_lite as jax; import functorch_lite.numpy as jnp` runs ordinary JAX
+code for the API we cover.
+"""
+from ._config import config
+from ._core import ShapedArray, ConcretizationTypeError, UnexpectedTracerError
+from ._runtime import Array
+from ._jit import jit, make_jaxpr
+from ._api import (jvp, linearize, vjp, grad, value_and_grad, jacfwd, jacrev, hessian,
+                   linear_transpose)
+from ._api_vmap import vmap
+from . import lax, numpy, tree_util, nn, dtypes
+from ._device import device_put, devices, block_until_ready, device_get
+
+make_ir = make_jaxpr
+
+__version__ = "0.1.0"

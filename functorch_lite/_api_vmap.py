@@ -1,0 +1,106 @@
+"""`vmap` and the Jacobian transformations built on it."""
+import functools
+
+import numpy as np
+from jax import tree_util
+
+from . import _batching, _core
+from ._core import get_aval
+
+
+def _broadcast_prefix(prefix, tree, what):
+    """One entry of `prefix` (a pytree prefix of `tree`, None allowed) per leaf."""
+    out = []
+    try:
+        tree_util.tree_map(
+            lambda ax, sub: out.extend([ax] * len(tree_util.tree_leaves(sub))),
+            prefix, tree, is_leaf=lambda x: x is None)
+    except ValueError as e:
+        raise ValueError(f"vmap {what} specification must be a tree prefix of the "
+                         f"corresponding value: {prefix!r} does not match "
+                         f"{tree_util.tree_structure(tree)}. ({e})") from None
+    return out
+
+
+def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, chunk_size=None,
+         spmd_axis_name=None):
+    """Vectorise `fun` over a batch axis of its inputs.
+
+    Arguments:
+      in_axes: an int, None, or a pytree prefix of the arguments giving each leaf's
+        batch axis (None: not batched).
+      out_axes: the same for outputs.
+      axis_name: a name for collectives (psum, pmean, ...) inside `fun`.
+      chunk_size: evaluate the batch in chunks of this size inside one program, bounding
+        peak memory.
+
+    >>> import functorch_lite as fl, functorch_lite.numpy as jnp
+    >>> fl.vmap(lambda x: x * 2)(jnp.arange(3)).tolist()
+    [0, 2, 4]
+    """
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+
+    @functools.wraps(fun)
+    def batched(*args, **kwargs):
+        if not isinstance(in_axes, (int, tuple)) and in_axes is not None:
+            raise TypeError(f"vmap in_axes must be an int, None, or a tuple of entries "
+                            f"matching the positional arguments, got {in_axes!r}")
+        if isinstance(in_axes, tuple) and len(in_axes) != len(args):
+            raise ValueError(f"vmap in_axes has {len(in_axes)} entries but the function was "
+                             f"called with {len(args)} positional arguments")
+        leaves, in_tree = tree_util.tree_flatten((args, kwargs))
+        axes = _broadcast_prefix((in_axes, 0), (args, kwargs), "in_axes")
+        dims = []
+        sizes = {}
+        paths = [tree_util.keystr(p) for p, _ in
+                 tree_util.tree_flatten_with_path((args, kwargs))[0]]
+        for leaf, ax, path in zip(leaves, axes, paths):
+            if ax is None:
+                dims.append(None)
+                continue
+            aval = get_aval(leaf)
+            if not -aval.ndim <= ax < aval.ndim:
+                raise ValueError(f"vmap was requested to map its argument along axis {ax}, "
+                                 f"which implies that its rank should be at least {ax + 1 if ax >= 0 else -ax}, "
+                                 f"but is only {aval.ndim} (its shape is {aval.shape}); "
+                                 f"argument {path}")
+            dims.append(ax % aval.ndim)
+            sizes[path] = aval.shape[ax]
+        distinct = set(sizes.values())
+        if axis_size is not None:
+            distinct.add(axis_size)
+        if not distinct:
+            raise ValueError("vmap must have at least one non-None value in in_axes "
+                             "(or give axis_size)")
+        if len(distinct) > 1:
+            detail = ", ".join(f"argument {p} has size {s}" for p, s in sizes.items())
+            raise ValueError(f"vmap got inconsistent sizes for the mapped axis: {detail}"
+                             + (f"; axis_size={axis_size}" if axis_size else ""))
+        size = distinct.pop()
+        out_tree = []
+
+        def flat_fun(*flat):
+            a, k = tree_util.tree_unflatten(in_tree, flat)
+            out = fun(*a, **k)
+            flat_out, tree = tree_util.tree_flatten(out)
+            out_tree.append((tree, out))
+            return flat_out
+
+        if chunk_size is not None and chunk_size < size:
+            from ._chunking import chunked_vmap
+            outs, out_dims = chunked_vmap(flat_fun, leaves, dims, size, axis_name, chunk_size)
+        else:
+            outs, out_dims = _batching.vmap_traced_dims(flat_fun, leaves, dims, size,
+                                                        axis_name)
+        tree, example = out_tree[0]
+        o_axes = _broadcast_prefix(out_axes, tree_util.tree_unflatten(tree, outs),
+                                   "out_axes")
+        final = []
+        for o, d, od in zip(outs, out_dims, o_axes):
+            if od is None and d is not None:
+                raise ValueError("vmap has out_axes=None for an output that depends on the "
+                                 "mapped inputs; only unbatched outputs may use None")
+            final.append(_batching.move_batch_axis(size, o, d, od))
+        return tree_util.tree_unflatten(tree, final)
+    return batched

@@ -1,0 +1,28 @@
+"""Global configuration, mirroring `jax.config` for the flags we support."""
+
+
+class Config:
+    """`config.update("jax_enable_x64", True)` turns on 64-bit types.
+
+    Only flags that change behaviour are accepted; unknown names raise.
+    """
+
+    def __init__(self):
+        self.jax_enable_x64 = False
+        self.jax_debug_nans = False
+
+    def update(self, name, value):
+        if not hasattr(self, name):
+            raise AttributeError(f"functorch_lite.config has no flag {name!r}; known: "
+                                 f"{sorted(vars(self))}")
+        setattr(self, name, value)
+
+    def read(self, name):
+        return getattr(self, name)
+
+    @property
+    def x64_enabled(self):
+        return self.jax_enable_x64
+
+
+config = Config()

@@ -1,0 +1,357 @@
+"""The core: abstract values, primitives, traces and tracers.
+
+Dispatch is "stackless": a context-local *current trace* receives every `bind`. A
+transformation's trace holds the trace that was current when it started (its parent);
+its rules bind primitives again with the parent as current trace. A value that is not
+one of a trace's own tracers is a constant to it, which is what keeps nested
+transformations (and perturbations) apart.
+"""
+import contextlib
+import itertools
+import os
+import sys
+import threading
+import traceback
+
+import numpy as np
+
+from . import _dtypes
+
+
+# --- abstract values --------------------------------------------------------------
+
+class ShapedArray:
+    """The abstract value of an array: shape, dtype and whether its type is weak."""
+    __slots__ = ("shape", "dtype", "weak_type", "_hash")
+
+    def __init__(self, shape, dtype, weak_type=False):
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.weak_type = bool(weak_type)
+        self._hash = hash((self.shape, self.dtype, self.weak_type))
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+
+    def __eq__(self, other):
+        return (isinstance(other, ShapedArray) and self.shape == other.shape
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+    def __hash__(self):
+        return self._hash
+
+    def update(self, shape=None, dtype=None, weak_type=None):
+        return ShapedArray(self.shape if shape is None else shape,
+                           self.dtype if dtype is None else dtype,
+                           self.weak_type if weak_type is None else weak_type)
+
+    def strip_weak_type(self):
+        return self.update(weak_type=False) if self.weak_type else self
+
+    def str_short(self):
+        return f"{dtype_short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
+
+    def __repr__(self):
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapedArray({self.str_short()}{weak})"
+
+
+_SHORT_NAMES = {"bool": "bool", "bfloat16": "bf16", "float0": "float0"}
+
+
+def dtype_short_name(dtype):
+    dtype = np.dtype(dtype)
+    if dtype == _dtypes.float0:
+        return "float0"
+    name = dtype.name
+    if name in _SHORT_NAMES:
+        return _SHORT_NAMES[name]
+    return {"f": "f", "i": "i", "u": "u", "c": "c"}[dtype.kind] + str(dtype.itemsize * 8)
+
+
+def get_aval(x):
+    """The ShapedArray of any array-like value the library accepts (or a tracer)."""
+    if isinstance(x, Tracer):
+        return x.aval
+    aval = getattr(x, "aval", None)  # jax.Array
+    if aval is not None and hasattr(x, "weak_type"):
+        return ShapedArray(x.shape, x.dtype, x.weak_type)
+    if isinstance(x, (bool, int, float, complex)):
+        if type(x) is int and not (-2**63 <= x < 2**64):
+            raise OverflowError(f"Python int {x} is too large for any integer type")
+        return ShapedArray((), _dtypes.python_scalar_dtype(x), weak_type=True)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ShapedArray(x.shape, _dtypes.canonicalize_dtype(x.dtype))
+    if hasattr(x, "__jax_array__"):
+        return get_aval(x.__jax_array__())
+    raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid array type "
+                    f"(expected an array, a NumPy array or a Python scalar).")
+
+
+def is_array_like(x):
+    return isinstance(x, (Tracer, np.ndarray, np.generic, bool, int, float, complex)) or \
+        hasattr(x, "aval")
+
+
+# --- primitives -------------------------------------------------------------------
+
+class MissingRuleError(NotImplementedError):
+    pass
+
+
+class Primitive:
+    """An operation of the IR together with all of its rules.
+
+    Rules (each optional until a transformation needs it):
+      abstract_eval_rule(*avals, **params) -> aval or list of avals
+      lowering_rule(ctx, *in_values, **params) -> value or list of values
+      jvp_rule(primals, tangents, **params) -> (primal_out, tangent_out)
+      transpose_rule(cotangent, *inputs, **params) -> list of cotangents (None: no ct)
+      batching_rule(axis_size, values, dims, **params) -> (out, out_dim)
+      partial_eval_rule(trace, tracers, **params) -> outputs (for call-like primitives)
+      impl(*args, **params): eager evaluation; default compiles the one-equation program.
+    """
+
+    def __init__(self, name, multiple_results=False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.abstract_eval_rule = None
+        self.lowering_rule = None
+        self.jvp_rule = None
+        self.transpose_rule = None
+        self.batching_rule = None
+        self.partial_eval_rule = None
+        self.impl = None
+
+    def __repr__(self):
+        return self.name
+
+    def bind(self, *args, **params):
+        return current_trace().process_primitive(self, args, params)
+
+    def abstract_eval(self, *avals, **params):
+        if self.abstract_eval_rule is None:
+            raise MissingRuleError(f"no abstract evaluation rule for '{self.name}'")
+        out = self.abstract_eval_rule(*avals, **params)
+        return list(out) if self.multiple_results else [out]
+
+    def rule(self, kind):
+        rule = getattr(self, kind + "_rule")
+        if rule is None:
+            raise MissingRuleError(f"no {kind.replace('_', ' ')} rule for '{self.name}'")
+        return rule
+
+    # decorators that register a rule right below its definition
+    def def_abstract_eval(self, f):
+        self.abstract_eval_rule = f
+        return f
+
+    def def_lowering(self, f):
+        self.lowering_rule = f
+        return f
+
+    def def_jvp(self, f):
+        self.jvp_rule = f
+        return f
+
+    def def_transpose(self, f):
+        self.transpose_rule = f
+        return f
+
+    def def_batching(self, f):
+        self.batching_rule = f
+        return f
+
+    def def_impl(self, f):
+        self.impl = f
+        return f
+
+
+# --- traces and tracers -----------------------------------------------------------
+
+_tag_counter = itertools.count()
+
+
+class Trace:
+    """A transformation in progress. Subclasses implement `process_primitive`."""
+
+    def __init__(self):
+        self.tag = next(_tag_counter)
+        self.live = True
+        self.description = type(self).__name__
+
+    def process_primitive(self, primitive, args, params):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(tag={self.tag})"
+
+
+class EvalTrace(Trace):
+    """The bottom trace: runs primitives eagerly on concrete arrays."""
+
+    def process_primitive(self, primitive, args, params):
+        for x in args:
+            if isinstance(x, Tracer):
+                check_tracer_alive(x)
+                raise UnexpectedTracerError(
+                    f"A tracer from {x._trace.description} was used in eager code "
+                    f"({primitive.name}) after its transformation finished." + _leak_hint(x))
+        if primitive.impl is not None:
+            return primitive.impl(*args, **params)
+        from ._dispatch import apply_primitive
+        return apply_primitive(primitive, args, params)
+
+
+eval_trace = EvalTrace()
+
+
+class _TraceState(threading.local):
+    def __init__(self):
+        self.trace = eval_trace
+
+
+_state = _TraceState()
+
+
+def current_trace():
+    return _state.trace
+
+
+@contextlib.contextmanager
+def set_current_trace(trace):
+    prev = _state.trace
+    _state.trace = trace
+    try:
+        yield
+    finally:
+        _state.trace = prev
+
+
+@contextlib.contextmanager
+def new_trace(trace):
+    """Make `trace` current for the body; afterwards its tracers count as leaked."""
+    prev = _state.trace
+    _state.trace = trace
+    try:
+        yield trace
+    finally:
+        _state.trace = prev
+        trace.live = False
+
+
+class Tracer:
+    """A value inside a transformation. Array methods and operators are attached by
+    `functorch_lite.numpy` so that tracers behave like arrays."""
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+
+    @property
+    def aval(self):
+        raise NotImplementedError
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: self.aval.ndim)
+    size = property(lambda self: self.aval.size)
+    weak_type = property(lambda self: self.aval.weak_type)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object (a 0-d traced array)")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d traced array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def to_concrete(self, context):
+        """A concrete value for Python control flow, or a ConcretizationTypeError."""
+        raise ConcretizationTypeError(self, context)
+
+    def __bool__(self):
+        return bool(self.to_concrete("bool()"))
+
+    def __int__(self):
+        return int(self.to_concrete("int()"))
+
+    def __float__(self):
+        return float(self.to_concrete("float()"))
+
+    def __complex__(self):
+        return complex(self.to_concrete("complex()"))
+
+    def __index__(self):
+        return int(self.to_concrete("an index (__index__)"))
+
+    def __array__(self, dtype=None, copy=None):
+        value = self.to_concrete("numpy.asarray()")
+        return np.asarray(value, dtype=dtype)
+
+    def __hash__(self):
+        raise TypeError(f"A traced array ({self.aval.str_short()}) is not hashable; use it "
+                        f"as an array, or pass the value as a static argument.")
+
+    def __repr__(self):
+        return f"Traced<{self.aval.str_short()}>with<{self._trace.description}>"
+
+
+# --- errors -----------------------------------------------------------------------
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_frame_summary():
+    """'file:line (function)' of the innermost frame outside this library."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(_PACKAGE_DIR) and "contextlib" not in filename:
+            return f"{frame.f_code.co_filename}:{frame.f_lineno} (in {frame.f_code.co_name})"
+        frame = frame.f_back
+    return "<unknown location>"
+
+
+def user_source_line():
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(_PACKAGE_DIR) and "contextlib" not in filename:
+            line = traceback.extract_stack(frame, limit=1)[-1].line
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}: {line}"
+        frame = frame.f_back
+    return "<unknown location>"
+
+
+class ConcretizationTypeError(TypeError):
+    """Python needed a concrete value (for `if`, `while`, `int()` ...) but got a tracer."""
+
+    def __init__(self, tracer, context):
+        where = user_source_line()
+        super().__init__(
+            f"Abstract tracer value encountered where a concrete value is expected: "
+            f"{context} was called on a traced array {tracer.aval.str_short()} inside "
+            f"{tracer._trace.description}.\n  at {where}\n"
+            f"The value depends on the function's inputs, so it is unknown while the "
+            f"function is traced. Fix: use structured control flow (lax.cond, lax.switch, "
+            f"lax.while_loop, lax.fori_loop) or jnp.where instead of Python `if`/`while`, "
+            f"or mark the argument static (static_argnums / static_argnames in jit).")
+
+
+class UnexpectedTracerError(Exception):
+    pass
+
+
+def _leak_hint(tracer):
+    return (f"\nThe tracer was created inside {tracer._trace.description}. It escaped, "
+            f"e.g. by being stored in a global, a closure or an object attribute that "
+            f"outlives the transformed function. Fix: return the value from the function "
+            f"instead of storing it.")
+
+
+def check_tracer_alive(x):
+    if not x._trace.live:
+        raise UnexpectedTracerError(
+            f"Encountered a leaked tracer {x.aval.str_short()} at {user_frame_summary()}."
+            + _leak_hint(x))

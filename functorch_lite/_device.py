@@ -1,0 +1,26 @@
+"""Moving values to and from the device."""
+import numpy as np
+from jax import tree_util
+
+from . import _runtime
+from ._core import get_aval
+
+
+def device_put(x, device=None):
+    """Put every leaf of `x` on the default device as a jax.Array."""
+    return tree_util.tree_map(lambda v: _runtime.to_device(v, get_aval(v).dtype), x)
+
+
+def device_get(x):
+    return tree_util.tree_map(np.asarray, x)
+
+
+def devices():
+    return _runtime.backend().local_devices()
+
+
+def block_until_ready(x):
+    for leaf in tree_util.tree_leaves(x):
+        if hasattr(leaf, "block_until_ready"):
+            leaf.block_until_ready()
+    return x

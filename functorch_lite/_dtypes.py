@@ -1,0 +1,150 @@
+"""Dtypes: canonicalisation (32- vs 64-bit), weak types and JAX's promotion lattice."""
+import numpy as np
+import ml_dtypes
+
+from ._config import config
+
+bfloat16 = np.dtype(ml_dtypes.bfloat16)
+float0 = np.dtype([("float0", np.void, 0)])  # the tangent type of integer values, as in JAX
+bool_ = np.dtype(np.bool_)
+float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
+int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
+uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
+complex64, complex128 = np.dtype(np.complex64), np.dtype(np.complex128)
+
+_TO_32 = {float64: float32, int64: int32, uint64: uint32, complex128: complex64}
+
+
+def canonicalize_dtype(dtype):
+    """The dtype an array of `dtype` gets here: 64-bit types shrink unless x64 is on."""
+    dtype = np.dtype(dtype)
+    if not config.jax_enable_x64:
+        return _TO_32.get(dtype, dtype)
+    return dtype
+
+
+def default_int():
+    return int64 if config.jax_enable_x64 else int32
+
+
+def default_float():
+    return float64 if config.jax_enable_x64 else float32
+
+
+def default_complex():
+    return complex128 if config.jax_enable_x64 else complex64
+
+
+def is_float(dtype):
+    return np.issubdtype(dtype, np.floating) or dtype == bfloat16
+
+
+def is_complex(dtype):
+    return np.issubdtype(dtype, np.complexfloating)
+
+
+def is_inexact(dtype):
+    return is_float(dtype) or is_complex(dtype)
+
+
+def is_integer(dtype):
+    return np.issubdtype(dtype, np.integer)
+
+
+def is_unsigned(dtype):
+    return np.issubdtype(dtype, np.unsignedinteger)
+
+
+def python_scalar_dtype(x):
+    """Dtype of a Python scalar (weakly typed): bool, default int, float or complex."""
+    if isinstance(x, bool):
+        return bool_
+    if isinstance(x, int):
+        return default_int()
+    if isinstance(x, float):
+        return default_float()
+    if isinstance(x, complex):
+        return default_complex()
+    raise TypeError(f"not a Python scalar: {x!r}")
+
+
+def tangent_dtype(dtype):
+    """Tangents of inexact values share their dtype; integers and bools get float0."""
+    return dtype if is_inexact(dtype) else float0
+
+
+def finfo(dtype):
+    return ml_dtypes.finfo(dtype)
+
+
+def iinfo(dtype):
+    return np.iinfo(dtype)
+
+
+# --- JAX's type promotion lattice -------------------------------------------------
+# Nodes are dtypes plus the weak kinds "i*", "f*", "c*" (Python int/float/complex).
+# The result type of several operands is the least upper bound in this lattice.
+_LATTICE = {
+    "b": ["i*"], "i*": ["u8", "i8"],
+    "u8": ["u16", "i16"], "u16": ["u32", "i32"], "u32": ["u64", "i64"], "u64": ["f*"],
+    "i8": ["i16"], "i16": ["i32"], "i32": ["i64"], "i64": ["f*"],
+    "f*": ["bf16", "f16", "c*"], "bf16": ["f32"], "f16": ["f32"], "f32": ["f64", "c64"],
+    "f64": ["c128"], "c*": ["c64"], "c64": ["c128"], "c128": [],
+}
+_NODE_OF = {bool_: "b", uint8: "u8", uint16: "u16", uint32: "u32", uint64: "u64",
+            int8: "i8", int16: "i16", int32: "i32", int64: "i64", bfloat16: "bf16",
+            float16: "f16", float32: "f32", float64: "f64", complex64: "c64",
+            complex128: "c128"}
+_DTYPE_OF = {v: k for k, v in _NODE_OF.items()}
+
+
+def _upper_sets():
+    ups = {}
+
+    def visit(n):
+        if n not in ups:
+            s = {n}
+            for m in _LATTICE[n]:
+                s |= visit(m)
+            ups[n] = s
+        return ups[n]
+
+    for n in _LATTICE:
+        visit(n)
+    return ups
+
+
+_UPPER = _upper_sets()
+_WEAK_NODE = {"b": "b", "i": "i*", "u": "i*", "f": "f*", "c": "c*"}
+
+
+def _node(dtype, weak):
+    dtype = np.dtype(dtype)
+    if weak and dtype != bool_:
+        return _WEAK_NODE[dtype.kind] if dtype != bfloat16 else "f*"
+    return _NODE_OF[dtype]
+
+
+def _join(nodes):
+    common = set.intersection(*(_UPPER[n] for n in nodes))
+    # the least element: the one whose upper set holds all of `common`
+    for n in common:
+        if _UPPER[n] >= common:
+            return n
+    raise TypeError(f"no common type for {nodes}")
+
+
+def promote_types(a, b):
+    """Strong-typed promotion of two dtypes, as `jnp.promote_types`."""
+    return result_type_of([(a, False), (b, False)])[0]
+
+
+def result_type_of(dtypes_and_weak):
+    """Join of (dtype, weak_type) pairs: returns (dtype, weak_type) of the result."""
+    nodes = [_node(d, w) for d, w in dtypes_and_weak]
+    n = _join(nodes)
+    if n.endswith("*"):
+        kind = n[0]
+        dtype = {"i": default_int(), "f": default_float(), "c": default_complex()}[kind]
+        return canonicalize_dtype(dtype), True
+    return canonicalize_dtype(_DTYPE_OF[n]), False

@@ -1,0 +1,352 @@
+"""`jit`: stage a function into a Program once per input signature and run it as one
+XLA executable. `jit_p` is a primitive whose parameter is the program, so every
+transformation sees a jitted call as one equation (its rules are in `_jit_rules`)."""
+import functools
+import inspect
+
+from jax import tree_util
+
+from . import _core, _dispatch
+from ._core import Primitive, Tracer, get_aval
+from ._lowering import lower_program
+from ._staging import trace_to_program
+
+jit_p = Primitive("jit", multiple_results=True)
+
+
+@jit_p.def_abstract_eval
+def _jit_abstract_eval(*avals, program, name, donated=()):
+    return program.out_avals
+
+
+@jit_p.def_impl
+def _jit_impl(*args, program, name, donated=()):
+    executable = program.cache.get(("executable", donated))
+    if executable is None:
+        from . import _runtime
+        text = lower_program(program, name=f"jit_{name}", donated=donated)
+        executable = program.cache[("executable", donated)] = _runtime.compile(text)
+    outs = executable(_dispatch.to_device_args(args, program.in_avals))
+    return _dispatch.finish_outputs(outs, program.out_avals)
+
+
+@jit_p.def_lowering
+def _jit_lowering(ctx, *args, program, name, donated=()):
+    return ctx.call(program, list(args), hint=name)
+
+
+def flatten_fun(fun, in_tree, out_tree_store):
+    """`fun` over pytrees as a function of flat leaves; records the output treedef."""
+    def flat_fun(*leaves):
+        args, kwargs = tree_util.tree_unflatten(in_tree, leaves)
+        out = fun(*args, **kwargs)
+        flat_out, out_tree = tree_util.tree_flatten(out)
+        out_tree_store.append(out_tree)
+        return flat_out
+    return flat_fun
+
+
+class jit:
+    """Compile `fun` with XLA: `jit(f)(*args)` traces once per input signature
+    (pytree structure, shapes, dtypes, weak types, static argument values).
+
+    Arguments:
+      fun: a pure function of arrays and pytrees of arrays.
+      static_argnums / static_argnames: arguments that are Python values baked into
+        the program (must be hashable); a new value retraces.
+      donate_argnums: arguments whose buffers XLA may reuse for outputs.
+
+    >>> import functorch_lite as fl
+    >>> float(fl.jit(lambda x: x * 2.0)(3.0))
+    6.0
+    """
+
+    def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(),
+                 donate_argnames=(), inline=False, keep_unused=False, device=None,
+                 backend=None):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self._cache = {}
+        if isinstance(static_argnums, int):
+            static_argnums = (static_argnums,)
+        if isinstance(static_argnames, str):
+            static_argnames = (static_argnames,)
+        if isinstance(donate_argnums, int):
+            donate_argnums = (donate_argnums,)
+        self.static_argnums = tuple(static_argnums)
+        self.static_argnames = set(static_argnames)
+        self.donate_argnums = tuple(donate_argnums)
+        try:
+            params = list(inspect.signature(fun).parameters.values())
+        except (TypeError, ValueError):
+            params = []
+        positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                             p.POSITIONAL_OR_KEYWORD)]
+        for i in self.static_argnums:  # a static positional may also come by keyword
+            if -len(positional) <= i < len(positional):
+                self.static_argnames.add(positional[i])
+        for name in static_argnames:
+            if name in positional:
+                self.static_argnums += (positional.index(name),)
+        self._name = getattr(fun, "__name__", "fun")
+
+    def __get__(self, instance, owner):  # used as a method decorator
+        return self if instance is None else functools.partial(self, instance)
+
+    def _split_static(self, args, kwargs):
+        n = len(args)
+        static_pos = {i % n for i in self.static_argnums if -n <= i < n}
+        statics = []
+        for i in sorted(static_pos):
+            statics.append(("pos", i, _hashable(args[i], f"argument {i}", self._name)))
+        for k in sorted(kwargs):
+            if k in self.static_argnames:
+                statics.append(("kw", k, _hashable(kwargs[k], f"argument {k!r}", self._name)))
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in static_pos)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        return dyn_args, dyn_kwargs, tuple(statics), static_pos
+
+    def _program(self, args, kwargs):
+        dyn_args, dyn_kwargs, statics, static_pos = self._split_static(args, kwargs)
+        leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
+        avals = tuple(map(get_aval, leaves))
+        key = (in_tree, avals, statics)
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._trace(args, kwargs, static_pos, in_tree, avals, statics)
+            if not any(isinstance(c, Tracer) for c in entry[1]):
+                self._cache[key] = entry  # closures over tracers are retraced every call
+        return entry, leaves
+
+    def _trace(self, args, kwargs, static_pos, in_tree, avals, statics):
+        static_kwargs = {k: v for k, v in kwargs.items() if k in self.static_argnames}
+
+        def with_statics(*dyn_args, **dyn_kwargs):
+            it = iter(dyn_args)
+            full = [args[i] if i in static_pos else next(it) for i in range(len(args))]
+            return self.fun(*full, **dyn_kwargs, **static_kwargs)
+
+        out_tree = []
+        program, consts = trace_to_program(flatten_fun(with_statics, in_tree, out_tree),
+                                           avals, description=f"jit({self._name})")
+        donated = self._donated_indices(args, static_pos, len(consts))
+        return program, consts, out_tree[0], donated
+
+    def _donated_indices(self, args, static_pos, num_consts):
+        if not self.donate_argnums:
+            return ()
+        donated, offset = [], num_consts
+        for i, a in enumerate(args):
+            if i in static_pos:
+                continue
+            n = len(tree_util.tree_leaves(a))
+            if i in self.donate_argnums:
+                donated.extend(range(offset, offset + n))
+            offset += n
+        return tuple(donated)
+
+    def __call__(self, *args, **kwargs):
+        (program, consts, out_tree, donated), leaves = self._program(args, kwargs)
+        outs = jit_p.bind(*consts, *leaves, program=program, name=self._name,
+                          donated=donated if _core.current_trace() is _core.eval_trace else ())
+        return tree_util.tree_unflatten(out_tree, outs)
+
+    def lower(self, *args, **kwargs):
+        (program, consts, out_tree, donated), leaves = self._program(args, kwargs)
+        return Lowered(program, consts, out_tree, self._name, donated)
+
+    def trace(self, *args, **kwargs):
+        return self.lower(*args, **kwargs)
+
+
+def _hashable(value, what, fun_name):
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(
+            f"Non-hashable static {what} of jit({fun_name}): {type(value).__name__} "
+            f"{value!r:.80}. Static arguments are compared by value and must be hashable; "
+            f"pass a tuple instead of a list, or make the argument non-static.") from None
+    return value
+
+
+class Lowered:
+    """The result of `jit(f).lower(*args)`: StableHLO text, ready to compile."""
+
+    def __init__(self, program, consts, out_tree, name, donated):
+        self.program, self.consts, self.out_tree = program, consts, out_tree
+        self.name, self.donated = name, donated
+
+    def as_text(self):
+        return lower_program(self.program, name=f"jit_{self.name}", donated=self.donated)
+
+    def compile(self):
+        from . import _runtime
+        return Compiled(self, _runtime.compile(self.as_text()))
+
+
+class Compiled:
+    """A compiled executable: call it with arguments of the lowered signature."""
+
+    def __init__(self, lowered, executable):
+        self.lowered = lowered
+        self.executable = executable
+
+    def __call__(self, *args, **kwargs):
+        leaves = tree_util.tree_leaves((args, kwargs))
+        program = self.lowered.program
+        flat = [*self.lowered.consts, *leaves]
+        if len(flat) != len(program.in_vars):
+            raise TypeError(f"compiled {self.lowered.name} takes "
+                            f"{len(program.in_vars) - len(self.lowered.consts)} array "
+                            f"arguments, got {len(leaves)}")
+        outs = self.executable(_dispatch.to_device_args(flat, program.in_avals))
+        outs = _dispatch.finish_outputs(outs, program.out_avals)
+        return tree_util.tree_unflatten(self.lowered.out_tree, outs)
+
+    def as_text(self):
+        return self.executable.hlo_text()
+
+
+def make_jaxpr(fun, static_argnums=()):
+    """`make_jaxpr(f)(*args)` returns the Program `f` traces to (prints one equation per
+    line with types; sub-programs indented)."""
+    @functools.wraps(fun)
+    def traced(*args, **kwargs):
+        lowered = jit(fun, static_argnums=static_argnums).lower(*args, **kwargs)
+        return lowered.program
+    return traced
+
+
+# --- jit_p's transformation rules: each transforms the sub-program once (memoised on
+# the program), so grad(jit(f)) compiles one forward and one backward program. ------
+
+from . import _ad, _batching, _partial_eval  # noqa: E402
+from ._ad import Zero, is_undefined  # noqa: E402
+
+
+def _memo(program, key, build):
+    if key not in program.cache:
+        program.cache[key] = build()
+    return program.cache[key]
+
+
+def jvp_program(program, nonzero_tangents):
+    """Program (primals, nonzero tangents) -> (primal outs, nonzero tangent outs)."""
+    def build():
+        n = len(program.in_vars)
+        avals = [*program.in_avals, *[_ad.tangent_aval(a) for a, nz in
+                                      zip(program.in_avals, nonzero_tangents) if nz]]
+        out_nonzero = []
+
+        def fun(*args):
+            primals, it = args[:n], iter(args[n:])
+            tangents = [next(it) if nz else Zero(_ad.tangent_aval(a))
+                        for a, nz in zip(program.in_avals, nonzero_tangents)]
+            outs, touts = _ad.jvp_traced(lambda *xs: eval_program(program, xs), primals,
+                                         tangents)
+            out_nonzero.extend(not isinstance(t, Zero) for t in touts)
+            return [*outs, *[t for t in touts if not isinstance(t, Zero)]]
+        new_program, consts = trace_to_program(fun, avals, "jvp")
+        assert not consts
+        return new_program, out_nonzero
+    return _memo(program, ("jvp", tuple(nonzero_tangents)), build)
+
+
+@jit_p.def_jvp
+def _jit_jvp(primals, tangents, *, program, name, donated=()):
+    nonzero = [not isinstance(t, Zero) for t in tangents]
+    new_program, out_nonzero = jvp_program(program, nonzero)
+    outs = jit_p.bind(*primals, *[t for t in tangents if not isinstance(t, Zero)],
+                      program=new_program, name=f"jvp_{name}")
+    n = len(program.outs)
+    it = iter(outs[n:])
+    touts = [next(it) if nz else Zero(_ad.tangent_aval(a))
+             for a, nz in zip(program.out_avals, out_nonzero)]
+    return outs[:n], touts
+
+
+def _jit_partial_eval(trace, args, *, program, name, donated=()):
+    unknown = [trace.is_unknown(x) for x in args]
+    known_prog, unknown_prog, out_unknown, num_res = _memo(
+        program, ("partial_eval", tuple(unknown)),
+        lambda: _partial_eval.partial_eval_program(program, unknown))
+    known_args = [x for x, u in zip(args, unknown) if not u]
+    with _core.set_current_trace(trace.parent):
+        known_outs = jit_p.bind(*known_args, program=known_prog, name=name)
+    residuals = known_outs[len(known_outs) - num_res:]
+    known_outs = iter(known_outs[:len(known_outs) - num_res])
+    unknown_args = [x for x, u in zip(args, unknown) if u]
+    unknown_outs = iter(trace.stage(jit_p, [*residuals, *unknown_args],
+                                    dict(program=unknown_prog, name=f"{name}_linear")))
+    return [next(unknown_outs) if u else next(known_outs) for u in out_unknown]
+
+
+jit_p.partial_eval_rule = _jit_partial_eval
+
+
+def transpose_program(program, linear, nonzero_cts):
+    """Program (non-linear inputs, nonzero cotangents) -> cotangents of linear inputs."""
+    def build():
+        avals = [a for a, lin in zip(program.in_avals, linear) if not lin] + \
+                [_ad.tangent_aval(a) for a, nz in zip(program.out_avals, nonzero_cts) if nz]
+        n_res = sum(1 for lin in linear if not lin)
+
+        def fun(*args):
+            res, cts = iter(args[:n_res]), iter(args[n_res:])
+            ins = [_ad.UndefinedPrimal(a) if lin else next(res)
+                   for a, lin in zip(program.in_avals, linear)]
+            cts_out = [next(cts) if nz else Zero(_ad.tangent_aval(a))
+                       for a, nz in zip(program.out_avals, nonzero_cts)]
+            cts_in = _ad.backward_pass(program, ins, cts_out)
+            return [_ad.instantiate(c) for c in cts_in]
+        new_program, consts = trace_to_program(fun, avals, "transpose")
+        assert not consts
+        return new_program
+    return _memo(program, ("transpose", tuple(linear), tuple(nonzero_cts)), build)
+
+
+@jit_p.def_transpose
+def _jit_transpose(cts, *args, program, name, donated=()):
+    linear = [is_undefined(x) for x in args]
+    nonzero = [not isinstance(c, Zero) for c in cts]
+    new_program = transpose_program(program, linear, nonzero)
+    outs = iter(jit_p.bind(*[x for x in args if not is_undefined(x)],
+                           *[c for c in cts if not isinstance(c, Zero)],
+                           program=new_program, name=f"transpose_{name}"))
+    return [next(outs) if lin else None for lin in linear]
+
+
+def batch_program(program, in_dims, axis_size, axis_name):
+    """Program over batched inputs (batch dims `in_dims`) -> outputs, batched at 0 or
+    unbatched; returns (program, out_dims)."""
+    def build():
+        avals = []
+        for a, d in zip(program.in_avals, in_dims):
+            shape = list(a.shape)
+            if d is not None:
+                shape.insert(d, axis_size)
+            avals.append(a.update(shape=shape))
+        out_dims = []
+
+        def fun(*args):
+            outs, dims = _batching.vmap_traced_dims(lambda *xs: eval_program(program, xs),
+                                                    args, in_dims, axis_size, axis_name)
+            out_dims.extend(None if d is None else 0 for d in dims)
+            return [o if d is None else _batching.move_batch_axis(axis_size, o, d, 0)
+                    for o, d in zip(outs, dims)]
+        new_program, consts = trace_to_program(fun, avals, "vmap")
+        assert not consts
+        return new_program, out_dims
+    return _memo(program, ("batch", tuple(in_dims), axis_size, axis_name), build)
+
+
+def _jit_batching(trace, vals, dims, *, program, name, donated=()):
+    new_program, out_dims = batch_program(program, dims, trace.axis_size, trace.axis_name)
+    return jit_p.bind(*vals, program=new_program, name=f"vmap_{name}"), out_dims
+
+
+_jit_batching.needs_trace = True
+jit_p.batching_rule = _jit_batching
+
+from ._ir import eval_program  # noqa: E402

@@ -1,0 +1,220 @@
+"""Lowering: Program -> StableHLO module text (MLIR generic operation syntax).
+
+A primitive's lowering rule receives a `LoweringContext` and the SSA names of its
+inputs and returns the SSA name(s) of its outputs, emitting operations with `ctx.op`.
+"""
+import numpy as np
+
+from . import _dtypes
+from ._ir import Literal, Var
+
+_ELEMENT_TYPES = {
+    "bool": "i1", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
+    "uint8": "ui8", "uint16": "ui16", "uint32": "ui32", "uint64": "ui64",
+    "float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64",
+    "complex64": "complex<f32>", "complex128": "complex<f64>",
+}
+
+
+def element_type(dtype):
+    return _ELEMENT_TYPES[np.dtype(dtype).name]
+
+
+def ir_type(aval):
+    dims = "".join(f"{d}x" for d in aval.shape)
+    return f"tensor<{dims}{element_type(aval.dtype)}>"
+
+
+def dense_attr(value, dtype, shape=()):
+    """`dense<...> : tensor<...>` for a NumPy value (a splat when all elements agree)."""
+    from ._core import ShapedArray
+    dtype = np.dtype(dtype)
+    value = np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype), shape))
+    type_str = ir_type(ShapedArray(shape, dtype))
+    flat = value.reshape(-1)
+    if flat.size == 0:
+        return f"dense<> : {type_str}"
+    as_bytes = flat.view(np.uint8).reshape(flat.size, -1)
+    if (as_bytes == as_bytes[:1]).all():
+        return f"dense<{_scalar_text(flat[0], dtype)}> : {type_str}"
+    if dtype == _dtypes.bool_:
+        return f"dense<{_nested(value)}> : {type_str}"
+    return f'dense<"0x{value.tobytes().hex().upper()}"> : {type_str}'
+
+
+def _nested(value):
+    if value.ndim == 0:
+        return "true" if value else "false"
+    return "[" + ", ".join(_nested(v) for v in value) + "]"
+
+
+_UINT_OF_SIZE = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _scalar_text(x, dtype):
+    if dtype == _dtypes.bool_:
+        return "true" if x else "false"
+    if dtype.kind in "iu":
+        return str(int(x))
+    if dtype.kind == "c":
+        re, im = (_scalar_text(v, np.dtype(np.float32 if dtype.itemsize == 8 else np.float64))
+                  for v in (x.real, x.imag))
+        return f"({re}, {im})"
+    bits = np.asarray(x, dtype=dtype).view(_UINT_OF_SIZE[dtype.itemsize]).item()
+    return f"0x{bits:0{dtype.itemsize * 2}X}"
+
+
+class ModuleBuilder:
+    """Collects the functions of one module; names SSA values module-wide."""
+
+    def __init__(self):
+        self.functions = []
+        self.function_names = {}  # id(program) -> symbol
+        self.counter = 0
+        self.types = {}
+
+    def fresh(self):
+        self.counter += 1
+        return f"%v{self.counter}"
+
+    def function(self, program, name, visibility="private", arg_attrs=None,
+                 result_names=None):
+        """Lower `program` as `func.func @name`; returns the symbol name."""
+        args = []
+        env = {}
+        for i, v in enumerate(program.in_vars):
+            arg = f"%arg{len(self.functions)}_{i}"
+            self.types[arg] = ir_type(v.aval)
+            env[v] = arg
+            attr = f" {{{arg_attrs[i]}}}" if arg_attrs and arg_attrs[i] else ""
+            args.append(f"{arg}: {ir_type(v.aval)}{attr}")
+        lines = []
+        outs = lower_equations(self, program, env, lines)
+        out_types = [ir_type(a.aval) for a in program.outs]
+        lines.append(f"func.return {', '.join(outs)} : {', '.join(out_types)}"
+                     if outs else "func.return")
+        body = "\n".join("    " + l for l in lines)
+        self.functions.append(
+            f"  func.func {visibility} @{name}({', '.join(args)}) -> "
+            f"({', '.join(out_types)}) {{\n{body}\n  }}")
+        return name
+
+    def callee(self, program, hint):
+        """The symbol of a private function for `program` (lowered once per module)."""
+        key = id(program)
+        if key not in self.function_names:
+            name = f"{_sanitize(hint)}_{len(self.functions)}"
+            self.function_names[key] = name
+            self.function(program, name)
+        return self.function_names[key]
+
+    def text(self, name="functorch_lite"):
+        return (f"module @{_sanitize(name)} attributes {{mhlo.num_partitions = 1 : i32, "
+                f"mhlo.num_replicas = 1 : i32}} {{\n" + "\n".join(self.functions) + "\n}\n")
+
+
+def _sanitize(name):
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "fn"
+
+
+class LoweringContext:
+    """What a lowering rule sees: input/output avals and a way to emit operations."""
+
+    def __init__(self, module, lines, avals_in, avals_out):
+        self.module = module
+        self.lines = lines
+        self.avals_in = avals_in
+        self.avals_out = avals_out
+
+    def type_of(self, value):
+        return self.module.types[value]
+
+    def op(self, name, operands, out_avals=None, attrs=None, regions=(), out_types=None):
+        """Emit `"name"(operands) ({regions}) {attrs} : (types) -> types`.
+
+        Returns one SSA name when there is one result, else a list of names.
+        """
+        if out_types is None:
+            out_avals = self.avals_out if out_avals is None else out_avals
+            out_types = [ir_type(a) for a in out_avals]
+        result = self.module.fresh()
+        n = len(out_types)
+        results = [result] if n == 1 else [f"{result}#{i}" for i in range(n)]
+        for r, t in zip(results, out_types):
+            self.module.types[r] = t
+        lhs = "" if n == 0 else (f"{result} = " if n == 1 else f"{result}:{n} = ")
+        attr_text = ""
+        if attrs:
+            attr_text = " {" + ", ".join(f"{k} = {v}" for k, v in attrs.items()) + "}"
+        region_text = f" ({', '.join(regions)})" if regions else ""
+        in_types = ", ".join(self.module.types[o] for o in operands)
+        out_text = out_types[0] if n == 1 else f"({', '.join(out_types)})"
+        self.lines.append(f'{lhs}"{name}"({", ".join(operands)}){region_text}{attr_text} : '
+                          f"({in_types}) -> {out_text}")
+        return results[0] if n == 1 else results
+
+    def constant(self, value, dtype, shape=()):
+        from ._core import ShapedArray
+        aval = ShapedArray(shape, dtype)
+        return self.op("stablehlo.constant", [], [aval],
+                       attrs={"value": dense_attr(value, dtype, shape)})
+
+    def region(self, program, inputs):
+        """Text of a region computing `program`. `inputs[i]` is an SSA name from the
+        enclosing function, or None to take the next block argument."""
+        env, block_args = {}, []
+        for v, name in zip(program.in_vars, inputs):
+            if name is None:
+                name = self.module.fresh()
+                self.module.types[name] = ir_type(v.aval)
+                block_args.append(f"{name}: {ir_type(v.aval)}")
+            env[v] = name
+        lines = []
+        outs = lower_equations(self.module, program, env, lines)
+        types = ", ".join(ir_type(a.aval) for a in program.outs)
+        lines.append(f'"stablehlo.return"({", ".join(outs)}) : ({types}) -> ()')
+        head = f"^bb0({', '.join(block_args)}):\n" if block_args else ""
+        body = "\n".join("      " + l for l in lines)
+        return "{\n" + (("    " + head) if head else "") + body + "\n    }"
+
+    def call(self, program, args, hint="fn"):
+        """Call `program` lowered as a private function; returns its result names."""
+        symbol = self.module.callee(program, hint)
+        out_types = [ir_type(a.aval) for a in program.outs]
+        outs = self.op("func.call", args, out_types=out_types,
+                       attrs={"callee": f"@{symbol}"})
+        return [outs] if len(out_types) == 1 else list(outs)
+
+
+def lower_equations(module, program, env, lines):
+    """Emit `program`'s equations; `env` maps input vars to SSA names. Returns outs."""
+
+    def read(atom):
+        if isinstance(atom, Literal):
+            ctx = LoweringContext(module, lines, [], [atom.aval])
+            return ctx.constant(atom.val, atom.aval.dtype)
+        return env[atom]
+
+    for eqn in program.equations:
+        ctx = LoweringContext(module, lines, [a.aval for a in eqn.inputs],
+                              [v.aval for v in eqn.outputs])
+        rule = eqn.primitive.rule("lowering")
+        outs = rule(ctx, *map(read, eqn.inputs), **eqn.params)
+        if not eqn.primitive.multiple_results:
+            outs = [outs]
+        outs = list(outs)
+        if len(outs) != len(eqn.outputs):
+            raise RuntimeError(f"lowering of {eqn.primitive} gave {len(outs)} results, "
+                               f"expected {len(eqn.outputs)}")
+        for v, name in zip(eqn.outputs, outs):
+            env[v] = name
+    return [read(a) for a in program.outs]
+
+
+def lower_program(program, name="main_module", donated=()):
+    """The StableHLO module text whose `@main` computes `program`."""
+    module = ModuleBuilder()
+    attrs = ["jax.buffer_donor = true" if i in donated else None
+             for i in range(len(program.in_vars))]
+    module.function(program, "main", visibility="public", arg_attrs=attrs)
+    return module.text(name)

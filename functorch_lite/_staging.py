@@ -1,0 +1,76 @@
+"""Staging: trace a Python function into a Program.
+
+Any value that is not one of the staging trace's own tracers (a concrete array, or a
+tracer of an outer transformation the function closes over) becomes an explicit
+constant input of the program; scalars become literals.
+"""
+import numpy as np
+
+from . import _core
+from ._core import Tracer, ShapedArray, get_aval, new_trace
+from ._ir import Var, Literal, Equation, Program
+
+
+class StagingTracer(Tracer):
+    __slots__ = ("var",)
+
+    def __init__(self, trace, var):
+        self._trace = trace
+        self.var = var
+
+    @property
+    def aval(self):
+        return self.var.aval
+
+
+class StagingTrace(_core.Trace):
+    def __init__(self, description="jit"):
+        super().__init__()
+        self.description = description
+        self.equations = []
+        self.const_vars = {}   # id(value) -> Var
+        self.consts = []       # values, in the order of their vars
+        self.const_var_list = []
+
+    def new_arg(self, aval):
+        return StagingTracer(self, Var(aval))
+
+    def to_atom(self, x):
+        if isinstance(x, StagingTracer) and x._trace is self:
+            return x.var
+        if isinstance(x, Tracer):
+            _core.check_tracer_alive(x)
+        elif isinstance(x, (bool, int, float, complex)) or (
+                isinstance(x, (np.generic, np.ndarray)) and np.ndim(x) == 0):
+            return Literal(x, get_aval(x))
+        var = self.const_vars.get(id(x))
+        if var is None:
+            var = self.const_vars[id(x)] = Var(get_aval(x))
+            self.consts.append(x)
+            self.const_var_list.append(var)
+        return var
+
+    def process_primitive(self, primitive, args, params):
+        in_atoms = [self.to_atom(x) for x in args]
+        out_avals = primitive.abstract_eval(*[a.aval for a in in_atoms], **params)
+        out_vars = [Var(a) for a in out_avals]
+        self.equations.append(Equation(primitive, in_atoms, out_vars, params))
+        outs = [StagingTracer(self, v) for v in out_vars]
+        return outs if primitive.multiple_results else outs[0]
+
+    def to_program(self, arg_vars, outs):
+        out_atoms = [self.to_atom(x) for x in outs]
+        return Program([*self.const_var_list, *arg_vars], self.equations, out_atoms)
+
+
+def trace_to_program(fun, in_avals, description="jit"):
+    """Trace `fun(*flat_args) -> flat list` on abstract inputs.
+
+    Returns (program, consts): program inputs are `consts` followed by the arguments.
+    """
+    trace = StagingTrace(description)
+    with new_trace(trace):
+        args = [trace.new_arg(a) for a in in_avals]
+        outs = fun(*args)
+        program = trace.to_program([a.var for a in args], outs)
+    return program, trace.consts

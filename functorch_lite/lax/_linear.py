@@ -1,0 +1,128 @@
+"""dot_general (and later conv_general_dilated): the bilinear primitives."""
+import itertools
+
+import numpy as np
+
+from .. import _dtypes
+from .._core import Primitive, ShapedArray, get_aval
+from .._ad import Zero, add_tangents, is_undefined, instantiate, tangent_aval
+from .._batching import bdim_at_front
+from ._structural import transpose
+
+dot_general_p = Primitive("dot_general")
+
+
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    """Contract `lhs` and `rhs`: dimension_numbers = ((lhs_contract, rhs_contract),
+    (lhs_batch, rhs_batch)). Output dims: batch, lhs free, rhs free."""
+    (lc, rc), (lb, rb) = dimension_numbers
+    dn = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
+    if preferred_element_type is not None:
+        preferred_element_type = _dtypes.canonicalize_dtype(preferred_element_type)
+    return dot_general_p.bind(lhs, rhs, dimension_numbers=dn,
+                              preferred_element_type=preferred_element_type)
+
+
+def _free_dims(ndim, contract, batch):
+    return [i for i in range(ndim) if i not in contract and i not in batch]
+
+
+@dot_general_p.def_abstract_eval
+def _dot_general_abstract_eval(lhs, rhs, *, dimension_numbers, preferred_element_type):
+    (lc, rc), (lb, rb) = dimension_numbers
+    if [lhs.shape[i] for i in lc] != [rhs.shape[i] for i in rc] or \
+            [lhs.shape[i] for i in lb] != [rhs.shape[i] for i in rb]:
+        raise TypeError(f"dot_general got incompatible shapes {lhs.shape} and {rhs.shape} "
+                        f"for dimension_numbers {dimension_numbers}")
+    if preferred_element_type is None and lhs.dtype != rhs.dtype:
+        raise TypeError(f"dot_general requires equal dtypes, got {lhs.dtype} and {rhs.dtype}")
+    shape = ([lhs.shape[i] for i in lb] + [lhs.shape[i] for i in _free_dims(lhs.ndim, lc, lb)]
+             + [rhs.shape[i] for i in _free_dims(rhs.ndim, rc, rb)])
+    dtype = preferred_element_type or lhs.dtype
+    return ShapedArray(shape, dtype, lhs.weak_type and rhs.weak_type)
+
+
+@dot_general_p.def_lowering
+def _dot_general_lowering(ctx, lhs, rhs, *, dimension_numbers, preferred_element_type):
+    (lc, rc), (lb, rb) = dimension_numbers
+    fmt = lambda xs: "[" + ", ".join(map(str, xs)) + "]"
+    attr = (f"#stablehlo.dot<lhs_batching_dimensions = {fmt(lb)}, rhs_batching_dimensions = "
+            f"{fmt(rb)}, lhs_contracting_dimensions = {fmt(lc)}, rhs_contracting_dimensions "
+            f"= {fmt(rc)}>")
+    lt, rt = ctx.avals_in
+    out = ctx.avals_out[0]
+    if lt.dtype != out.dtype and not _dtypes.is_integer(out.dtype):
+        lhs = ctx.op("stablehlo.convert", [lhs], [lt.update(dtype=out.dtype)])
+    if rt.dtype != out.dtype and not _dtypes.is_integer(out.dtype):
+        rhs = ctx.op("stablehlo.convert", [rhs], [rt.update(dtype=out.dtype)])
+    return ctx.op("stablehlo.dot_general", [lhs, rhs], attrs={"dot_dimension_numbers": attr})
+
+
+@dot_general_p.def_jvp
+def _dot_general_jvp(primals, tangents, **params):
+    x, y = primals
+    tx, ty = tangents
+    out = dot_general_p.bind(x, y, **params)
+    t = Zero(tangent_aval(get_aval(out)))
+    if not isinstance(tx, Zero):
+        t = add_tangents(t, dot_general_p.bind(tx, y, **params))
+    if not isinstance(ty, Zero):
+        t = add_tangents(t, dot_general_p.bind(x, ty, **params))
+    return out, t
+
+
+def _ranges_like(*xs):
+    start = 0
+    for x in xs:
+        yield list(range(start, start + len(x)))
+        start += len(x)
+
+
+def _transpose_lhs(g, x_aval, y, dimension_numbers, preferred_element_type, swap_ans=False):
+    (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
+    y_ndim = get_aval(y).ndim if not is_undefined(y) else y.aval.ndim
+    x_kept = _free_dims(x_aval.ndim, x_contract, x_batch)
+    y_kept = _free_dims(y_ndim, y_contract, y_batch)
+    if swap_ans:
+        ans_batch, ans_y, _ = _ranges_like(x_batch, y_kept, x_kept)
+    else:
+        ans_batch, _, ans_y = _ranges_like(x_batch, x_kept, y_kept)
+    dims = ((tuple(ans_y), tuple(y_kept)), (tuple(ans_batch), tuple(y_batch)))
+    x_contract_sorted_by_y = list(np.take(x_contract, np.argsort(y_contract)))
+    out_axes = np.argsort(list(x_batch) + x_kept + x_contract_sorted_by_y)
+    out = dot_general_p.bind(g, y, dimension_numbers=dims,
+                             preferred_element_type=x_aval.dtype
+                             if preferred_element_type is not None else None)
+    return transpose(out, tuple(int(a) for a in out_axes))
+
+
+@dot_general_p.def_transpose
+def _dot_general_transpose(ct, x, y, *, dimension_numbers, preferred_element_type):
+    (xc, yc), (xb, yb) = dimension_numbers
+    if is_undefined(x):
+        return [_transpose_lhs(ct, x.aval, y, dimension_numbers, preferred_element_type), None]
+    swapped = ((yc, xc), (yb, xb))
+    return [None, _transpose_lhs(ct, y.aval, x, swapped, preferred_element_type, True)]
+
+
+@dot_general_p.def_batching
+def _dot_general_batching(axis_size, vals, dims, *, dimension_numbers, preferred_element_type):
+    (lc, rc), (lb, rb) = dimension_numbers
+    x, y = vals
+    dx, dy = dims
+    shift = lambda ds: tuple(d + 1 for d in ds)
+    if dx is not None and dy is not None:
+        x, y = bdim_at_front(axis_size, x, dx), bdim_at_front(axis_size, y, dy)
+        dn = ((shift(lc), shift(rc)), ((0, *shift(lb)), (0, *shift(rb))))
+        return dot_general_p.bind(x, y, dimension_numbers=dn,
+                                  preferred_element_type=preferred_element_type), 0
+    if dx is not None:
+        x = bdim_at_front(axis_size, x, dx)
+        dn = ((shift(lc), rc), (shift(lb), rb))
+        return dot_general_p.bind(x, y, dimension_numbers=dn,
+                                  preferred_element_type=preferred_element_type), len(lb)
+    y = bdim_at_front(axis_size, y, dy)
+    dn = ((lc, shift(rc)), (lb, shift(rb)))
+    x_free = len(_free_dims(get_aval(x).ndim, lc, lb))
+    return dot_general_p.bind(x, y, dimension_numbers=dn,
+                              preferred_element_type=preferred_element_type), len(lb) + x_free

@@ -1,0 +1,1 @@
+"""`functorch_lite.nn`: activation and utility functions, as `jax.nn`."""

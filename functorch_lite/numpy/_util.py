@@ -1,0 +1,125 @@
+"""Array conversion, JAX-style type promotion with weak Python scalars, and NumPy
+broadcasting, on top of lax primitives."""
+import numpy as np
+
+from .. import _dtypes
+from .._core import Tracer, get_aval, user_source_line
+from .. import lax
+
+
+def is_scalar(x):
+    return isinstance(x, (bool, int, float, complex))
+
+
+def asarray(x, dtype=None):
+    """`jnp.asarray`: arrays and tracers pass through; host values become arrays."""
+    if dtype is not None:
+        dtype = _dtypes.canonicalize_dtype(dtype)
+    if isinstance(x, Tracer) or hasattr(x, "aval"):
+        return x if dtype is None else lax.convert_element_type(x, dtype)
+    if isinstance(x, (list, tuple)):
+        if any(isinstance(e, Tracer) or hasattr(e, "aval") for e in _flatten(x)):
+            from ._shape import stack
+            return stack([asarray(e, dtype) for e in x])
+    if is_scalar(x):
+        from .._runtime import to_device, mark_weak
+        aval = get_aval(x)
+        out = to_device(x, dtype or aval.dtype)
+        return out if dtype is not None else mark_weak(out)
+    value = np.asarray(x)
+    if value.dtype == object:
+        raise TypeError(f"cannot convert {type(x).__name__} to an array")
+    from .._runtime import to_device
+    return to_device(value, dtype or _dtypes.canonicalize_dtype(value.dtype))
+
+
+def _flatten(xs):
+    for e in xs:
+        if isinstance(e, (list, tuple)):
+            yield from _flatten(e)
+        else:
+            yield e
+
+
+def result_type(*args):
+    """Promoted dtype of arrays, dtypes and Python scalars (weak), as jnp.result_type."""
+    return _result_type_weak(*args)[0]
+
+
+def _result_type_weak(*args):
+    pairs = []
+    for a in args:
+        if isinstance(a, (np.dtype, type)) or isinstance(a, str):
+            pairs.append((np.dtype(a), False))
+        else:
+            aval = get_aval(a)
+            pairs.append((aval.dtype, aval.weak_type))
+    return _dtypes.result_type_of(pairs)
+
+
+def promote_dtypes(*args):
+    """Convert all args to their common (possibly weak) dtype."""
+    if len(args) < 2:
+        return [lax.convert_element_type(a, get_aval(a).dtype, get_aval(a).weak_type)
+                if is_scalar(a) else a for a in args]
+    dtype, weak = _result_type_weak(*args)
+    out = []
+    for a in args:
+        aval = get_aval(a)
+        if is_scalar(a):
+            out.append(lax.full((), a, dtype, weak_type=weak))
+        elif aval.dtype != dtype or aval.weak_type != weak:
+            out.append(lax.convert_element_type(a, dtype, weak))
+        else:
+            out.append(a)
+    return out
+
+
+def promote_to_inexact(*args):
+    """As promote_dtypes, then integers/bools become the default float."""
+    args = promote_dtypes(*args)
+    out = []
+    for a in args:
+        aval = get_aval(a)
+        if not _dtypes.is_inexact(aval.dtype):
+            a = lax.convert_element_type(a, _dtypes.default_float(), aval.weak_type)
+        out.append(a)
+    return out
+
+
+def broadcast_shapes(*shapes):
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for dims in zip(*[(1,) * (ndim - len(s)) + tuple(s) for s in shapes]):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise ValueError(f"Incompatible shapes for broadcasting: "
+                             f"{', '.join(map(str, map(tuple, shapes)))}\n"
+                             f"  at {user_source_line()}")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def broadcast_to_shape(x, shape):
+    aval = get_aval(x)
+    if aval.shape == tuple(shape):
+        return x
+    nlead = len(shape) - aval.ndim
+    if nlead < 0:
+        raise ValueError(f"cannot broadcast shape {aval.shape} to {tuple(shape)}")
+    keep = [i for i, d in enumerate(aval.shape) if d == shape[nlead + i]]
+    squeezed = [i for i, d in enumerate(aval.shape) if d != shape[nlead + i]]
+    if any(aval.shape[i] != 1 for i in squeezed):
+        raise ValueError(f"cannot broadcast shape {aval.shape} to {tuple(shape)}")
+    if squeezed:
+        x = lax.reshape(x, [aval.shape[i] for i in keep])
+    return lax.broadcast_in_dim(x, tuple(shape), tuple(nlead + i for i in keep))
+
+
+def broadcast_arrays_(*args):
+    shape = broadcast_shapes(*[get_aval(a).shape for a in args])
+    return [broadcast_to_shape(a, shape) for a in args]
+
+
+def promote_and_broadcast(*args):
+    return broadcast_arrays_(*promote_dtypes(*args))
