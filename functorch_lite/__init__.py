@@ -10,7 +10,9 @@ from ._jit import jit, make_jaxpr
 from ._api import (jvp, linearize, vjp, grad, value_and_grad, jacfwd, jacrev, hessian,
                    linear_transpose)
 from ._api_vmap import vmap
-from . import lax, numpy, tree_util, nn, dtypes
+from ._custom import custom_jvp, custom_vjp
+from ._checkpoint import checkpoint, remat
+from . import lax, numpy, tree_util, nn, dtypes, random, test_util
 from ._device import device_put, devices, block_until_ready, device_get
 
 make_ir = make_jaxpr

@@ -1,7 +1,14 @@
-"""`functorch_lite.lax`: the primitives' user-facing wrappers, mirroring `jax.lax`."""
-from ._elementwise import (neg, add, sub, mul, div, max, min, exp, log, sin, cos, tanh,
-                           logistic, sqrt, rsqrt, abs, sign, eq, ne, lt, le, gt, ge, add_any)
-from ._structural import (broadcast_in_dim, reshape, transpose, convert_element_type,
-                          select_n, full, expand_dims, slice, slice_in_dim, stop_gradient)
-from ._reductions import reduce_sum, reduce_max, reduce_min
-from ._linear import dot_general
+"""`functorch_lite.lax`: the primitives' user-facing wrappers, mirroring `jax.lax`.
+
+Each private module holds a family of primitives (wrapper and every rule together) and
+lists its public names in `__all__`."""
+from ._elementwise import *  # noqa: F401,F403
+from ._structural import *  # noqa: F401,F403
+from ._reductions import *  # noqa: F401,F403
+from ._linear import *  # noqa: F401,F403
+from ._windowed import *  # noqa: F401,F403
+from ._sort import *  # noqa: F401,F403
+from ._indexing import *  # noqa: F401,F403
+from ._control_flow import *  # noqa: F401,F403
+from ._collectives import *  # noqa: F401,F403
+from . import _linalg as linalg  # noqa: F401

@@ -1,5 +1,7 @@
 """Elementwise primitives. Each block: the primitive, its user-facing wrapper, and all
 of its rules. Families are one line each thanks to `unary`, `binary`, `compare`."""
+
+__all__ = ["neg", "add", "sub", "mul", "div", "max", "min", "exp", "log", "sin", "cos", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "eq", "ne", "lt", "le", "gt", "ge", "add_any"]
 import numpy as np
 
 from .. import _dtypes

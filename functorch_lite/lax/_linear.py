@@ -1,4 +1,6 @@
 """dot_general (and later conv_general_dilated): the bilinear primitives."""
+
+__all__ = ["dot_general"]
 import itertools
 
 import numpy as np

@@ -1,5 +1,7 @@
 """Reductions over axes: reduce_sum, reduce_max, reduce_min, reduce_prod, reduce_and,
 reduce_or, reduce_xor (and later argmax/argmin and cumulative ops)."""
+
+__all__ = ["reduce_sum", "reduce_max", "reduce_min"]
 import numpy as np
 
 from .. import _dtypes

@@ -1,5 +1,7 @@
 """Shape and type primitives: broadcast_in_dim, reshape, transpose, convert_element_type,
 select_n, and the composites built directly on them (full, expand_dims)."""
+
+__all__ = ["broadcast_in_dim", "reshape", "transpose", "convert_element_type", "select_n", "full", "expand_dims", "slice", "slice_in_dim", "stop_gradient"]
 import numpy as np
 
 from .. import _dtypes

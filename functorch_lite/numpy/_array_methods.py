@@ -1,37 +1,92 @@
-"""Operators and methods of traced arrays (`x + y`, `x.sum()`, `x.T`, ...)."""
+"""Operators and methods of traced arrays (`x + y`, `x.sum()`, `x.T`, `x.at[...]`).
+
+Methods resolve to the `functorch_lite.numpy` function of the same name at call time,
+so a function implemented anywhere in the package is a method as soon as it is listed
+here."""
 from .._core import Tracer
-from . import _ufuncs, _reductions
 
 
-def _swap(f):
-    return lambda self, other: f(other, self)
+def _np():
+    from .. import numpy
+    return numpy
 
 
-def _matmul(a, b):
-    from ._linalg_basic import matmul
-    return matmul(a, b)
+def _fn(name):
+    def call(*args, **kwargs):
+        return getattr(_np(), name)(*args, **kwargs)
+    call.__name__ = name
+    return call
 
 
-_OPERATORS = {
-    "__add__": _ufuncs.add, "__radd__": _swap(_ufuncs.add),
-    "__sub__": _ufuncs.subtract, "__rsub__": _swap(_ufuncs.subtract),
-    "__mul__": _ufuncs.multiply, "__rmul__": _swap(_ufuncs.multiply),
-    "__truediv__": _ufuncs.divide, "__rtruediv__": _swap(_ufuncs.divide),
-    "__pow__": _ufuncs.power, "__rpow__": _swap(_ufuncs.power),
-    "__neg__": _ufuncs.negative, "__pos__": lambda x: x, "__abs__": _ufuncs.absolute,
-    "__eq__": _ufuncs.equal, "__ne__": _ufuncs.not_equal, "__lt__": _ufuncs.less,
-    "__le__": _ufuncs.less_equal, "__gt__": _ufuncs.greater, "__ge__": _ufuncs.greater_equal,
-    "__matmul__": _matmul, "__rmatmul__": _swap(_matmul),
-}
+def _swapped(name):
+    def call(self, other):
+        return getattr(_np(), name)(other, self)
+    call.__name__ = "r" + name
+    return call
 
-_METHODS = {
-    "sum": _reductions.sum, "mean": _reductions.mean, "max": _reductions.max,
-    "min": _reductions.min,
-}
+
+_BINARY = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",
+           "floordiv": "floor_divide", "mod": "remainder", "pow": "power",
+           "matmul": "matmul", "and": "bitwise_and", "or": "bitwise_or",
+           "xor": "bitwise_xor", "lshift": "left_shift", "rshift": "right_shift",
+           "divmod": "divmod"}
+_COMPARE = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+            "gt": "greater", "ge": "greater_equal"}
+_UNARY = {"neg": "negative", "abs": "absolute", "invert": "invert"}
+_METHODS = ["sum", "mean", "max", "min", "prod", "var", "std", "argmax", "argmin", "any",
+            "all", "cumsum", "cumprod", "reshape", "transpose", "swapaxes", "squeeze",
+            "ravel", "flatten", "clip", "round", "sort", "argsort", "dot", "conj",
+            "conjugate", "diagonal", "trace", "take", "repeat", "nonzero", "item_",
+            "astype", "copy", "searchsorted", "ptp"]
+
+
+def _reshape(self, *shape, order="C"):
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = shape[0]
+    return _np().reshape(self, shape)
+
+
+def _transpose(self, *axes):
+    if len(axes) == 1 and not isinstance(axes[0], int):
+        axes = axes[0]
+    return _np().transpose(self, axes or None)
+
+
+def _astype(self, dtype, copy=True):
+    from ..lax import convert_element_type
+    return convert_element_type(self, dtype)
+
+
+def _flatten(self, order="C"):
+    return _np().ravel(self)
+
+
+def _getitem(self, index):
+    return _np()._rewriting_take(self, index)
+
+
+def _at(self):
+    return _np()._indexing.AtIndexer(self)
 
 
 def install():
-    for name, fn in _OPERATORS.items():
-        setattr(Tracer, name, fn)
-    for name, fn in _METHODS.items():
-        setattr(Tracer, name, fn)
+    for dunder, name in _BINARY.items():
+        setattr(Tracer, f"__{dunder}__", _fn(name))
+        setattr(Tracer, f"__r{dunder}__", _swapped(name))
+    for dunder, name in {**_COMPARE, **_UNARY}.items():
+        setattr(Tracer, f"__{dunder}__", _fn(name))
+    Tracer.__pos__ = lambda self: self
+    for name in _METHODS:
+        setattr(Tracer, name, _fn(name))
+    Tracer.reshape = _reshape
+    Tracer.transpose = _transpose
+    Tracer.astype = _astype
+    Tracer.flatten = _flatten
+    Tracer.__getitem__ = _getitem
+    Tracer.T = property(lambda self: _np().transpose(self))
+    Tracer.mT = property(lambda self: _np().swapaxes(self, -1, -2))
+    Tracer.at = property(_at)
+    Tracer.real = property(lambda self: _np().real(self))
+    Tracer.imag = property(lambda self: _np().imag(self))
+    Tracer.tolist = lambda self: self.to_concrete("tolist()").tolist()
+    Tracer.item = lambda self: self.to_concrete("item()").item()

@@ -1,4 +1,6 @@
 """Reductions with axis and keepdims."""
+
+__all__ = ["sum", "mean", "max", "min"]
 import numpy as np
 
 from .. import _dtypes, lax

@@ -1,4 +1,6 @@
 """Elementwise functions with NumPy broadcasting and JAX type promotion."""
+
+__all__ = ["add", "subtract", "multiply", "divide", "true_divide", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "negative", "exp", "log", "sin", "cos", "tanh", "sqrt", "absolute", "abs", "sign", "power", "square", "where"]
 import numpy as np
 
 from .. import _dtypes, lax

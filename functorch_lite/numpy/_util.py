@@ -1,5 +1,7 @@
 """Array conversion, JAX-style type promotion with weak Python scalars, and NumPy
 broadcasting, on top of lax primitives."""
+
+__all__ = ["asarray", "result_type", "broadcast_shapes"]
 import numpy as np
 
 from .. import _dtypes

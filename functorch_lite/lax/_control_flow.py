@@ -1,0 +1,3 @@
+"""Structured control flow: cond, switch, while_loop, fori_loop, scan, map."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Linear-algebra primitives: cholesky, triangular_solve, lu, qr, eigh, svd."""
+
+__all__ = []

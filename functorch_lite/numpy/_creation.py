@@ -1,0 +1,3 @@
+"""Array creation: zeros, ones, full, arange, linspace, eye, tri, meshgrid, ..."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""NumPy indexing of traced arrays, `.at[...]` updates, take, take_along_axis."""
+
+__all__ = []

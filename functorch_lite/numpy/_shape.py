@@ -1,0 +1,3 @@
+"""Shape functions: reshape, transpose, concatenate, stack, split, tile, pad, ..."""
+
+__all__ = []

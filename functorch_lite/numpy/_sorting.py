@@ -1,0 +1,3 @@
+"""Sorting and searching: sort, argsort, searchsorted, unique, nonzero."""
+
+__all__ = []

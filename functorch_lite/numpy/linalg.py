@@ -1,0 +1,1 @@
+"""`functorch_lite.numpy.linalg`."""

@@ -1,0 +1,1 @@
+"""`functorch_lite.random`: a counter-based PRNG (threefry-2x32) (in progress)."""

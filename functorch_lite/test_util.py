@@ -1,0 +1,1 @@
+"""`functorch_lite.test_util`: gradient checks against finite differences (in progress)."""

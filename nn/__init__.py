@@ -1,0 +1,1 @@
+"""nn: a stateless layer library on functorch_lite (in progress)."""
