@@ -1,31 +1,66 @@
-"""Reductions over axes: reduce_sum, reduce_max, reduce_min, reduce_prod, reduce_and,
-reduce_or, reduce_xor (and later argmax/argmin and cumulative ops)."""
+"""Reductions over axes (reduce_sum/max/min/prod/and/or/xor), argmax/argmin, and the
+cumulative reductions (cumsum, cumprod, cummax, cummin, cumlogsumexp).
 
-__all__ = ["reduce_sum", "reduce_max", "reduce_min"]
+Lowerings follow JAX: `stablehlo.reduce` with a scalar region; argmax/argmin are a
+variadic reduce over (value, iota index) pairs; cumulative ops are a
+`stablehlo.reduce_window` whose window spans the whole axis, padded in front."""
+
+__all__ = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
+           "reduce_or", "reduce_xor", "argmax", "argmin", "cumsum", "cumprod", "cummax",
+           "cummin", "cumlogsumexp"]
 import numpy as np
 
 from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, defjvp, deflinear, tangent_aval
 from .._batching import bdim_at_front
-from ._structural import broadcast_in_dim, i64_array, convert_element_type, reshape
+from ._structural import (broadcast_in_dim, i64_array, convert_element_type, full,
+                          select_n, stop_gradient)
+from ._util import canonicalize_axis
+
+
+# --- regions ------------------------------------------------------------------------
+
+def scalar_region(ctx, dtypes, body):
+    """Region text whose block takes one scalar argument per entry of `dtypes`.
+
+    `body(inner_ctx, *arg_names)` emits the region's ops with `inner_ctx.op` and
+    returns the list of SSA names to return."""
+    from .._lowering import LoweringContext, ir_type
+    scalars = [ShapedArray((), d) for d in dtypes]
+    args = []
+    for aval in scalars:
+        name = ctx.module.fresh()
+        ctx.module.types[name] = ir_type(aval)
+        args.append(name)
+    lines = []
+    inner = LoweringContext(ctx.module, lines, scalars, scalars[:1])
+    results = body(inner, *args)
+    types = [ctx.module.types[r] for r in results]
+    lines.append(f'"stablehlo.return"({", ".join(results)}) : ({", ".join(types)}) -> ()')
+    head = ", ".join(f"{a}: {ctx.module.types[a]}" for a in args)
+    text = "\n".join("      " + l for l in lines)
+    return f"{{\n    ^bb0({head}):\n{text}\n    }}"
 
 
 def binary_region(ctx, hlo_op, dtype):
     """Region `^bb0(%a, %b): return hlo_op(%a, %b)` on scalars of `dtype`."""
-    scalar = ShapedArray((), dtype)
-    from .._lowering import ir_type
-    a, b = ctx.module.fresh(), ctx.module.fresh()
-    t = ir_type(scalar)
-    ctx.module.types[a] = ctx.module.types[b] = t
-    lines = []
-    from .._lowering import LoweringContext
-    inner = LoweringContext(ctx.module, lines, [scalar, scalar], [scalar])
-    r = inner.op(hlo_op, [a, b])
-    body = "\n".join("      " + l for l in lines)
-    return (f"{{\n    ^bb0({a}: {t}, {b}: {t}):\n{body}\n"
-            f'      "stablehlo.return"({r}) : ({t}) -> ()\n    }}')
+    return scalar_region(ctx, [dtype, dtype], lambda c, a, b: [c.op(hlo_op, [a, b])])
 
+
+def compare_scalars(ctx, a, b, direction, dtype, total_order=False):
+    """`stablehlo.compare` of two scalars of `dtype` (inside a region)."""
+    if _dtypes.is_inexact(dtype):
+        kind = "TOTALORDER" if total_order else "FLOAT"
+    else:
+        kind = "UNSIGNED" if _dtypes.is_unsigned(dtype) or dtype == _dtypes.bool_ \
+            else "SIGNED"
+    return ctx.op("stablehlo.compare", [a, b], [ShapedArray((), np.bool_)], attrs={
+        "comparison_direction": f"#stablehlo<comparison_direction {direction}>",
+        "compare_type": f"#stablehlo<comparison_type {kind}>"})
+
+
+# --- monoid reductions ----------------------------------------------------------------
 
 def _reduce_abstract_eval(x, *, axes):
     axes = tuple(axes)
@@ -42,10 +77,21 @@ def _reduce_batching(prim):
     return rule
 
 
-def reducer(name, hlo_op, init):
+def _canonical_axes(x, axes):
+    ndim = get_aval(x).ndim
+    return tuple(sorted({canonicalize_axis(int(a), ndim) for a in axes}))
+
+
+def reducer(name, hlo_op, init, kinds="any"):
     """A reduction primitive with a monoid `hlo_op` and identity `init(dtype)`."""
     prim = Primitive(name)
-    prim.abstract_eval_rule = _reduce_abstract_eval
+
+    @prim.def_abstract_eval
+    def abstract_eval(x, *, axes):
+        if kinds == "integer" and _dtypes.is_inexact(x.dtype):
+            raise TypeError(f"{name} requires boolean or integer operands, got "
+                            f"{x.dtype.name}")
+        return _reduce_abstract_eval(x, axes=axes)
 
     def lowering(ctx, x, *, axes):
         dtype = ctx.avals_in[0].dtype
@@ -56,10 +102,10 @@ def reducer(name, hlo_op, init):
     prim.lowering_rule = lowering
     prim.batching_rule = _reduce_batching(prim)
 
-    def wrapper(x, axes):
-        axes = tuple(sorted(int(a) % max(get_aval(x).ndim, 1) for a in axes))
-        return prim.bind(x, axes=axes)
+    def wrapper(operand, axes):
+        return prim.bind(operand, axes=_canonical_axes(operand, axes))
     wrapper.__name__ = name
+    wrapper.__doc__ = f"Reduce `operand` over `axes` with {hlo_op}."
     return prim, wrapper
 
 
@@ -75,30 +121,283 @@ def _min_identity(dtype):
     return True if dtype == _dtypes.bool_ else np.iinfo(dtype).max
 
 
+def _all_ones(dtype):
+    return True if dtype == _dtypes.bool_ else np.array(-1).astype(dtype)
+
+
 reduce_sum_p, reduce_sum = reducer("reduce_sum", "stablehlo.add", lambda d: 0)
+reduce_prod_p, reduce_prod = reducer("reduce_prod", "stablehlo.multiply", lambda d: 1)
+reduce_max_p, reduce_max = reducer("reduce_max", "stablehlo.maximum", _max_identity)
+reduce_min_p, reduce_min = reducer("reduce_min", "stablehlo.minimum", _min_identity)
+reduce_and_p, reduce_and = reducer("reduce_and", "stablehlo.and", _all_ones, "integer")
+reduce_or_p, reduce_or = reducer("reduce_or", "stablehlo.or", lambda d: 0, "integer")
+reduce_xor_p, reduce_xor = reducer("reduce_xor", "stablehlo.xor", lambda d: 0, "integer")
+
+
+def _kept_dims(shape, axes):
+    return [i for i in range(len(shape)) if i not in axes]
 
 
 def _reduce_sum_transpose(ct, x, *, axes):
     shape = x.aval.shape
-    kept = [i for i in range(len(shape)) if i not in axes]
-    return [broadcast_in_dim(ct, shape, kept)]
+    return [broadcast_in_dim(ct, shape, _kept_dims(shape, axes))]
 
 
 deflinear(reduce_sum_p, _reduce_sum_transpose)
-
-reduce_max_p, reduce_max = reducer("reduce_max", "stablehlo.maximum", _max_identity)
-reduce_min_p, reduce_min = reducer("reduce_min", "stablehlo.minimum", _min_identity)
 
 
 def _reduce_chooser_jvp(g, ans, x, *, axes):
     # the tangent is averaged over the positions that attain the extremum (as JAX does)
     from ._elementwise import eq, div, mul
     shape = get_aval(x).shape
-    kept = [i for i in range(len(shape)) if i not in axes]
-    location = convert_element_type(eq(x, broadcast_in_dim(ans, shape, kept)), get_aval(g).dtype)
+    location = convert_element_type(eq(x, broadcast_in_dim(ans, shape, _kept_dims(shape, axes))),
+                                    get_aval(g).dtype)
     counts = reduce_sum(location, axes)
     return div(reduce_sum(mul(g, location), axes), counts)
 
 
 defjvp(reduce_max_p, _reduce_chooser_jvp)
 defjvp(reduce_min_p, _reduce_chooser_jvp)
+
+
+def _zeros_and_nonzeros(x):
+    """(x == 0, x with its zeros replaced by ones): the pieces of zero-safe products."""
+    from ._elementwise import eq
+    aval = get_aval(x)
+    is_zero = eq(x, full(aval.shape, 0, aval.dtype))
+    return is_zero, select_n(is_zero, x, full(aval.shape, 1, aval.dtype))
+
+
+def _product_tangent(x, g, total, prod_nonzero, count_zeros):
+    """Tangent of a product of the entries of x, linear in g and exact with zeros.
+
+    d(prod x) = sum_j g_j prod_{k != j} x_k: with no zero it is prod(x) * sum(g / x);
+    with exactly one zero (at m) only g_m * prod(nonzeros) survives; with more, 0.
+    `total(v)` sums v the way the product was taken (reduce_sum or cumsum);
+    `prod_nonzero` is the product of the nonzero entries, `count_zeros(mask)` counts."""
+    from ._elementwise import div, eq, mul
+    is_zero, nonzero = _zeros_and_nonzeros(x)
+    zeros_g = full(get_aval(g).shape, 0, get_aval(g).dtype)
+    no_zero_part = mul(prod_nonzero, total(select_n(is_zero, div(g, nonzero), zeros_g)))
+    one_zero_part = mul(prod_nonzero, total(select_n(is_zero, zeros_g, g)))
+    n = count_zeros(convert_element_type(is_zero, np.int32))
+    shape = get_aval(n).shape
+    out_zero = full(shape, 0, get_aval(no_zero_part).dtype)
+    which = convert_element_type(n, np.int32)
+    two = full(shape, 2, np.int32)
+    from ._elementwise import min as minimum
+    return select_n(minimum(which, two), no_zero_part, one_zero_part, out_zero)
+
+
+def _reduce_prod_jvp(g, ans, x, *, axes):
+    _, nonzero = _zeros_and_nonzeros(x)
+    return _product_tangent(x, g, lambda v: reduce_sum(v, axes), reduce_prod(nonzero, axes),
+                            lambda m: reduce_sum(m, axes))
+
+
+defjvp(reduce_prod_p, _reduce_prod_jvp)
+
+
+# --- argmax / argmin --------------------------------------------------------------------
+
+def _arg_reducer(name, direction, identity):
+    prim = Primitive(name)
+
+    @prim.def_abstract_eval
+    def abstract_eval(x, *, axes, index_dtype):
+        if not all(0 <= a < x.ndim for a in axes):
+            raise ValueError(f"{name} axis {axes[0]} out of range for shape {x.shape}")
+        if not _dtypes.is_integer(index_dtype):
+            raise TypeError(f"{name} index_dtype must be an integer type, got {index_dtype}")
+        return ShapedArray([d for i, d in enumerate(x.shape) if i not in axes], index_dtype)
+
+    @prim.def_lowering
+    def lowering(ctx, x, *, axes, index_dtype):
+        # JAX's comparator: take the left value if it compares `direction` or is NaN;
+        # take the left index if so, or on equal values with a smaller index.
+        aval = ctx.avals_in[0]
+        dtype = aval.dtype
+        iota = ctx.op("stablehlo.iota", [], [ShapedArray(aval.shape, index_dtype)],
+                      attrs={"iota_dimension": f"{axes[0]} : i64"})
+        inits = [ctx.constant(identity(dtype), dtype), ctx.constant(0, index_dtype)]
+
+        def body(c, a_val, a_idx, b_val, b_idx):
+            pick = compare_scalars(c, a_val, b_val, direction, dtype)
+            if _dtypes.is_inexact(dtype):
+                pick = c.op("stablehlo.or", [pick, compare_scalars(c, a_val, a_val, "NE", dtype)],
+                            [ShapedArray((), np.bool_)])
+            tie = c.op("stablehlo.and", [compare_scalars(c, a_val, b_val, "EQ", dtype),
+                                         compare_scalars(c, a_idx, b_idx, "LT", index_dtype)],
+                       [ShapedArray((), np.bool_)])
+            pick_idx = c.op("stablehlo.or", [pick, tie], [ShapedArray((), np.bool_)])
+            return [c.op("stablehlo.select", [pick, a_val, b_val], [ShapedArray((), dtype)]),
+                    c.op("stablehlo.select", [pick_idx, a_idx, b_idx],
+                         [ShapedArray((), index_dtype)])]
+        out_shape = ctx.avals_out[0].shape
+        outs = ctx.op("stablehlo.reduce", [x, iota, *inits],
+                      [ShapedArray(out_shape, dtype), ShapedArray(out_shape, index_dtype)],
+                      regions=[scalar_region(ctx, [dtype, index_dtype, dtype, index_dtype],
+                                             body)],
+                      attrs={"dimensions": i64_array(axes)})
+        return outs[1]
+
+    @prim.def_jvp
+    def jvp(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        return out, Zero(tangent_aval(get_aval(out)))
+
+    @prim.def_batching
+    def batching(axis_size, vals, dims, *, axes, index_dtype):
+        x = bdim_at_front(axis_size, vals[0], dims[0])
+        return prim.bind(x, axes=(axes[0] + 1,), index_dtype=index_dtype), 0
+
+    def wrapper(operand, axis, index_dtype):
+        axis = canonicalize_axis(int(axis), get_aval(operand).ndim)
+        return prim.bind(operand, axes=(axis,),
+                         index_dtype=_dtypes.canonicalize_dtype(index_dtype))
+    wrapper.__name__ = name
+    wrapper.__doc__ = (f"Index of the {'largest' if direction == 'GT' else 'smallest'} "
+                       f"element along `axis` (first one on ties; NaN counts as extreme).")
+    return prim, wrapper
+
+
+argmax_p, argmax = _arg_reducer("argmax", "GT", _max_identity)
+argmin_p, argmin = _arg_reducer("argmin", "LT", _min_identity)
+
+
+# --- cumulative reductions ------------------------------------------------------------
+
+def _logaddexp_region_body(c, a, b):
+    # log(exp(a) + exp(b)) = max(a, b) + log1p(exp(-|a - b|)); a - b is NaN when both
+    # are the same infinity, where a + b is the answer (as in JAX's region).
+    scalar = c.avals_in[0]
+    amax = c.op("stablehlo.maximum", [a, b], [scalar])
+    delta = c.op("stablehlo.subtract", [a, b], [scalar])
+    isnan = compare_scalars(c, delta, delta, "NE", scalar.dtype)
+    total = c.op("stablehlo.add", [a, b], [scalar])
+    tail = c.op("stablehlo.log_plus_one", [c.op("stablehlo.exponential", [
+        c.op("stablehlo.negate", [c.op("stablehlo.abs", [delta], [scalar])], [scalar])],
+        [scalar])], [scalar])
+    return [c.op("stablehlo.select", [isnan, total, c.op("stablehlo.add", [amax, tail],
+                                                          [scalar])], [scalar])]
+
+
+def cumulative(name, region_body, identity, kinds="any"):
+    """A cumulative reduction primitive `fn(operand, axis=0, reverse=False)`."""
+    prim = Primitive(name)
+
+    @prim.def_abstract_eval
+    def abstract_eval(x, *, axis, reverse):
+        if not 0 <= axis < x.ndim:
+            raise ValueError(f"{name} axis {axis} out of range for shape {x.shape}")
+        if kinds == "float" and not _dtypes.is_inexact(x.dtype):
+            raise TypeError(f"{name} requires floating-point operands, got {x.dtype.name}")
+        return x
+
+    @prim.def_lowering
+    def lowering(ctx, x, *, axis, reverse):
+        aval = ctx.avals_in[0]
+        n = aval.shape[axis]
+        if n == 0:
+            return x
+        window = [1] * aval.ndim
+        window[axis] = n
+        padding = [[0, 0] for _ in range(aval.ndim)]
+        padding[axis] = [0, n - 1] if reverse else [n - 1, 0]
+        ones = i64_array([1] * aval.ndim)
+        init = ctx.constant(identity(aval.dtype), aval.dtype)
+        return ctx.op("stablehlo.reduce_window", [x, init],
+                      regions=[scalar_region(ctx, [aval.dtype] * 2, region_body)],
+                      attrs={"window_dimensions": i64_array(window),
+                             "window_strides": ones, "base_dilations": ones,
+                             "window_dilations": ones,
+                             "padding": f"dense<{padding}> : tensor<{aval.ndim}x2xi64>"})
+
+    @prim.def_batching
+    def batching(axis_size, vals, dims, *, axis, reverse):
+        x = bdim_at_front(axis_size, vals[0], dims[0])
+        return prim.bind(x, axis=axis + 1, reverse=reverse), 0
+
+    def wrapper(operand, axis=0, reverse=False):
+        axis = canonicalize_axis(int(axis), get_aval(operand).ndim)
+        return prim.bind(operand, axis=axis, reverse=bool(reverse))
+    wrapper.__name__ = name
+    wrapper.__doc__ = f"Cumulative {name[3:]} of `operand` along `axis` (from the end if " \
+                      f"`reverse`)."
+    return prim, wrapper
+
+
+def _binary_body(hlo_op):
+    return lambda c, a, b: [c.op(hlo_op, [a, b])]
+
+
+cumsum_p, cumsum = cumulative("cumsum", _binary_body("stablehlo.add"), lambda d: 0)
+cumprod_p, cumprod = cumulative("cumprod", _binary_body("stablehlo.multiply"), lambda d: 1)
+cummax_p, cummax = cumulative("cummax", _binary_body("stablehlo.maximum"), _max_identity)
+cummin_p, cummin = cumulative("cummin", _binary_body("stablehlo.minimum"), _min_identity)
+cumlogsumexp_p, cumlogsumexp = cumulative("cumlogsumexp", _logaddexp_region_body,
+                                          lambda d: -np.inf, "float")
+
+deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [
+    cumsum_p.bind(ct, axis=axis, reverse=not reverse)])
+
+
+def _cumprod_jvp(g, ans, x, *, axis, reverse):
+    _, nonzero = _zeros_and_nonzeros(x)
+
+    def total(v):
+        return cumsum_p.bind(v, axis=axis, reverse=reverse)
+    return _product_tangent(x, g, total, cumprod_p.bind(nonzero, axis=axis, reverse=reverse),
+                            total)
+
+
+defjvp(cumprod_p, _cumprod_jvp)
+
+
+def _iota_along(shape, axis, dtype=np.int32):
+    return broadcast_in_dim(np.arange(shape[axis], dtype=dtype), shape, (axis,))
+
+
+def take_along_axis_onehot(t, index, axis):
+    """out[..., i, ...] = t[..., index[..., i, ...], ...] along `axis`, as a one-hot
+    contraction (linear in `t`; O(len(index axis) * len(t axis)) memory)."""
+    from ._elementwise import eq, mul
+    t_aval, i_aval = get_aval(t), get_aval(index)
+    n = t_aval.shape[axis]
+    shape = (*i_aval.shape, n)                       # last axis: the source position
+    onehot = eq(broadcast_in_dim(index, shape, tuple(range(i_aval.ndim))),
+                _iota_along(shape, len(shape) - 1, i_aval.dtype))
+    t_b = broadcast_in_dim(t, shape, tuple(len(shape) - 1 if d == axis else d
+                                           for d in range(t_aval.ndim)))
+    return reduce_sum(mul(t_b, convert_element_type(onehot, t_aval.dtype)), (len(shape) - 1,))
+
+
+def _cumulative_chooser_jvp(g, ans, x, *, axis, reverse):
+    # the tangent follows the element that currently holds the running extremum (at
+    # distinct values JAX's associative-scan derivative gives the same)
+    from ._elementwise import eq
+    shape = get_aval(x).shape
+    iota = _iota_along(shape, axis)
+    # position of the latest (earliest if reverse) element equal to the running result
+    marked = select_n(eq(x, ans), full(shape, shape[axis] if reverse else -1, np.int32), iota)
+    position = (cummin if reverse else cummax)(marked, axis, reverse)
+    return take_along_axis_onehot(g, position, axis)
+
+
+defjvp(cummax_p, _cumulative_chooser_jvp)
+defjvp(cummin_p, _cumulative_chooser_jvp)
+
+
+def _cumlogsumexp_jvp(g, ans, x, *, axis, reverse):
+    # d out_i = sum_{j <= i} g_j exp(x_j - out_i), computed with weights exp(x - max)
+    # (exact while the entries along the axis span less than the dtype's exp range)
+    from ._elementwise import exp, mul, div, sub
+    shape = get_aval(x).shape
+    kept = _kept_dims(shape, (axis,))
+    top = stop_gradient(broadcast_in_dim(reduce_max(x, (axis,)), shape, kept))
+    weights = exp(sub(x, top))
+    running = cumsum_p.bind(weights, axis=axis, reverse=reverse)
+    return div(cumsum_p.bind(mul(g, weights), axis=axis, reverse=reverse), running)
+
+
+defjvp(cumlogsumexp_p, _cumlogsumexp_jvp)
