@@ -16,6 +16,9 @@ class Config:
             raise AttributeError(f"functorch_lite.config has no flag {name!r}; known: "
                                  f"{sorted(vars(self))}")
         setattr(self, name, value)
+        if name == "jax_enable_x64":  # the runtime must keep 64-bit buffers too
+            from ._runtime import set_x64
+            set_x64(value)
 
     def read(self, name):
         return getattr(self, name)

@@ -69,13 +69,20 @@ def dtype_short_name(dtype):
     return {"f": "f", "i": "i", "u": "u", "c": "c"}[dtype.kind] + str(dtype.itemsize * 8)
 
 
+_FROM_JAX_AVAL = {}
+
+
 def get_aval(x):
     """The ShapedArray of any array-like value the library accepts (or a tracer)."""
     if isinstance(x, Tracer):
         return x.aval
-    aval = getattr(x, "aval", None)  # jax.Array
-    if aval is not None and hasattr(x, "weak_type"):
-        return ShapedArray(x.shape, x.dtype, x.weak_type)
+    aval = getattr(x, "aval", None)  # jax.Array: its (hashable) aval interns ours
+    if aval is not None:
+        ours = _FROM_JAX_AVAL.get(aval)
+        if ours is None:
+            ours = _FROM_JAX_AVAL[aval] = ShapedArray(aval.shape, aval.dtype,
+                                                      aval.weak_type)
+        return ours
     if isinstance(x, (bool, int, float, complex)):
         if type(x) is int and not (-2**63 <= x < 2**64):
             raise OverflowError(f"Python int {x} is too large for any integer type")

@@ -4,7 +4,6 @@ import itertools
 
 import numpy as np
 
-from ._core import ShapedArray, get_aval, current_trace
 
 
 class Var:
@@ -124,14 +123,6 @@ def dead_code_elimination(program, used_outputs=None):
     return Program(program.in_vars, kept, outs)
 
 
-def literal_or_var_aval(atom):
-    return atom.aval
-
-
-def make_literal(x):
-    return Literal(x, get_aval(x))
-
-
 # --- printing ---------------------------------------------------------------------
 
 def _names():
@@ -151,7 +142,7 @@ def pretty_print(program, indent=0):
     def name(a):
         if isinstance(a, Literal):
             v = a.val
-            return repr(v.item() if isinstance(v, np.generic) else v)
+            return repr(v.item() if isinstance(v, (np.generic, np.ndarray)) else v)
         if a not in names:
             names[a] = next(gen)
         return names[a]

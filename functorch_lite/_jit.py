@@ -21,13 +21,8 @@ def _jit_abstract_eval(*avals, program, name, donated=()):
 
 @jit_p.def_impl
 def _jit_impl(*args, program, name, donated=()):
-    executable = program.cache.get(("executable", donated))
-    if executable is None:
-        from . import _runtime
-        text = lower_program(program, name=f"jit_{name}", donated=donated)
-        executable = program.cache[("executable", donated)] = _runtime.compile(text)
-    outs = executable(_dispatch.to_device_args(args, program.in_avals))
-    return _dispatch.finish_outputs(outs, program.out_avals)
+    executable = _dispatch.compile_program(program, f"jit_{name}", donated)
+    return executable(_dispatch.to_device_args(args, program.in_avals))
 
 
 @jit_p.def_lowering
@@ -89,6 +84,8 @@ class jit:
             if name in positional:
                 self.static_argnums += (positional.index(name),)
         self._name = getattr(fun, "__name__", "fun")
+        self._fast = {}  # (treedef, *jax avals) -> runner, for eager calls
+        self.inline = inline
 
     def __get__(self, instance, owner):  # used as a method decorator
         return self if instance is None else functools.partial(self, instance)
@@ -146,9 +143,25 @@ class jit:
         return tuple(donated)
 
     def __call__(self, *args, **kwargs):
+        eager = _core.current_trace() is _core.eval_trace
+        if eager and not kwargs:
+            # fast path: device-array arguments whose signature was seen before
+            leaves, in_tree = tree_util.tree_flatten(args)
+            try:
+                key = (in_tree, *[x.aval for x in leaves])
+            except AttributeError:
+                key = None
+            entry = self._fast.get(key) if key is not None else None
+            if entry is not None:
+                return entry(leaves)
+        elif self.inline and not eager:
+            return self.fun(*args, **kwargs)
         (program, consts, out_tree, donated), leaves = self._program(args, kwargs)
-        outs = jit_p.bind(*consts, *leaves, program=program, name=self._name,
-                          donated=donated if _core.current_trace() is _core.eval_trace else ())
+        extra = {"donated": donated} if eager and donated else {}
+        outs = jit_p.bind(*consts, *leaves, program=program, name=self._name, **extra)
+        if eager and not kwargs and not self.static_argnums and key is not None and \
+                not any(isinstance(c, Tracer) for c in consts):
+            self._fast[key] = _fast_runner(program, consts, out_tree, donated)
         return tree_util.tree_unflatten(out_tree, outs)
 
     def lower(self, *args, **kwargs):
@@ -157,6 +170,14 @@ class jit:
 
     def trace(self, *args, **kwargs):
         return self.lower(*args, **kwargs)
+
+
+def _fast_runner(program, consts, out_tree, donated):
+    """Run the compiled program straight on device arrays (no tracing, no bind)."""
+    executable = program.cache[("executable", donated)]
+    consts = _dispatch.to_device_args(consts, program.in_avals[:len(consts)])
+    unflatten = tree_util.tree_unflatten
+    return lambda leaves: unflatten(out_tree, executable([*consts, *leaves]))
 
 
 def _hashable(value, what, fun_name):
@@ -182,7 +203,7 @@ class Lowered:
 
     def compile(self):
         from . import _runtime
-        return Compiled(self, _runtime.compile(self.as_text()))
+        return Compiled(self, _runtime.compile(self.as_text(), self.program.out_avals))
 
 
 class Compiled:
@@ -201,7 +222,6 @@ class Compiled:
                             f"{len(program.in_vars) - len(self.lowered.consts)} array "
                             f"arguments, got {len(leaves)}")
         outs = self.executable(_dispatch.to_device_args(flat, program.in_avals))
-        outs = _dispatch.finish_outputs(outs, program.out_avals)
         return tree_util.tree_unflatten(self.lowered.out_tree, outs)
 
     def as_text(self):

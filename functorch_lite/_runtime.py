@@ -6,6 +6,7 @@ import numpy as np
 
 import jax
 from jax.extend.backend import get_backend
+from jax._src import core as _jax_core
 from jaxlib import _jax as _xla
 
 from . import _dtypes
@@ -26,25 +27,33 @@ def platform():
     return backend().platform
 
 
-def compile(module_text):
-    """Compile StableHLO text for the default device; returns a runnable executable."""
+def compile(module_text, out_avals):
+    """Compile StableHLO text for the default device; returns a runnable executable
+    whose results are jax.Arrays typed by `out_avals` (weak types included)."""
     client = backend()
     devices = _xla.DeviceList((default_device(),))
     options = _xla.CompileOptions()
-    return Executable(client.compile_and_load(module_text, devices, options))
+    return Executable(client.compile_and_load(module_text, devices, options), out_avals)
+
+
+@functools.lru_cache(maxsize=None)
+def _result_handler(shape, dtype, weak_type):
+    sharding = jax.sharding.SingleDeviceSharding(default_device())
+    aval = _jax_core.ShapedArray(shape, dtype, weak_type=weak_type)
+    return _xla.array_result_handler(aval, sharding, False, True)
 
 
 class Executable:
-    __slots__ = ("loaded", "_execute")
+    __slots__ = ("loaded", "_execute", "_handlers")
 
-    def __init__(self, loaded):
+    def __init__(self, loaded, out_avals):
         self.loaded = loaded
         self._execute = loaded.execute_sharded
+        self._handlers = [_result_handler(a.shape, a.dtype, a.weak_type) for a in out_avals]
 
     def __call__(self, args):
         """Run on device arrays; returns the list of result arrays."""
-        results = self._execute(args)
-        return [bufs[0] for bufs in results.disassemble_into_single_device_arrays()]
+        return self._execute(args).consume_with_handlers(self._handlers)
 
     def hlo_text(self):
         return self.loaded.hlo_modules()[0].to_string()
@@ -72,3 +81,7 @@ def mark_weak(array):
 
 def float0_zeros(shape):
     return np.zeros(shape, dtype=_dtypes.float0)
+
+
+def set_x64(enabled):
+    jax.config.update("jax_enable_x64", bool(enabled))

@@ -1,0 +1,74 @@
+"""Core: abstract values, type promotion, eager mode, the IR and its interpreters."""
+import numpy as np
+import pytest
+import jax
+import jax.numpy as jnp
+
+import functorch_lite as fl
+import functorch_lite.numpy as fnp
+from functorch_lite import _dtypes, _ir
+from functorch_lite._core import ShapedArray, get_aval
+
+
+def test_avals_of_inputs():
+    assert get_aval(1.0) == ShapedArray((), np.float32, weak_type=True)
+    assert get_aval(np.ones((2, 3))) == ShapedArray((2, 3), np.float32)  # canonicalised
+    assert get_aval(np.int64(3)) == ShapedArray((), np.int32)
+    assert get_aval(jax.device_put(np.ones(2, np.int8))).dtype == np.int8
+
+
+@pytest.mark.parametrize("a,b", [
+    (np.float32, np.float16), (np.int8, np.uint8), (np.int32, np.float16),
+    (np.uint32, np.int32), (np.bool_, np.int8), (np.float16, jnp.bfloat16),
+    (np.int64, np.float32), (np.complex64, np.float32)])
+def test_promotion_matches_jax(a, b):
+    assert _dtypes.promote_types(a, b) == jnp.promote_types(a, b)
+
+
+@pytest.mark.parametrize("scalar", [1, 1.0, True])
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.float16, np.float32,
+                                   jnp.bfloat16, np.bool_])
+def test_weak_scalar_promotion_matches_jax(scalar, dtype):
+    x = np.zeros(2, dtype)
+    want = jnp.add(jnp.asarray(x), scalar)
+    got = fnp.add(x, scalar)
+    assert got.dtype == want.dtype and got.weak_type == want.weak_type
+
+
+def test_eager_equals_jit():
+    x = np.linspace(0.1, 2, 7, dtype=np.float32)
+    f = lambda x: fnp.log(x) * fnp.exp(-x) + fnp.sqrt(x)
+    # same lowering; XLA may fuse the jitted program, so allow one ulp
+    np.testing.assert_allclose(np.asarray(f(x)), np.asarray(fl.jit(f)(x)), rtol=3e-7)
+
+
+def test_eager_results_are_jax_arrays():
+    y = fnp.sin(np.ones(3, np.float32))
+    assert isinstance(y, jax.Array)
+    assert fnp.sin(2.0).weak_type  # op on a Python scalar stays weak, as in JAX
+
+
+def test_ir_typecheck_eval_and_dce():
+    program = fl.make_jaxpr(lambda x: (fnp.sin(x) * 2.0, fnp.cos(x)))(np.ones(3, np.float32))
+    assert _ir.typecheck(program)
+    outs = _ir.eval_program(program, [np.ones(3, np.float32)])
+    np.testing.assert_allclose(outs[0], 2 * np.sin(1.0), rtol=1e-6)
+    pruned = _ir.dead_code_elimination(program, [True, False])
+    assert [e.primitive.name for e in pruned.equations].count("cos") == 0
+
+
+def test_typecheck_catches_bad_program():
+    program = fl.make_jaxpr(lambda x: fnp.sin(x))(np.ones(3, np.float32))
+    program.equations[0].outputs[0].aval = ShapedArray((4,), np.float32)
+    with pytest.raises(_ir.ProgramTypeError):
+        _ir.typecheck(program)
+
+
+def test_x64_switch():
+    fl.config.update("jax_enable_x64", True)
+    try:
+        assert fnp.asarray(np.ones(2)).dtype == np.float64
+        assert get_aval(1.0).dtype == np.float64
+    finally:
+        fl.config.update("jax_enable_x64", False)
+    assert fnp.asarray(np.ones(2)).dtype == np.float32
