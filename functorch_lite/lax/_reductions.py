@@ -355,21 +355,22 @@ defjvp(cumprod_p, _cumprod_jvp)
 
 
 def _iota_along(shape, axis, dtype=np.int32):
-    return broadcast_in_dim(np.arange(shape[axis], dtype=dtype), shape, (axis,))
+    from ._structural import broadcasted_iota
+    return broadcasted_iota(dtype, shape, axis)
 
 
 def take_along_axis_onehot(t, index, axis):
     """out[..., i, ...] = t[..., index[..., i, ...], ...] along `axis`, as a one-hot
-    contraction (linear in `t`; O(len(index axis) * len(t axis)) memory)."""
-    from ._elementwise import eq, mul
+    selection (linear in `t`; O(len(index axis) * len(t axis)) memory)."""
+    from ._elementwise import eq
     t_aval, i_aval = get_aval(t), get_aval(index)
-    n = t_aval.shape[axis]
-    shape = (*i_aval.shape, n)                       # last axis: the source position
+    shape = (*i_aval.shape, t_aval.shape[axis])   # last axis: the source position
+    last = len(shape) - 1
     onehot = eq(broadcast_in_dim(index, shape, tuple(range(i_aval.ndim))),
-                _iota_along(shape, len(shape) - 1, i_aval.dtype))
-    t_b = broadcast_in_dim(t, shape, tuple(len(shape) - 1 if d == axis else d
+                _iota_along(shape, last, i_aval.dtype))
+    t_b = broadcast_in_dim(t, shape, tuple(last if d == axis else d
                                            for d in range(t_aval.ndim)))
-    return reduce_sum(mul(t_b, convert_element_type(onehot, t_aval.dtype)), (len(shape) - 1,))
+    return reduce_sum(select_n(onehot, full(shape, 0, t_aval.dtype), t_b), (last,))
 
 
 def _cumulative_chooser_jvp(g, ans, x, *, axis, reverse):
