@@ -1,0 +1,146 @@
+"""Explicit interop: run a JAX function (e.g. an optax update) inside functorch_lite
+transformations as one black-box primitive.
+
+This is the one place the library asks JAX to trace a function: `call_jax(fn, *args)`
+stages `fn` as a `jax_call` equation; its lowering embeds the StableHLO that JAX writes
+for `fn` as a private function of our module, so `jit(train_step)` with an optax
+update inside compiles to one executable. Forward mode uses `jax.jvp` and batching
+uses `jax.vmap` on the embedded function; reverse mode through it is not supported.
+
+>>> import optax, functorch_lite as fl, functorch_lite.numpy as jnp
+>>> opt = optax.sgd(0.1)
+>>> step = fl.jit(lambda p, s: fl.interop.call_jax(opt.update, p, s, p))
+>>> updates, _ = step(jnp.ones(2), opt.init(jnp.ones(2)))
+>>> updates.tolist()
+[-0.10000000149011612, -0.10000000149011612]
+"""
+import re
+
+import jax
+from jax import tree_util
+
+from . import _core
+from ._core import Primitive, ShapedArray, get_aval
+from ._ad import Zero, instantiate, tangent_aval
+
+jax_call_p = Primitive("jax_call", multiple_results=True)
+
+
+class JaxFunction:
+    """A flat JAX function of array leaves (hashable by identity: a primitive param)."""
+
+    def __init__(self, flat_fun, in_avals, name):
+        self.flat_fun = flat_fun
+        self.in_avals = tuple(in_avals)
+        self.__name__ = name
+        structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+                   for a in self.in_avals]
+        outs = jax.eval_shape(flat_fun, *structs)
+        self.out_avals = [ShapedArray(o.shape, o.dtype, getattr(o, "weak_type", False))
+                          for o in outs]
+        self.cache = {}
+
+    def module_text(self):
+        structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+                   for a in self.in_avals]
+        return jax.jit(self.flat_fun, keep_unused=True).lower(*structs).as_text()
+
+
+_functions = {}
+
+
+def call_jax(fun, *args):
+    """Apply the JAX function `fun` to pytree `args` inside any functorch_lite
+    transformation (eagerly it simply calls `fun`)."""
+    if _core.current_trace() is _core.eval_trace:
+        return fun(*args)
+    leaves, in_tree = tree_util.tree_flatten(args)
+    avals = tuple(get_aval(x) for x in leaves)
+    key = (fun, in_tree, avals)
+    entry = _functions.get(key)
+    if entry is None:
+        out_trees = []
+
+        def flat_fun(*flat):
+            out = fun(*tree_util.tree_unflatten(in_tree, flat))
+            out_leaves, tree = tree_util.tree_flatten(out)
+            out_trees.append(tree)
+            return out_leaves
+        jf = JaxFunction(flat_fun, avals, getattr(fun, "__name__", "jax_fn"))
+        entry = _functions[key] = (jf, out_trees[0])
+    jf, out_tree = entry
+    outs = jax_call_p.bind(*leaves, function=jf)
+    return tree_util.tree_unflatten(out_tree, outs)
+
+
+@jax_call_p.def_abstract_eval
+def _jax_call_abstract_eval(*avals, function):
+    return function.out_avals
+
+
+@jax_call_p.def_impl
+def _jax_call_impl(*args, function):
+    return list(function.flat_fun(*args))
+
+
+_SYMBOL = re.compile(r"func\.func\s+(?:public\s+|private\s+)?@([\w$.\-]+)")
+
+
+@jax_call_p.def_lowering
+def _jax_call_lowering(ctx, *args, function):
+    module = ctx.module
+    key = ("jax_call", id(function))
+    if key not in module.function_names:
+        text = function.module_text()
+        body = text[text.index("func.func"):text.rindex("}")]  # the module's functions
+        prefix = f"jaxfn{len(module.functions)}_"
+        for name in set(_SYMBOL.findall(body)):
+            body = re.sub(rf"@{re.escape(name)}\b", f"@{prefix}{name}", body)
+        body = body.replace("func.func public", "func.func private")
+        module.functions.append(body)
+        module.function_names[key] = f"{prefix}main"
+    from ._lowering import ir_type
+    out_types = [ir_type(a) for a in function.out_avals]
+    outs = ctx.op("func.call", list(args), out_types=out_types,
+                  attrs={"callee": f"@{module.function_names[key]}"})
+    return [outs] if len(out_types) == 1 else list(outs)
+
+
+@jax_call_p.def_jvp
+def _jax_call_jvp(primals, tangents, *, function):
+    n = len(primals)
+    nonzero = [not isinstance(t, Zero) for t in tangents]
+
+    def flat_jvp(*args):
+        ps, ts = list(args[:n]), iter(args[n:])
+        full_ts = [next(ts) if nz else jax.numpy.zeros(a.shape, a.dtype)
+                   for a, nz in zip(function.in_avals, nonzero)]
+        outs, touts = jax.jvp(function.flat_fun, ps, full_ts)
+        return [*outs, *touts]
+    key = ("jvp", tuple(nonzero))
+    if key not in function.cache:
+        avals = [*function.in_avals, *[tangent_aval(a) for a, nz in
+                                       zip(function.in_avals, nonzero) if nz]]
+        function.cache[key] = JaxFunction(flat_jvp, avals, f"jvp_{function.__name__}")
+    outs = jax_call_p.bind(*primals, *[t for t in tangents if not isinstance(t, Zero)],
+                           function=function.cache[key])
+    m = len(function.out_avals)
+    return outs[:m], outs[m:]
+
+
+@jax_call_p.def_batching
+def _jax_call_batching(axis_size, vals, dims, *, function):
+    key = ("vmap", tuple(dims), axis_size)
+    if key not in function.cache:
+        batched = jax.vmap(function.flat_fun, in_axes=list(dims), out_axes=0,
+                           axis_size=axis_size)
+        avals = []
+        for a, d in zip(function.in_avals, dims):
+            shape = list(a.shape)
+            if d is not None:
+                shape.insert(d, axis_size)
+            avals.append(a.update(shape=shape))
+        function.cache[key] = JaxFunction(lambda *xs: list(batched(*xs)), avals,
+                                          f"vmap_{function.__name__}")
+    outs = jax_call_p.bind(*vals, function=function.cache[key])
+    return outs, [0] * len(outs)
