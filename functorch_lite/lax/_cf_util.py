@@ -1,0 +1,364 @@
+"""Shared machinery of the control-flow primitives (cond, while, scan).
+
+A body is traced into a closed sub-Program whose closed-over values become explicit
+operands. The primitives' rules transform those sub-programs with the helpers here,
+each memoised on the program so a rule applied twice yields the same Program (and so
+one compiled executable):
+
+  jvp_subprogram            primals + nonzero tangents -> outs + tangents
+  partial_eval_subprogram   split into a known and an unknown (linear) program
+  batch_subprogram          batched inputs -> outputs batched at 0 (or unbatched)
+
+Lowering helpers build regions whose block arguments are given explicitly.
+"""
+import numpy as np
+from jax import tree_util
+
+from .. import _dtypes
+from .._core import Primitive, ShapedArray, Tracer, get_aval, new_trace
+from .._ad import Zero, instantiate, jvp_traced, tangent_aval
+from .._batching import move_batch_axis, vmap_traced_dims
+from .._ir import Var, Literal, Equation, Program, eval_program, dead_code_elimination
+from .._lowering import LoweringContext, ir_type, lower_equations
+from .._partial_eval import PartialEvalTrace
+from .._staging import StagingTrace, StagingTracer, trace_to_program
+
+
+# --- tracing bodies ---------------------------------------------------------------
+
+def trace_body(fun, in_tree, in_avals, description):
+    """Trace `fun(*tree_unflatten(in_tree, leaves))` into a Program.
+
+    Returns (program, consts, out_tree); the program's inputs are the consts (values
+    the body closed over, outer tracers included) followed by the leaves.
+    """
+    out_trees = []
+
+    def flat_fun(*leaves):
+        out = fun(*tree_util.tree_unflatten(in_tree, leaves))
+        out_leaves, out_tree = tree_util.tree_flatten(out)
+        out_trees.append(out_tree)
+        return [_as_value(x) for x in out_leaves]
+
+    program, consts = trace_to_program(flat_fun, in_avals, description)
+    return program, consts, out_trees[0]
+
+
+def _as_value(x):
+    if isinstance(x, Tracer) or hasattr(x, "aval"):
+        return x
+    if isinstance(x, (bool, int, float, complex, np.generic, np.ndarray)):
+        return x
+    raise TypeError(f"a control-flow body returned {type(x).__name__} {x!r:.60}, which "
+                    f"is not an array; bodies must return pytrees of arrays")
+
+
+def abstractify(leaves):
+    return [get_aval(x) for x in leaves]
+
+
+# --- program surgery (Vars are compared by identity, so these are cheap) -----------
+
+def reorder_inputs(program, order):
+    """The same program taking its inputs in the order `order` (indices)."""
+    return Program([program.in_vars[i] for i in order], program.equations, program.outs)
+
+
+def reorder_outputs(program, order):
+    return Program(program.in_vars, program.equations, [program.outs[i] for i in order])
+
+
+def with_unused_inputs(program, before=(), after=()):
+    """`program` taking extra leading/trailing inputs of the given avals, ignored."""
+    return Program([*[Var(a) for a in before], *program.in_vars, *[Var(a) for a in after]],
+                   program.equations, program.outs)
+
+
+def memo(program, key, build):
+    if key not in program.cache:
+        program.cache[key] = build()
+    return program.cache[key]
+
+
+def is_differentiable(aval):
+    return _dtypes.is_inexact(aval.dtype)
+
+
+# --- constants created while transforming a program --------------------------------
+
+class _HashableArray:
+    """A NumPy constant as a hashable primitive parameter (compared by identity)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return f"array{self.value.shape}"
+
+
+literal_array_p = Primitive("literal_array")
+literal_array_p.abstract_eval_rule = lambda *, value: ShapedArray(
+    value.value.shape, value.value.dtype)
+literal_array_p.lowering_rule = lambda ctx, *, value: ctx.constant(
+    value.value, value.value.dtype, value.value.shape)
+
+
+def close_program(program, consts):
+    """Fold concrete `consts` (the leading inputs of `program`) into the program."""
+    if not consts:
+        return program
+    if any(isinstance(c, Tracer) for c in consts):
+        raise RuntimeError("internal error: a transformed sub-program captured a tracer")
+    eqns = []
+    for v, c in zip(program.in_vars, consts):
+        value = np.asarray(c)
+        eqns.append(Equation(literal_array_p, [], [v],
+                             dict(value=_HashableArray(value.astype(v.aval.dtype)))))
+    return Program(program.in_vars[len(consts):], eqns + program.equations, program.outs)
+
+
+def trace_closed(fun, avals, description):
+    program, consts = trace_to_program(fun, avals, description)
+    return close_program(program, consts)
+
+
+# --- JVP of a sub-program ---------------------------------------------------------
+
+def jvp_subprogram(program, nonzero_in, instantiate_out):
+    """Program (primals, tangents where nonzero_in) -> (outs, tangents where out_nonzero).
+
+    `out_nonzero[i]` is True when output i has a tangent that may be nonzero or is in
+    `instantiate_out`; outputs that are not differentiable (integers) never have one.
+    Returns (program, out_nonzero).
+    """
+    def build():
+        n = len(program.in_vars)
+        avals = [*program.in_avals, *[tangent_aval(a) for a, nz in
+                                      zip(program.in_avals, nonzero_in) if nz]]
+        out_nonzero = []
+
+        def fun(*args):
+            primals, it = args[:n], iter(args[n:])
+            tangents = [next(it) if nz else Zero(tangent_aval(a))
+                        for a, nz in zip(program.in_avals, nonzero_in)]
+            outs, touts = jvp_traced(lambda *xs: eval_program(program, xs), primals,
+                                     tangents)
+            kept = []
+            for o, t, inst in zip(outs, touts, instantiate_out):
+                nz = is_differentiable(get_aval(o)) and (inst or not isinstance(t, Zero))
+                out_nonzero.append(nz)
+                if nz:
+                    kept.append(instantiate(t))
+            return [*outs, *kept]
+        return trace_closed(fun, avals, "jvp"), out_nonzero
+    return memo(program, ("cf_jvp", tuple(nonzero_in), tuple(instantiate_out)), build)
+
+
+def jvp_fixed_point(program, nonzero_in, carry_slice_in, carry_slice_out):
+    """Grow the nonzero pattern of loop carries until the body maps it into itself.
+
+    `carry_slice_in`/`carry_slice_out` locate the carry among the body's inputs and
+    outputs. Returns the carry pattern."""
+    nonzero_in = list(nonzero_in)
+    carry_avals = program.in_avals[carry_slice_in]
+    while True:
+        _, out_nz = jvp_subprogram(program, nonzero_in, [False] * len(program.outs))
+        carry = nonzero_in[carry_slice_in]
+        new = [(c or o) and is_differentiable(a)
+               for c, o, a in zip(carry, out_nz[carry_slice_out], carry_avals)]
+        if new == carry:
+            return carry
+        nonzero_in[carry_slice_in] = new
+
+
+# --- partial evaluation of a sub-program ------------------------------------------
+
+def partial_eval_subprogram(program, unknown_in, instantiate_out):
+    """Split `program` into a known and an unknown part, by tracing it with known
+    inputs staged in an outer program and unknown ones in a partial-eval trace (so
+    nested control flow is split recursively).
+
+    Returns a memoised tuple (known, unknown, out_unknown, num_res) where
+      known:   known inputs -> known outputs + residuals
+      unknown: residuals + unknown inputs -> unknown outputs (those in out_unknown,
+               which includes every output in instantiate_out)
+    """
+    def build():
+        outer = StagingTrace("partial_eval")
+        with new_trace(outer):
+            known_args = [outer.new_arg(a) for a, u in zip(program.in_avals, unknown_in)
+                          if not u]
+            pe = PartialEvalTrace(outer, "partial_eval")
+            unknown_vars = [Var(a) for a, u in zip(program.in_avals, unknown_in) if u]
+            with new_trace(pe):
+                known_it, unknown_it = iter(known_args), iter(unknown_vars)
+                args = [StagingTracer(pe, next(unknown_it)) if u else next(known_it)
+                        for u in unknown_in]
+                outs = eval_program(program, args)
+                out_unknown = [pe.is_unknown(o) or inst
+                               for o, inst in zip(outs, instantiate_out)]
+                unknown_prog = pe.to_program(unknown_vars,
+                                             [o for o, u in zip(outs, out_unknown) if u])
+            residuals = list(pe.consts)
+            known_outs = [o for o, u in zip(outs, out_unknown) if not u]
+            known_prog = outer.to_program([a.var for a in known_args],
+                                          [*known_outs, *residuals])
+            known_prog = close_program(known_prog, outer.consts)
+        return known_prog, unknown_prog, out_unknown, len(residuals)
+    return memo(program, ("cf_pe", tuple(unknown_in), tuple(instantiate_out)), build)
+
+
+def depends_on(program, input_mask):
+    """For each output of `program`, whether it depends on an input in `input_mask`."""
+    tainted = {v for v, m in zip(program.in_vars, input_mask) if m}
+    for eqn in program.equations:
+        if any(isinstance(a, Var) and a in tainted for a in eqn.inputs):
+            tainted.update(eqn.outputs)
+    return [isinstance(a, Var) and a in tainted for a in program.outs]
+
+
+# --- batching of a sub-program ----------------------------------------------------
+
+def batch_subprogram(program, in_dims, axis_size, axis_name, force_out):
+    """Program over inputs batched at `in_dims` (int or None) -> outputs batched at 0
+    (or unbatched). Outputs in `force_out` are always batched. Returns
+    (program, out_batched)."""
+    def build():
+        avals = []
+        for a, d in zip(program.in_avals, in_dims):
+            shape = list(a.shape)
+            if d is not None:
+                shape.insert(d, axis_size)
+            avals.append(a.update(shape=shape))
+        out_batched = []
+
+        def fun(*args):
+            outs, dims = vmap_traced_dims(lambda *xs: eval_program(program, xs), args,
+                                          in_dims, axis_size, axis_name)
+            result = []
+            for o, d, force in zip(outs, dims, force_out):
+                batched = d is not None or force
+                out_batched.append(batched)
+                result.append(move_batch_axis(axis_size, o, d, 0) if batched else o)
+            return result
+        return trace_closed(fun, avals, "vmap"), out_batched
+    return memo(program, ("cf_batch", tuple(in_dims), axis_size, axis_name,
+                          tuple(force_out)), build)
+
+
+def batch_fixed_point(program, in_dims, carry_slice_in, carry_slice_out, axis_size,
+                      axis_name):
+    """Which loop carries end up batched: grow until the body maps the pattern into
+    itself. Returns a list of booleans for the carries."""
+    in_dims = list(in_dims)
+    n_out = len(program.outs)
+    while True:
+        carry = [d is not None for d in in_dims[carry_slice_in]]
+        force = [False] * n_out
+        force[carry_slice_out] = carry
+        _, out_batched = batch_subprogram(program, in_dims, axis_size, axis_name, force)
+        new = [c or o for c, o in zip(carry, out_batched[carry_slice_out])]
+        if new == carry:
+            return carry
+        in_dims[carry_slice_in] = [0 if b else None for b in new]
+
+
+# --- carry checks -----------------------------------------------------------------
+
+def _carry_component(name, path):
+    return f"the input carry component {name}{tree_util.keystr(path)}" if path else \
+        f"the input carry {name}"
+
+
+def check_carry_tree(what, carry_name, in_tree, out_tree):
+    if in_tree == out_tree:
+        return
+    raise TypeError(
+        f"{what} function carry input and carry output must have the same pytree "
+        f"structure, but they differ:\n\nthe input tree structure is:\n{in_tree}\n"
+        f"the output tree structure is:\n{out_tree}\n\nRevise the function so that the "
+        f"carry output has the same pytree structure as the carry input.")
+
+
+def check_carry_types(what, carry_name, carry_example, in_avals, out_avals):
+    """Raise a TypeError naming every carry component whose shape or dtype changes."""
+    paths = [p for p, _ in tree_util.tree_flatten_with_path(carry_example)[0]]
+    diffs = []
+    for path, a, b in zip(paths, in_avals, out_avals):
+        if a.shape == b.shape and a.dtype == b.dtype:
+            continue
+        why = [w for w, bad in (("the dtypes do not match", a.dtype != b.dtype),
+                                ("the shapes do not match", a.shape != b.shape)) if bad]
+        diffs.append(f"{_carry_component(carry_name, path)} has type {a.str_short()} but "
+                     f"the corresponding output carry component has type "
+                     f"{b.str_short()}, so {' and '.join(why)}")
+    if not diffs:
+        return
+    if len(diffs) == 1:
+        text = diffs[0][0].upper() + diffs[0][1:] + ".\n"
+    else:
+        text = "".join(f"  * {d};\n" for d in diffs)
+    raise TypeError(f"{what} function carry input and carry output must have equal "
+                    f"types, but they differ:\n\n{text}\nRevise the function so that all "
+                    f"output types match the corresponding input types.")
+
+
+def promote_weak_carry(init_leaves, in_avals, out_avals):
+    """Weakly typed init values (Python scalars) take the body's output dtype, as JAX
+    does; returns (new leaves, changed?)."""
+    from ._structural import convert_element_type
+    changed, out = False, []
+    for x, a, b in zip(init_leaves, in_avals, out_avals):
+        if a.weak_type and (a.dtype != b.dtype or a.weak_type != b.weak_type) and \
+                a.shape == b.shape:
+            dtype = _dtypes.result_type_of([(a.dtype, True), (b.dtype, b.weak_type)])[0]
+            x = convert_element_type(x, dtype, weak_type=b.weak_type)
+            changed = changed or get_aval(x) != a
+        out.append(x)
+    return out, changed
+
+
+def carry_arg_name(fun, default="carry"):
+    import inspect
+    try:
+        params = list(inspect.signature(fun).parameters)
+    except (TypeError, ValueError):
+        return default
+    return params[0] if params else default
+
+
+# --- lowering helpers -------------------------------------------------------------
+
+def region_with_args(ctx, block_avals, build):
+    """Text of a region with block arguments typed `block_avals`; `build(inner_ctx,
+    arg_names)` emits the body and returns the names to return."""
+    module = ctx.module
+    names = []
+    for a in block_avals:
+        name = module.fresh()
+        module.types[name] = ir_type(a)
+        names.append(name)
+    lines = []
+    inner = LoweringContext(module, lines, [], [])
+    results = build(inner, names)
+    types = ", ".join(module.types[r] for r in results)
+    lines.append(f'"stablehlo.return"({", ".join(results)}) : ({types}) -> ()')
+    head = f"^bb0({', '.join(f'{n}: {ir_type(a)}' for n, a in zip(names, block_avals))}):\n"
+    body = "\n".join("      " + l for l in lines)
+    return "{\n    " + (head if names else "") + body + "\n    }"
+
+
+def inline_program(ctx, program, inputs):
+    """Emit `program`'s equations into ctx's block; returns the output names."""
+    return lower_equations(ctx.module, program, dict(zip(program.in_vars, inputs)),
+                           ctx.lines)
+
+
+def split_list(xs, sizes):
+    out, start = [], 0
+    for s in sizes:
+        out.append(list(xs[start:start + s]))
+        start += s
+    out.append(list(xs[start:]))
+    return out
