@@ -1,3 +1,564 @@
-"""gather, scatter (set/add/mul/min/max), dynamic_slice and dynamic_update_slice."""
+"""gather, scatter (set/add/mul/min/max/apply), dynamic_slice and dynamic_update_slice.
 
-__all__ = []
+Conventions follow `jax.lax`: the index vector of `start_indices`/`scatter_indices` is
+always their LAST dimension; dimension numbers are NamedTuples of int tuples (hashable,
+so they can be primitive parameters); `mode` is a `GatherScatterMode`:
+
+  CLIP               clamp indices so the whole window is in bounds;
+  FILL_OR_DROP       gather: out-of-bounds windows read `fill_value`;
+                     scatter: out-of-bounds windows are dropped;
+  PROMISE_IN_BOUNDS  no checks (XLA clamps gathers and drops scatters).
+"""
+
+__all__ = ["GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode",
+           "gather", "scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max",
+           "scatter_apply", "dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim",
+           "dynamic_index_in_dim", "dynamic_update_slice_in_dim",
+           "dynamic_update_index_in_dim"]
+import enum
+import math
+import weakref
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import _dtypes
+from .._core import Primitive, ShapedArray, Tracer, get_aval
+from .._ad import Zero, defjvp, instantiate, is_undefined, tangent_aval
+from .._batching import bdim_at_front
+from ._elementwise import add, div, eq, ge, gt, le, lt, mul, sub
+from ._elementwise import max as _max, min as _min
+from ._reductions import binary_region, reduce_min
+from ._structural import (broadcast_in_dim, convert_element_type, full, i64_array, reshape,
+                          select_n)
+
+
+class GatherDimensionNumbers(NamedTuple):
+    """How operand, start_indices and output dimensions of a gather relate (as XLA's
+    Gather, with index_vector_dim = the last dimension of start_indices)."""
+    offset_dims: tuple
+    collapsed_slice_dims: tuple
+    start_index_map: tuple
+    operand_batching_dims: tuple = ()
+    start_indices_batching_dims: tuple = ()
+
+
+class ScatterDimensionNumbers(NamedTuple):
+    """How operand, scatter_indices and updates dimensions of a scatter relate (as XLA's
+    Scatter, with index_vector_dim = the last dimension of scatter_indices)."""
+    update_window_dims: tuple
+    inserted_window_dims: tuple
+    scatter_dims_to_operand_dims: tuple
+    operand_batching_dims: tuple = ()
+    scatter_indices_batching_dims: tuple = ()
+
+
+class GatherScatterMode(enum.Enum):
+    """How out-of-bounds indices are handled (see the module docstring)."""
+    CLIP = enum.auto()
+    FILL_OR_DROP = enum.auto()
+    PROMISE_IN_BOUNDS = enum.auto()
+
+    @staticmethod
+    def from_any(s):
+        if isinstance(s, GatherScatterMode):
+            return s
+        if s == "clip":
+            return GatherScatterMode.CLIP
+        if s is None or s == "fill" or s == "drop":
+            return GatherScatterMode.FILL_OR_DROP
+        if s == "promise_in_bounds":
+            return GatherScatterMode.PROMISE_IN_BOUNDS
+        raise ValueError(f'Unknown gather mode "{s}"')
+
+
+CLIP = GatherScatterMode.CLIP
+FILL_OR_DROP = GatherScatterMode.FILL_OR_DROP
+PROMISE_IN_BOUNDS = GatherScatterMode.PROMISE_IN_BOUNDS
+
+
+def _int_tuples(dnums, cls):
+    return cls(*(tuple(int(d) for d in field) for field in dnums))
+
+
+def _bool_text(b):
+    return "true" if b else "false"
+
+
+def _dims_text(name, dims):
+    return f"{name} = [{', '.join(str(int(d)) for d in dims)}]"
+
+
+def _index_dtype():
+    return _dtypes.default_int()
+
+
+def lower_composite(ctx, fn, args, avals):
+    """Lower `fn` (written with lax functions) inline at this point of the module."""
+    from .._staging import trace_to_program
+    from .._lowering import lower_equations
+    program, consts = trace_to_program(lambda *xs: [fn(*xs)], list(avals), "lowering")
+    env = {v: ctx.constant(np.asarray(c), v.aval.dtype, v.aval.shape)
+           for v, c in zip(program.in_vars, consts)}
+    env.update(zip(program.in_vars[len(consts):], args))
+    return lower_equations(ctx.module, program, env, ctx.lines)[0]
+
+
+def stack_last(arrays, shape, dims):
+    """Broadcast arrays[k] to `shape` (its dims going to dims[k]) and stack them along a
+    new last axis: the result has shape `shape + (len(arrays),)`."""
+    out_shape = tuple(shape) + (len(arrays),)
+    cols = [broadcast_in_dim(a, out_shape, d) for a, d in zip(arrays, dims)]
+    if len(cols) == 1:
+        return cols[0]
+    which = np.broadcast_to(np.arange(len(cols), dtype=np.int32), out_shape)
+    return select_n(which, *cols)
+
+
+# --- gather -----------------------------------------------------------------------
+
+gather_p = Primitive("gather")
+
+
+def _default_fill_value(dtype):
+    if _dtypes.is_inexact(dtype):
+        return np.nan
+    if dtype == _dtypes.bool_:
+        return True
+    if _dtypes.is_unsigned(dtype):
+        return int(np.iinfo(dtype).max)
+    return int(np.iinfo(dtype).min)
+
+
+def _static_scalar(value, what):
+    if isinstance(value, Tracer):
+        value = value.to_concrete(what)
+    value = np.asarray(value)
+    if value.ndim != 0:
+        raise ValueError(f"{what} must be a scalar, got shape {value.shape}")
+    value = value.item()
+    return np.nan if isinstance(value, float) and math.isnan(value) else value
+
+
+def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_indices=False,
+           indices_are_sorted=False, mode=None, fill_value=None):
+    """XLA Gather: slices of `operand` of size `slice_sizes` starting at `start_indices`.
+
+    Prefer NumPy indexing (`x[idx]`, `x.at[idx].get(mode=...)`); this is the primitive
+    it lowers to. `mode=None` promises in-bounds indices (XLA clamps them); 'fill' reads
+    `fill_value` (NaN / minimum int / True by default) for out-of-bounds windows.
+    """
+    parsed = PROMISE_IN_BOUNDS if mode is None else GatherScatterMode.from_any(mode)
+    if parsed == FILL_OR_DROP:
+        dtype = get_aval(operand).dtype
+        fill_value = _default_fill_value(dtype) if fill_value is None else \
+            _static_scalar(fill_value, "gather fill_value")
+    else:
+        fill_value = None
+    return gather_p.bind(operand, start_indices,
+                         dimension_numbers=_int_tuples(dimension_numbers,
+                                                       GatherDimensionNumbers),
+                         slice_sizes=tuple(int(s) for s in slice_sizes),
+                         unique_indices=bool(unique_indices),
+                         indices_are_sorted=bool(indices_are_sorted), mode=parsed,
+                         fill_value=fill_value)
+
+
+def _check(cond, message):
+    if not cond:
+        raise TypeError(message)
+
+
+@gather_p.def_abstract_eval
+def _gather_abstract_eval(operand, indices, *, dimension_numbers, slice_sizes, **_):
+    d = dimension_numbers
+    _check(_dtypes.is_integer(indices.dtype),
+           f"gather indices must have an integer type, got {indices.dtype.name}")
+    _check(indices.ndim >= 1, "gather indices need an index vector (last) dimension")
+    _check(len(d.start_index_map) == indices.shape[-1],
+           f"gather start_index_map {d.start_index_map} must have one entry per element "
+           f"of the index vector (indices shape {indices.shape})")
+    _check(len(slice_sizes) == operand.ndim,
+           f"gather slice_sizes {slice_sizes} must have one entry per operand dimension "
+           f"(operand shape {operand.shape})")
+    _check(len(d.offset_dims) + len(d.collapsed_slice_dims) + len(d.operand_batching_dims)
+           == operand.ndim, f"gather dimension numbers {d} do not account for every "
+           f"dimension of an operand of rank {operand.ndim}")
+    _check(all(0 <= s <= n for s, n in zip(slice_sizes, operand.shape)),
+           f"gather slice_sizes {slice_sizes} out of range for operand {operand.shape}")
+    _check(all(slice_sizes[i] <= 1 for i in d.collapsed_slice_dims + d.operand_batching_dims),
+           f"gather can only collapse (or batch) dimensions of slice size 1; got "
+           f"slice_sizes {slice_sizes} with {d}")
+    _check(list(d.offset_dims) == sorted(set(d.offset_dims)),
+           f"gather offset_dims must be sorted and unique, got {d.offset_dims}")
+    _check([operand.shape[i] for i in d.operand_batching_dims] ==
+           [indices.shape[i] for i in d.start_indices_batching_dims],
+           f"gather batching dimensions of operand {operand.shape} and indices "
+           f"{indices.shape} must match ({d})")
+    batch_shape = iter(indices.shape[:-1])
+    window = iter([s for i, s in enumerate(slice_sizes)
+                   if i not in d.collapsed_slice_dims and i not in d.operand_batching_dims])
+    rank = len(d.offset_dims) + indices.ndim - 1
+    _check(all(0 <= o < rank for o in d.offset_dims),
+           f"gather offset_dims {d.offset_dims} out of range for an output of rank {rank}")
+    shape = [next(window) if i in d.offset_dims else next(batch_shape) for i in range(rank)]
+    return ShapedArray(shape, operand.dtype, operand.weak_type)
+
+
+def _gather_dnums_attr(d, index_vector_dim):
+    parts = [_dims_text("offset_dims", d.offset_dims),
+             _dims_text("collapsed_slice_dims", d.collapsed_slice_dims)]
+    if d.operand_batching_dims:
+        parts += [_dims_text("operand_batching_dims", d.operand_batching_dims),
+                  _dims_text("start_indices_batching_dims", d.start_indices_batching_dims)]
+    parts += [_dims_text("start_index_map", d.start_index_map),
+              f"index_vector_dim = {index_vector_dim}"]
+    return f"#stablehlo.gather<{', '.join(parts)}>"
+
+
+def _gather_fill(operand, indices, *, dimension_numbers, slice_sizes, fill_value,
+                 indices_are_sorted, unique_indices):
+    """FILL_OR_DROP gather = in-bounds gather, then `fill_value` where a window is out of
+    bounds (written with lax functions; used as the lowering)."""
+    d = dimension_numbers
+    op_aval, idx_aval = get_aval(operand), get_aval(indices)
+    dtype = np.dtype(np.int64) if max(op_aval.shape, default=0) >= 2**31 else np.dtype(np.int32)
+    indices = convert_element_type(indices, dtype)
+    nbatch = idx_aval.ndim - 1
+    upper = np.array([op_aval.shape[i] - slice_sizes[i] for i in d.start_index_map], dtype)
+    upper = broadcast_in_dim(upper, idx_aval.shape, (nbatch,))
+    in_bounds = convert_element_type(ge(indices, full(idx_aval.shape, 0, dtype)), np.int32)
+    in_bounds = mul(in_bounds, convert_element_type(le(indices, upper), np.int32))
+    in_bounds = gt(reduce_min(in_bounds, (nbatch,)), full(idx_aval.shape[:-1], 0, np.int32))
+    out = gather_p.bind(operand, indices, dimension_numbers=d, slice_sizes=slice_sizes,
+                        unique_indices=unique_indices, indices_are_sorted=indices_are_sorted,
+                        mode=PROMISE_IN_BOUNDS, fill_value=None)
+    out_aval = get_aval(out)
+    batch_dims = [i for i in range(out_aval.ndim) if i not in d.offset_dims]
+    mask = broadcast_in_dim(in_bounds, out_aval.shape, batch_dims)
+    return select_n(mask, full(out_aval.shape, fill_value, out_aval.dtype), out)
+
+
+@gather_p.def_lowering
+def _gather_lowering(ctx, operand, indices, *, dimension_numbers, slice_sizes,
+                     unique_indices, indices_are_sorted, mode, fill_value):
+    out = ctx.avals_out[0]
+    if mode == FILL_OR_DROP:
+        def fill(x, i):
+            return _gather_fill(x, i, dimension_numbers=dimension_numbers,
+                                slice_sizes=slice_sizes, fill_value=fill_value,
+                                indices_are_sorted=indices_are_sorted,
+                                unique_indices=unique_indices)
+        return lower_composite(ctx, fill, [operand, indices], ctx.avals_in)
+    if out.size == 0:
+        return ctx.constant(0, out.dtype, out.shape)
+    # CLIP and PROMISE_IN_BOUNDS: XLA's gather clamps windows into bounds
+    return ctx.op("stablehlo.gather", [operand, indices], attrs={
+        "dimension_numbers": _gather_dnums_attr(dimension_numbers, ctx.avals_in[1].ndim - 1),
+        "indices_are_sorted": _bool_text(indices_are_sorted),
+        "slice_sizes": i64_array(slice_sizes)})
+
+
+def _gather_like(x, indices, params):
+    fill = 0 if params["mode"] == FILL_OR_DROP else None
+    return gather_p.bind(x, indices, **{**params, "fill_value": fill})
+
+
+defjvp(gather_p, lambda g, ans, operand, indices, **params: _gather_like(g, indices, params),
+       None)
+
+
+def _scatter_dnums_of(d):
+    """The scatter that puts back what the gather with dimension numbers `d` took."""
+    return ScatterDimensionNumbers(d.offset_dims, d.collapsed_slice_dims, d.start_index_map,
+                                   d.operand_batching_dims, d.start_indices_batching_dims)
+
+
+def _gather_dnums_of(d):
+    """The gather that reads what the scatter with dimension numbers `d` writes."""
+    return GatherDimensionNumbers(d.update_window_dims, d.inserted_window_dims,
+                                  d.scatter_dims_to_operand_dims, d.operand_batching_dims,
+                                  d.scatter_indices_batching_dims)
+
+
+@gather_p.def_transpose
+def _gather_transpose(ct, operand, indices, *, dimension_numbers, slice_sizes,
+                      unique_indices, indices_are_sorted, mode, fill_value):
+    assert is_undefined(operand) and not is_undefined(indices)
+    if isinstance(ct, Zero):
+        return [Zero(operand.aval), None]
+    zeros = full(operand.aval.shape, 0, get_aval(ct).dtype)
+    return [scatter_add(zeros, indices, ct, _scatter_dnums_of(dimension_numbers),
+                        unique_indices=unique_indices, indices_are_sorted=indices_are_sorted,
+                        mode=mode), None]
+
+
+def _shift(dims, k=1):
+    return tuple(int(d) + k for d in dims)
+
+
+@gather_p.def_batching
+def _gather_batching(axis_size, vals, dims, *, dimension_numbers, slice_sizes,
+                     unique_indices, indices_are_sorted, mode, fill_value):
+    (operand, indices), (operand_bdim, indices_bdim) = vals, dims
+    d = dimension_numbers
+    params = dict(unique_indices=unique_indices, indices_are_sorted=indices_are_sorted,
+                  mode=mode, fill_value=fill_value)
+    if indices_bdim is None:
+        # the batch dim of the operand becomes a full window dim in front
+        operand = bdim_at_front(axis_size, operand, operand_bdim)
+        dn = GatherDimensionNumbers((0, *_shift(d.offset_dims)), _shift(d.collapsed_slice_dims),
+                                    _shift(d.start_index_map), _shift(d.operand_batching_dims),
+                                    d.start_indices_batching_dims)
+        return gather_p.bind(operand, indices, dimension_numbers=dn,
+                             slice_sizes=(axis_size, *slice_sizes), **params), 0
+    indices = bdim_at_front(axis_size, indices, indices_bdim)
+    if operand_bdim is None:
+        # a new leading batch dim of the indices; batched indices need not be unique
+        dn = GatherDimensionNumbers(_shift(d.offset_dims), d.collapsed_slice_dims,
+                                    d.start_index_map, d.operand_batching_dims,
+                                    _shift(d.start_indices_batching_dims))
+        params.update(unique_indices=False, indices_are_sorted=False)
+        return gather_p.bind(operand, indices, dimension_numbers=dn,
+                             slice_sizes=slice_sizes, **params), 0
+    # both batched: pair them with XLA's operand/start_indices batching dims
+    operand = bdim_at_front(axis_size, operand, operand_bdim)
+    dn = GatherDimensionNumbers(_shift(d.offset_dims), _shift(d.collapsed_slice_dims),
+                                _shift(d.start_index_map),
+                                (0, *_shift(d.operand_batching_dims)),
+                                (0, *_shift(d.start_indices_batching_dims)))
+    return gather_p.bind(operand, indices, dimension_numbers=dn,
+                         slice_sizes=(min(axis_size, 1), *slice_sizes), **params), 0
+
+
+# --- dynamic_slice ----------------------------------------------------------------
+
+dynamic_slice_p = Primitive("dynamic_slice")
+
+
+def _start_index_list(start_indices):
+    if isinstance(start_indices, (list, tuple)):
+        return list(start_indices)
+    if isinstance(start_indices, np.ndarray):
+        return [int(i) for i in start_indices]
+    aval = get_aval(start_indices)
+    if aval.ndim != 1:
+        raise ValueError(f"start indices must be a sequence or a 1-D array, got shape "
+                         f"{aval.shape}")
+    from ._structural import slice as static_slice
+    return [reshape(static_slice(start_indices, (k,), (k + 1,)), ())
+            for k in range(aval.shape[0])]
+
+
+def _dynamic_slice_indices(shape, start_indices, allow_negative_indices):
+    """Scalar start indices of one integer dtype; negative ones count from the end."""
+    start_indices = _start_index_list(start_indices)
+    if len(start_indices) != len(shape):
+        raise ValueError(f"dynamic slice needs one start index per dimension of the "
+                         f"operand: got {len(start_indices)} for shape {shape}")
+    allow = [allow_negative_indices] * len(shape) \
+        if isinstance(allow_negative_indices, bool) else list(allow_negative_indices)
+    arrays = [i for i in start_indices if not isinstance(i, (int, np.integer))]
+    dtype = get_aval(arrays[0]).dtype if arrays else _index_dtype()
+    out = []
+    for i, size, negative_ok in zip(start_indices, shape, allow):
+        if isinstance(i, (int, np.integer)):
+            i = int(i)
+            if i < 0 and negative_ok:
+                i += size
+            out.append(np.asarray(max(i, 0), dtype))
+            continue
+        if get_aval(i).dtype != dtype:
+            i = convert_element_type(i, dtype)
+        if negative_ok and not _dtypes.is_unsigned(dtype):
+            zero, size_ = np.asarray(0, dtype), np.asarray(size, dtype)
+            i = select_n(lt(i, zero), i, add(i, size_))
+        out.append(i)
+    return out
+
+
+def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices=True):
+    """The slice of size `slice_sizes` at (possibly traced) `start_indices`; starts are
+    clamped so that the slice fits, as in XLA.
+
+    >>> import numpy as np, functorch_lite.lax as lax
+    >>> np.asarray(lax.dynamic_slice(np.arange(6.0), (4,), (3,))).tolist()
+    [3.0, 4.0, 5.0]
+    """
+    shape = get_aval(operand).shape
+    idx = _dynamic_slice_indices(shape, start_indices, allow_negative_indices)
+    return dynamic_slice_p.bind(operand, *idx, slice_sizes=tuple(int(s) for s in slice_sizes))
+
+
+def _check_start_indices(name, operand, indices):
+    _check(len(indices) == operand.ndim, f"{name} needs one start index per operand "
+           f"dimension: got {len(indices)} for shape {operand.shape}")
+    _check(all(i.ndim == 0 and _dtypes.is_integer(i.dtype) for i in indices) and
+           len({i.dtype for i in indices}) <= 1,
+           f"{name} start indices must be integer scalars of one dtype, got "
+           f"{[i.str_short() for i in indices]}")
+
+
+@dynamic_slice_p.def_abstract_eval
+def _dynamic_slice_abstract_eval(operand, *indices, slice_sizes):
+    _check_start_indices("dynamic_slice", operand, indices)
+    _check(len(slice_sizes) == operand.ndim and
+           all(0 <= s <= n for s, n in zip(slice_sizes, operand.shape)),
+           f"dynamic_slice slice_sizes {slice_sizes} do not fit the operand {operand.shape}")
+    return ShapedArray(slice_sizes, operand.dtype, operand.weak_type)
+
+
+dynamic_slice_p.lowering_rule = lambda ctx, operand, *indices, slice_sizes: ctx.op(
+    "stablehlo.dynamic_slice", [operand, *indices],
+    attrs={"slice_sizes": i64_array(slice_sizes)})
+defjvp(dynamic_slice_p, lambda g, ans, operand, *indices, slice_sizes: dynamic_slice_p.bind(
+    g, *indices, slice_sizes=slice_sizes))
+
+
+@dynamic_slice_p.def_transpose
+def _dynamic_slice_transpose(ct, operand, *indices, slice_sizes):
+    assert is_undefined(operand)
+    zeros = full(operand.aval.shape, 0, get_aval(ct).dtype)
+    return [dynamic_update_slice_p.bind(zeros, ct, *indices)] + [None] * len(indices)
+
+
+def _batched_start_indices(axis_size, indices, bdims):
+    """Scalar start indices (some batched, shape (axis_size,)) as one index array:
+    shape (n,) when none is batched, else (axis_size, n) with batch dim 0."""
+    if all(b is None for b in bdims):
+        return stack_last(indices, (), [()] * len(indices)), None
+    dims = [() if b is None else (0,) for b in bdims]
+    return stack_last(indices, (axis_size,), dims), 0
+
+
+@dynamic_slice_p.def_batching
+def _dynamic_slice_batching(axis_size, vals, dims, *, slice_sizes):
+    (operand, *indices), (operand_bdim, *index_bdims) = vals, dims
+    if not indices:  # a 0-d operand: the slice is the operand
+        return operand, operand_bdim
+    every = tuple(range(len(indices)))
+    index, index_bdim = _batched_start_indices(axis_size, indices, index_bdims)
+    return _gather_batching(axis_size, [operand, index], [operand_bdim, index_bdim],
+                            dimension_numbers=GatherDimensionNumbers(every, (), every),
+                            slice_sizes=slice_sizes, unique_indices=True,
+                            indices_are_sorted=True, mode=CLIP, fill_value=None)
+
+
+# --- dynamic_update_slice ---------------------------------------------------------
+
+dynamic_update_slice_p = Primitive("dynamic_update_slice")
+
+
+def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indices=True):
+    """`operand` with the block `update` written at (possibly traced) `start_indices`;
+    starts are clamped so that the block fits, as in XLA."""
+    shape = get_aval(operand).shape
+    idx = _dynamic_slice_indices(shape, start_indices, allow_negative_indices)
+    return dynamic_update_slice_p.bind(operand, update, *idx)
+
+
+@dynamic_update_slice_p.def_abstract_eval
+def _dynamic_update_slice_abstract_eval(operand, update, *indices):
+    _check_start_indices("dynamic_update_slice", operand, indices)
+    _check(update.ndim == operand.ndim and
+           all(u <= n for u, n in zip(update.shape, operand.shape)),
+           f"dynamic_update_slice update {update.shape} does not fit the operand "
+           f"{operand.shape}")
+    _check(update.dtype == operand.dtype, f"dynamic_update_slice needs update and operand "
+           f"of one dtype, got {update.dtype.name} and {operand.dtype.name}")
+    return operand
+
+
+dynamic_update_slice_p.lowering_rule = lambda ctx, operand, update, *indices: ctx.op(
+    "stablehlo.dynamic_update_slice", [operand, update, *indices])
+
+
+@dynamic_update_slice_p.def_jvp
+def _dynamic_update_slice_jvp(primals, tangents):
+    operand, update, *indices = primals
+    g_operand, g_update = tangents[:2]
+    out = dynamic_update_slice_p.bind(operand, update, *indices)
+    if isinstance(g_operand, Zero) and isinstance(g_update, Zero):
+        return out, Zero(tangent_aval(get_aval(out)))
+    return out, dynamic_update_slice_p.bind(instantiate(g_operand), instantiate(g_update),
+                                            *indices)
+
+
+@dynamic_update_slice_p.def_transpose
+def _dynamic_update_slice_transpose(ct, operand, update, *indices):
+    update_shape = update.aval.shape if is_undefined(update) else get_aval(update).shape
+    operand_ct = update_ct = None
+    if is_undefined(operand):
+        zeros = full(update_shape, 0, get_aval(ct).dtype)
+        operand_ct = dynamic_update_slice_p.bind(ct, zeros, *indices)
+    if is_undefined(update):
+        update_ct = dynamic_slice_p.bind(ct, *indices, slice_sizes=update_shape)
+    return [operand_ct, update_ct] + [None] * len(indices)
+
+
+@dynamic_update_slice_p.def_batching
+def _dynamic_update_slice_batching(axis_size, vals, dims):
+    from ._scatter import scatter_p, _scatter_batching
+    (operand, update, *indices), (operand_bdim, update_bdim, *index_bdims) = vals, dims
+    if not indices:  # a 0-d operand: the result is the update
+        return bdim_at_front(axis_size, update, update_bdim), 0
+    every = tuple(range(len(indices)))
+    index, index_bdim = _batched_start_indices(axis_size, indices, index_bdims)
+    return _scatter_batching(scatter_p, axis_size, [operand, index, update],
+                             [operand_bdim, index_bdim, update_bdim],
+                             dimension_numbers=ScatterDimensionNumbers(every, (), every),
+                             indices_are_sorted=True, unique_indices=True, mode=CLIP)
+
+
+# --- one-axis conveniences --------------------------------------------------------
+
+def _one_axis(operand, axis, value, default, allow_negative_indices):
+    ndim = get_aval(operand).ndim
+    axis = int(axis) % max(ndim, 1)
+    values, allow = [default] * ndim, [False] * ndim
+    values[axis], allow[axis] = value, allow_negative_indices
+    return axis, values, allow
+
+
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *,
+                         allow_negative_indices=True):
+    """`operand[..., start_index:start_index + slice_size, ...]` along `axis`."""
+    axis, starts, allow = _one_axis(operand, axis, start_index, 0, allow_negative_indices)
+    sizes = list(get_aval(operand).shape)
+    sizes[axis] = int(slice_size)
+    return dynamic_slice(operand, starts, sizes, allow_negative_indices=allow)
+
+
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True, *,
+                         allow_negative_indices=True):
+    """`operand[..., index, ...]` along `axis` (kept as a dim of size 1 if keepdims)."""
+    out = dynamic_slice_in_dim(operand, index, 1, axis,
+                               allow_negative_indices=allow_negative_indices)
+    if keepdims:
+        return out
+    shape = list(get_aval(out).shape)
+    del shape[int(axis) % len(shape)]
+    return reshape(out, shape)
+
+
+def dynamic_update_slice_in_dim(operand, update, start_index, axis, *,
+                                allow_negative_indices=True):
+    """Write `update` into `operand` at `start_index` along `axis` (0 elsewhere)."""
+    _, starts, allow = _one_axis(operand, axis, start_index, 0, allow_negative_indices)
+    return dynamic_update_slice(operand, update, starts, allow_negative_indices=allow)
+
+
+def dynamic_update_index_in_dim(operand, update, index, axis, *,
+                                allow_negative_indices=True):
+    """Write `update` (with or without the size-1 `axis`) at `index` along `axis`."""
+    ndim = get_aval(operand).ndim
+    if get_aval(update).ndim + 1 == ndim:
+        shape = list(get_aval(update).shape)
+        shape.insert(int(axis) % ndim, 1)
+        update = reshape(update, shape)
+    return dynamic_update_slice_in_dim(operand, update, index, axis,
+                                       allow_negative_indices=allow_negative_indices)
+
+
+from ._scatter import (scatter, scatter_add, scatter_mul, scatter_min, scatter_max,  # noqa: E402
+                       scatter_apply)
