@@ -42,6 +42,7 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     if preferred_element_type is not None:
         preferred_element_type = _dtypes.canonicalize_dtype(preferred_element_type)
     return dot_general_p.bind(lhs, rhs, dimension_numbers=dn,
+                              precision=_canonical_precision(precision),
                               preferred_element_type=preferred_element_type)
 
 
@@ -50,7 +51,8 @@ def _free_dims(ndim, contract, batch):
 
 
 @dot_general_p.def_abstract_eval
-def _dot_general_abstract_eval(lhs, rhs, *, dimension_numbers, preferred_element_type):
+def _dot_general_abstract_eval(lhs, rhs, *, dimension_numbers, precision,
+                               preferred_element_type):
     (lc, rc), (lb, rb) = dimension_numbers
     if [lhs.shape[i] for i in lc] != [rhs.shape[i] for i in rc] or \
             [lhs.shape[i] for i in lb] != [rhs.shape[i] for i in rb]:
@@ -65,7 +67,8 @@ def _dot_general_abstract_eval(lhs, rhs, *, dimension_numbers, preferred_element
 
 
 @dot_general_p.def_lowering
-def _dot_general_lowering(ctx, lhs, rhs, *, dimension_numbers, preferred_element_type):
+def _dot_general_lowering(ctx, lhs, rhs, *, dimension_numbers, precision,
+                          preferred_element_type):
     (lc, rc), (lb, rb) = dimension_numbers
     fmt = lambda xs: "[" + ", ".join(map(str, xs)) + "]"
     attr = (f"#stablehlo.dot<lhs_batching_dimensions = {fmt(lb)}, rhs_batching_dimensions = "
@@ -77,20 +80,13 @@ def _dot_general_lowering(ctx, lhs, rhs, *, dimension_numbers, preferred_element
         lhs = ctx.op("stablehlo.convert", [lhs], [lt.update(dtype=out.dtype)])
     if rt.dtype != out.dtype and not _dtypes.is_integer(out.dtype):
         rhs = ctx.op("stablehlo.convert", [rhs], [rt.update(dtype=out.dtype)])
-    return ctx.op("stablehlo.dot_general", [lhs, rhs], attrs={"dot_dimension_numbers": attr})
+    return ctx.op("stablehlo.dot_general", [lhs, rhs], attrs={
+        "dot_dimension_numbers": attr, **_precision_attr(precision)})
 
 
 @dot_general_p.def_jvp
 def _dot_general_jvp(primals, tangents, **params):
-    x, y = primals
-    tx, ty = tangents
-    out = dot_general_p.bind(x, y, **params)
-    t = Zero(tangent_aval(get_aval(out)))
-    if not isinstance(tx, Zero):
-        t = add_tangents(t, dot_general_p.bind(tx, y, **params))
-    if not isinstance(ty, Zero):
-        t = add_tangents(t, dot_general_p.bind(x, ty, **params))
-    return out, t
+    return _bilinear_jvp(dot_general_p, primals, tangents, params)
 
 
 def _ranges_like(*xs):
@@ -100,7 +96,8 @@ def _ranges_like(*xs):
         start += len(x)
 
 
-def _transpose_lhs(g, x_aval, y, dimension_numbers, preferred_element_type, swap_ans=False):
+def _transpose_lhs(g, x_aval, y, dimension_numbers, precision, preferred_element_type,
+                   swap_ans=False):
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
     y_ndim = get_aval(y).ndim if not is_undefined(y) else y.aval.ndim
     x_kept = _free_dims(x_aval.ndim, x_contract, x_batch)
@@ -112,23 +109,26 @@ def _transpose_lhs(g, x_aval, y, dimension_numbers, preferred_element_type, swap
     dims = ((tuple(ans_y), tuple(y_kept)), (tuple(ans_batch), tuple(y_batch)))
     x_contract_sorted_by_y = list(np.take(x_contract, np.argsort(y_contract)))
     out_axes = np.argsort(list(x_batch) + x_kept + x_contract_sorted_by_y)
-    out = dot_general_p.bind(g, y, dimension_numbers=dims,
+    out = dot_general_p.bind(g, y, dimension_numbers=dims, precision=precision,
                              preferred_element_type=x_aval.dtype
                              if preferred_element_type is not None else None)
     return transpose(out, tuple(int(a) for a in out_axes))
 
 
 @dot_general_p.def_transpose
-def _dot_general_transpose(ct, x, y, *, dimension_numbers, preferred_element_type):
+def _dot_general_transpose(ct, x, y, *, dimension_numbers, precision,
+                           preferred_element_type):
     (xc, yc), (xb, yb) = dimension_numbers
     if is_undefined(x):
-        return [_transpose_lhs(ct, x.aval, y, dimension_numbers, preferred_element_type), None]
+        return [_transpose_lhs(ct, x.aval, y, dimension_numbers, precision,
+                               preferred_element_type), None]
     swapped = ((yc, xc), (yb, xb))
-    return [None, _transpose_lhs(ct, y.aval, x, swapped, preferred_element_type, True)]
+    return [None, _transpose_lhs(ct, y.aval, x, swapped, precision, preferred_element_type,
+                                 True)]
 
 
 @dot_general_p.def_batching
-def _dot_general_batching(axis_size, vals, dims, *, dimension_numbers, preferred_element_type):
+def _dot_general_batching(axis_size, vals, dims, *, dimension_numbers, **params):
     (lc, rc), (lb, rb) = dimension_numbers
     x, y = vals
     dx, dy = dims
@@ -137,17 +137,16 @@ def _dot_general_batching(axis_size, vals, dims, *, dimension_numbers, preferred
         x, y = bdim_at_front(axis_size, x, dx), bdim_at_front(axis_size, y, dy)
         dn = ((shift(lc), shift(rc)), ((0, *shift(lb)), (0, *shift(rb))))
         return dot_general_p.bind(x, y, dimension_numbers=dn,
-                                  preferred_element_type=preferred_element_type), 0
+                                  **params), 0
     if dx is not None:
         x = bdim_at_front(axis_size, x, dx)
         dn = ((shift(lc), rc), (shift(lb), rb))
         return dot_general_p.bind(x, y, dimension_numbers=dn,
-                                  preferred_element_type=preferred_element_type), len(lb)
+                                  **params), len(lb)
     y = bdim_at_front(axis_size, y, dy)
     dn = ((lc, shift(rc)), (lb, shift(rb)))
     x_free = len(_free_dims(get_aval(x).ndim, lc, lb))
-    return dot_general_p.bind(x, y, dimension_numbers=dn,
-                              preferred_element_type=preferred_element_type), len(lb) + x_free
+    return dot_general_p.bind(x, y, dimension_numbers=dn, **params), len(lb) + x_free
 
 
 # --- conv_general_dilated ---------------------------------------------------------
@@ -257,6 +256,13 @@ def _canonical_precision(precision):
     if isinstance(precision, (tuple, list)):
         return tuple(one(p) for p in precision)
     return (one(precision),) * 2
+
+
+def _precision_attr(precision):
+    if precision is None:
+        return {}
+    return {"precision_config": "[" + ", ".join(f"#stablehlo<precision {p}>"
+                                                for p in precision) + "]"}
 
 
 conv_general_dilated_p = Primitive("conv_general_dilated")
@@ -428,10 +434,8 @@ def _conv_lowering(ctx, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_
         "rhs_dilation": i64_array(rhs_dilation),
         "window_strides": i64_array(window_strides),
     }
-    if precision is not None:
-        attrs["precision_config"] = "[" + ", ".join(
-            f"#stablehlo<precision {p}>" for p in precision) + "]"
-    return ctx.op("stablehlo.convolution", [lhs, rhs], attrs=attrs)
+    return ctx.op("stablehlo.convolution", [lhs, rhs],
+                  attrs={**attrs, **_precision_attr(precision)})
 
 
 @conv_general_dilated_p.def_jvp

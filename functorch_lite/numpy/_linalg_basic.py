@@ -1,3 +1,436 @@
-"""Products: dot, vdot, matmul, einsum, tensordot, outer, inner, kron, trace, diag."""
+"""Products: dot, vdot, matmul, einsum, tensordot, outer, inner, kron, and the diagonal
+helpers trace, diag, diagonal, diagflat, plus cross. Every contraction is one
+`lax.dot_general` (einsum: one per pairwise step, in opt_einsum's order)."""
 
-__all__ = []
+__all__ = ["dot", "vdot", "matmul", "einsum", "einsum_path", "tensordot", "outer", "inner",
+           "kron", "trace", "diag", "diagonal", "diagflat", "cross"]
+import collections
+import string
+
+import numpy as np
+
+from .. import _dtypes, lax
+from .._core import get_aval
+from ._util import asarray, promote_dtypes
+
+
+def _arrays(*xs):
+    """Host values become arrays; then all share the promoted dtype."""
+    xs = [x if hasattr(x, "aval") or hasattr(x, "_trace") else asarray(x) for x in xs]
+    return promote_dtypes(*xs)
+
+
+def _shape(x):
+    return get_aval(x).shape
+
+
+def _dot(a, b, dimension_numbers, precision=None, preferred_element_type=None):
+    return lax.dot_general(a, b, dimension_numbers, precision=precision,
+                           preferred_element_type=preferred_element_type)
+
+
+def _multiply(a, b):
+    from ._ufuncs import multiply
+    return multiply(a, b)
+
+
+def dot(a, b, *, precision=None, preferred_element_type=None):
+    """`jnp.dot`: sum over the last axis of `a` and the second-to-last of `b`."""
+    a, b = _arrays(a, b)
+    na, nb = len(_shape(a)), len(_shape(b))
+    if na == 0 or nb == 0:
+        return _multiply(a, b)
+    contract = ((na - 1,), (max(nb - 2, 0),))
+    return _dot(a, b, (contract, ((), ())), precision, preferred_element_type)
+
+
+def matmul(a, b, *, precision=None, preferred_element_type=None):
+    """`jnp.matmul` (the `@` operator): matrix products over broadcast batch dims;
+    1-D operands are treated as a row (a) or column (b) vector and that axis dropped."""
+    a, b = _arrays(a, b)
+    sa, sb = _shape(a), _shape(b)
+    if not sa or not sb:
+        raise ValueError(f"matmul operands must not be scalars, got shapes {sa} and {sb}")
+    a_mat, b_mat = len(sa) > 1, len(sb) > 1
+    a_batch = sa[:-2] if a_mat else ()
+    b_batch = sb[:-2] if b_mat else ()
+    nbatch = max(len(a_batch), len(b_batch))
+    a_batch = (None,) * (nbatch - len(a_batch)) + tuple(a_batch)
+    b_batch = (None,) * (nbatch - len(b_batch)) + tuple(b_batch)
+    # a batch dim is a dot_general batch dim when both sides have it; a size-1 (or
+    # missing) dim on one side is squeezed and the other side's becomes a free dim
+    a_squeeze, b_squeeze, a_bdims, b_bdims = [], [], [], []
+    idx_batch, idx_a_free, idx_b_free = [], [], []
+    for i, (da, db) in enumerate(zip(a_batch, b_batch)):
+        if da is None:
+            idx_b_free.append(i)
+        elif db is None:
+            idx_a_free.append(i)
+        elif da == 1 and db != 1:
+            idx_b_free.append(i)
+            a_squeeze.append(len(idx_batch) + len(idx_a_free) + len(a_squeeze))
+        elif db == 1 and da != 1:
+            idx_a_free.append(i)
+            b_squeeze.append(len(idx_batch) + len(idx_b_free) + len(b_squeeze))
+        elif da == db:
+            a_bdims.append(len(idx_batch) + len(idx_a_free))
+            b_bdims.append(len(idx_batch) + len(idx_b_free))
+            idx_batch.append(i)
+        else:
+            raise ValueError(f"matmul: incompatible shapes {sa} and {sb}")
+    if a_mat:
+        idx_a_free.append(nbatch)
+    if b_mat:
+        idx_b_free.append(nbatch + a_mat)
+    perm = np.argsort(np.concatenate([idx_batch, idx_a_free, idx_b_free]).astype(int))
+    a, b = lax.squeeze(a, tuple(a_squeeze)), lax.squeeze(b, tuple(b_squeeze))
+    if _shape(a)[-1] != _shape(b)[len(_shape(b)) - 1 - b_mat]:
+        raise ValueError(f"matmul: contracting dimensions differ for shapes {sa} and {sb}")
+    contract = ((len(_shape(a)) - 1,), (len(_shape(b)) - 1 - b_mat,))
+    out = _dot(a, b, (contract, (tuple(a_bdims), tuple(b_bdims))), precision,
+               preferred_element_type)
+    return lax.transpose(out, tuple(int(p) for p in perm))
+
+
+def vdot(a, b, *, precision=None, preferred_element_type=None):
+    """`jnp.vdot`: dot of the flattened arrays, conjugating `a`."""
+    a, b = _arrays(a, b)
+    if _dtypes.is_complex(get_aval(a).dtype):
+        a = lax.conj(a)
+    return dot(lax.reshape(a, (get_aval(a).size,)), lax.reshape(b, (get_aval(b).size,)),
+               precision=precision, preferred_element_type=preferred_element_type)
+
+
+def inner(a, b, *, precision=None, preferred_element_type=None):
+    """`jnp.inner`: sum over the last axes of `a` and `b`."""
+    a, b = _arrays(a, b)
+    na, nb = len(_shape(a)), len(_shape(b))
+    if na == 0 or nb == 0:
+        return _multiply(a, b)
+    return _dot(a, b, (((na - 1,), (nb - 1,)), ((), ())), precision, preferred_element_type)
+
+
+def outer(a, b, out=None):
+    """`jnp.outer`: every product of the flattened `a` and `b`, shape (a.size, b.size)."""
+    a, b = _arrays(a, b)
+    a = lax.reshape(a, (get_aval(a).size,))
+    b = lax.reshape(b, (get_aval(b).size,))
+    return _dot(a, b, (((), ()), ((), ())))
+
+
+def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
+    """`jnp.tensordot`: contract the last `axes` axes of `a` with the first of `b`, or
+    the axes given as a pair of sequences."""
+    a, b = _arrays(a, b)
+    na, nb = len(_shape(a)), len(_shape(b))
+    if isinstance(axes, (int, np.integer)):
+        if axes < 0 or axes > min(na, nb):
+            raise TypeError(f"tensordot: axes={axes} out of range for shapes {_shape(a)} "
+                            f"and {_shape(b)}")
+        ca, cb = tuple(range(na - axes, na)), tuple(range(axes))
+    elif isinstance(axes, (list, tuple)) and len(axes) == 2:
+        ax_a, ax_b = axes
+        ax_a = (ax_a,) if isinstance(ax_a, (int, np.integer)) else tuple(ax_a)
+        ax_b = (ax_b,) if isinstance(ax_b, (int, np.integer)) else tuple(ax_b)
+        if len(ax_a) != len(ax_b):
+            raise TypeError(f"tensordot: axes must be two sequences of equal length, got "
+                            f"{axes}")
+        ca = tuple(int(i) % na for i in ax_a)
+        cb = tuple(int(i) % nb for i in ax_b)
+    else:
+        raise TypeError(f"tensordot axes must be an int or a pair of sequences, got {axes}")
+    for i, j in zip(ca, cb):
+        if _shape(a)[i] != _shape(b)[j]:
+            raise TypeError(f"tensordot: shape mismatch on contracted axes {ca} of "
+                            f"{_shape(a)} and {cb} of {_shape(b)}")
+    return _dot(a, b, ((ca, cb), ((), ())), precision, preferred_element_type)
+
+
+def kron(a, b):
+    """`jnp.kron`: the Kronecker product."""
+    a, b = _arrays(a, b)
+    sa, sb = _shape(a), _shape(b)
+    nd = max(len(sa), len(sb))
+    sa, sb = (1,) * (nd - len(sa)) + sa, (1,) * (nd - len(sb)) + sb
+    inter = tuple(d for pair in zip(sa, sb) for d in pair)
+    a = lax.broadcast_in_dim(lax.reshape(a, sa), inter, tuple(range(0, 2 * nd, 2)))
+    b = lax.broadcast_in_dim(lax.reshape(b, sb), inter, tuple(range(1, 2 * nd, 2)))
+    return lax.reshape(lax.mul(a, b), tuple(x * y for x, y in zip(sa, sb)))
+
+
+# --- diagonals ----------------------------------------------------------------------
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """`jnp.diagonal`: the (offset) diagonal over axes (axis1, axis2), as the last axis."""
+    (a,) = _arrays(a)
+    shape = _shape(a)
+    nd = len(shape)
+    if nd < 2:
+        raise ValueError(f"diagonal requires an array of rank >= 2, got shape {shape}")
+    axis1, axis2 = axis1 % nd, axis2 % nd
+    if axis1 == axis2:
+        raise ValueError("diagonal: axis1 and axis2 must differ")
+    rest = [i for i in range(nd) if i not in (axis1, axis2)]
+    a = lax.transpose(a, (*rest, axis1, axis2))
+    n, m = shape[axis1], shape[axis2]
+    lead = tuple(shape[i] for i in rest)
+    size = max(0, min(n + min(offset, 0), m - max(offset, 0)))
+    # the flattened (n, m) block holds diagonal element i at start + i * (m + 1)
+    flat = lax.reshape(a, (*lead, n * m))
+    start = offset if offset >= 0 else -offset * m
+    if size == 0:
+        return lax.slice_in_dim(flat, 0, 0, axis=len(lead))
+    return lax.slice_in_dim(flat, start, start + (size - 1) * (m + 1) + 1, m + 1,
+                            axis=len(lead))
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """`jnp.trace`: sum of the (offset) diagonal."""
+    from ._reductions import sum as _sum
+    return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+
+
+def diag(v, k=0):
+    """`jnp.diag`: the k-th diagonal of a matrix, or a matrix with `v` on it."""
+    (v,) = _arrays(v)
+    shape = _shape(v)
+    if len(shape) == 2:
+        return diagonal(v, k)
+    if len(shape) != 1:
+        raise ValueError(f"diag takes a 1-D or 2-D array, got shape {shape}")
+    n = shape[0]
+    size = n + abs(k)
+    # element i goes to flat position start + i * (size + 1) of the (size, size) matrix
+    start = k if k >= 0 else -k * size
+    used = start + (n - 1) * (size + 1) + 1 if n else 0
+    zero = lax.full((), 0, get_aval(v).dtype)
+    flat = lax.pad(v, zero, ((start, size * size - used, size),)) if n else \
+        lax.full((size * size,), 0, get_aval(v).dtype)
+    return lax.reshape(flat, (size, size))
+
+
+def diagflat(v, k=0):
+    """`jnp.diagflat`: `diag` of the flattened input."""
+    (v,) = _arrays(v)
+    return diag(lax.reshape(v, (get_aval(v).size,)), k)
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """`jnp.cross`: cross product of 2- or 3-vectors along the given axes."""
+    from ._util import broadcast_arrays_
+    a, b = _arrays(a, b)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a = _move_to_end(a, axisa)
+    b = _move_to_end(b, axisb)
+    if _shape(a)[-1] not in (2, 3) or _shape(b)[-1] not in (2, 3):
+        raise ValueError(f"cross: vectors must have 2 or 3 components, got shapes "
+                         f"{_shape(a)} and {_shape(b)}")
+    comp = lambda x, i: lax.index_in_dim(x, i, axis=len(_shape(x)) - 1, keepdims=False)
+    a0, a1 = comp(a, 0), comp(a, 1)
+    b0, b1 = comp(b, 0), comp(b, 1)
+    a2 = comp(a, 2) if _shape(a)[-1] == 3 else None
+    b2 = comp(b, 2) if _shape(b)[-1] == 3 else None
+    mul = lambda x, y: lax.mul(*broadcast_arrays_(x, y))
+    sub = lambda x, y: lax.sub(*broadcast_arrays_(x, y))
+    z = sub(mul(a0, b1), mul(a1, b0))
+    if a2 is None and b2 is None:
+        return z
+    a2 = a2 if a2 is not None else lax.full_like(a0, 0)
+    b2 = b2 if b2 is not None else lax.full_like(b0, 0)
+    x = sub(mul(a1, b2), mul(a2, b1))
+    y = sub(mul(a2, b0), mul(a0, b2))
+    x, y, z = broadcast_arrays_(x, y, z)
+    out = lax.concatenate([lax.expand_dims(c, (len(_shape(c)),)) for c in (x, y, z)],
+                          len(_shape(x)))
+    nd = len(_shape(out))
+    return _move_from_end(out, axisc % nd)
+
+
+def _move_to_end(x, axis):
+    nd = len(_shape(x))
+    axis %= nd
+    return lax.transpose(x, (*[i for i in range(nd) if i != axis], axis))
+
+
+def _move_from_end(x, axis):
+    nd = len(_shape(x))
+    perm = list(range(nd - 1))
+    perm.insert(axis, nd - 1)
+    return lax.transpose(x, tuple(perm))
+
+
+# --- einsum -------------------------------------------------------------------------
+
+def _parse_subscripts(subscripts, shapes):
+    """Explicit letter-only subscripts ('ab,bc->ac') for `subscripts` with '...' and
+    implicit output expanded."""
+    subscripts = subscripts.replace(" ", "")
+    inputs, arrow, output = subscripts.partition("->")
+    inputs = inputs.split(",")
+    if len(inputs) != len(shapes):
+        raise ValueError(f"einsum: {len(inputs)} input subscripts for {len(shapes)} "
+                         f"operands in {subscripts!r}")
+    used = set(c for c in subscripts if c.isalpha())
+    spare = [c for c in string.ascii_letters if c not in used]
+    n_ellipsis = 0
+    for term, shape in zip(inputs, shapes):
+        letters = len(term.replace("...", ""))
+        if "..." in term:
+            n_ellipsis = max(n_ellipsis, len(shape) - letters)
+        elif letters != len(shape):
+            raise ValueError(f"einsum: subscript {term!r} does not match operand of shape "
+                             f"{tuple(shape)}")
+    ell = "".join(spare[:n_ellipsis])
+    # right-align each operand's ellipsis dims with the broadcast ellipsis
+    expanded = []
+    for term, shape in zip(inputs, shapes):
+        if "..." in term:
+            k = len(shape) - len(term.replace("...", ""))
+            if k < 0:
+                raise ValueError(f"einsum: subscript {term!r} has more labels than the "
+                                 f"operand of shape {tuple(shape)} has axes")
+            term = term.replace("...", ell[n_ellipsis - k:])
+        expanded.append(term)
+    if arrow:
+        output = output.replace("...", ell)
+    else:
+        counts = collections.Counter("".join(expanded))
+        output = ell + "".join(sorted(c for c in counts if counts[c] == 1 and c not in ell))
+    for c in output:
+        if not any(c in t for t in expanded):
+            raise ValueError(f"einsum: output subscript {c!r} appears in no input")
+    return expanded, output
+
+
+def _interleaved_to_subscripts(args):
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]) -> ('ab,bc->ac', [a, b])."""
+    operands, terms = list(args[0::2]), list(args[1::2])
+    output = None
+    if len(args) % 2:
+        output = args[-1]
+        operands = operands[:-1] if len(operands) > len(terms) else operands
+    def letters(term):
+        return "".join("..." if t is Ellipsis else string.ascii_letters[t] for t in term)
+    subscripts = ",".join(letters(t) for t in terms)
+    if output is not None:
+        subscripts += "->" + letters(output)
+    return subscripts, operands
+
+
+def einsum_path(subscripts, *operands, optimize="greedy"):
+    """The pairwise contraction order (opt_einsum's path) for these operands."""
+    shapes = [np.shape(o) if not hasattr(o, "aval") else get_aval(o).shape for o in operands]
+    inputs, output = _parse_subscripts(subscripts, shapes)
+    return _contraction_path(inputs, output, shapes, optimize)
+
+
+def _contraction_path(inputs, output, shapes, optimize):
+    if len(inputs) < 3 or optimize is False:
+        return [tuple(range(len(inputs)))] if len(inputs) < 3 else \
+            [(0, 1)] * (len(inputs) - 1)
+    try:
+        import opt_einsum
+    except ImportError:  # left to right
+        return [(0, 1)] * (len(inputs) - 1)
+    optimize = "optimal" if optimize is True else optimize
+    spec = ",".join(inputs) + "->" + output
+    path, _ = opt_einsum.contract_path(spec, *shapes, shapes=True, optimize=optimize)
+    return [tuple(step) for step in path]
+
+
+def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
+           preferred_element_type=None, _dot_general=None):
+    """`jnp.einsum`: Einstein summation with '...' broadcasting and implicit output,
+    contracted pairwise with dot_general in opt_einsum's order."""
+    if not isinstance(subscripts, str):
+        subscripts, operands = _interleaved_to_subscripts((subscripts, *operands))
+    operands = list(_arrays(*operands))
+    if preferred_element_type is not None:  # accumulate in the requested type
+        preferred_element_type = _dtypes.canonicalize_dtype(preferred_element_type)
+        operands = [lax.convert_element_type(o, preferred_element_type) for o in operands]
+    shapes = [_shape(o) for o in operands]
+    inputs, output = _parse_subscripts(subscripts, shapes)
+    sizes = {}
+    for term, shape in zip(inputs, shapes):
+        for c, d in zip(term, shape):
+            if sizes.get(c, 1) != 1 and d != 1 and sizes[c] != d:
+                raise ValueError(f"einsum: size of label {c!r} differs between operands "
+                                 f"({sizes[c]} vs {d}) in {subscripts!r} for shapes {shapes}")
+            sizes[c] = d if sizes.get(c, 1) == 1 else sizes[c]
+    path = _contraction_path(inputs, output, shapes,
+                             "greedy" if optimize == "auto" else optimize)
+    ops, names = list(operands), list(inputs)
+    for step in path:
+        step = sorted(step, reverse=True)
+        picked = [(ops.pop(i), names.pop(i)) for i in step][::-1]
+        keep = set(output).union(*names)
+        if len(picked) == 1:
+            (x, xn), = picked
+            x, xn = _reduce_single(x, xn, keep)
+        else:
+            (x, xn), (y, yn) = picked
+            x, xn = _contract_pair(x, xn, y, yn, keep, precision)
+        ops.append(x)
+        names.append(xn)
+    (result,), (rn,) = ops, names
+    result, rn = _reduce_single(result, rn, set(output))
+    return lax.transpose(result, tuple(rn.index(c) for c in output))
+
+
+def _sum_axes(x, axes):
+    return lax.reduce_sum(x, tuple(axes)) if axes else x
+
+
+def _take_diagonals(x, names):
+    """Repeated labels within one operand ('ii') keep only their diagonal."""
+    counts = collections.Counter(names)
+    for c, k in counts.items():
+        if k < 2:
+            continue
+        axes = [i for i, n in enumerate(names) if n == c]
+        shape = _shape(x)
+        first = lax.broadcasted_iota(np.int32, shape, axes[0])
+        mask = None
+        for ax in axes[1:]:
+            m = lax.eq(first, lax.broadcasted_iota(np.int32, shape, ax))
+            mask = m if mask is None else lax.bitwise_and(mask, m)
+        x = lax.select_n(mask, lax.full_like(x, 0), x)
+        x = _sum_axes(x, axes[1:])
+        names = "".join(n for i, n in enumerate(names) if i not in axes[1:])
+    return x, names
+
+
+def _reduce_single(x, names, keep):
+    """Diagonals of repeated labels, then sum out labels not in `keep`."""
+    x, names = _take_diagonals(x, names)
+    gone = [i for i, c in enumerate(names) if c not in keep]
+    return _sum_axes(x, gone), "".join(c for c in names if c in keep)
+
+
+def _squeeze_against(x, xn, other_shape, other_names):
+    """Drop size-1 axes that broadcast against a larger axis of the other operand."""
+    drop = [i for i, c in enumerate(xn) if _shape(x)[i] == 1 and c in other_names
+            and other_shape[other_names.index(c)] != 1]
+    return lax.squeeze(x, tuple(drop)), "".join(c for i, c in enumerate(xn) if i not in drop)
+
+
+def _contract_pair(x, xn, y, yn, keep, precision=None):
+    x, xn = _take_diagonals(x, xn)
+    y, yn = _take_diagonals(y, yn)
+    x, xn = _squeeze_against(x, xn, _shape(y), yn)
+    y, yn = _squeeze_against(y, yn, _shape(x), xn)
+    # labels in only one operand and not needed later are summed out first
+    x, xn = _sum_axes(x, [i for i, c in enumerate(xn) if c not in keep and c not in yn]), \
+        "".join(c for c in xn if c in keep or c in yn)
+    y, yn = _sum_axes(y, [i for i, c in enumerate(yn) if c not in keep and c not in xn]), \
+        "".join(c for c in yn if c in keep or c in xn)
+    shared = [c for c in xn if c in yn]
+    batch = [c for c in shared if c in keep]
+    contract = [c for c in shared if c not in keep]
+    dn = ((tuple(xn.index(c) for c in contract), tuple(yn.index(c) for c in contract)),
+          (tuple(xn.index(c) for c in batch), tuple(yn.index(c) for c in batch)))
+    out = lax.dot_general(x, y, dn, precision=precision)
+    names = "".join(batch) + "".join(c for c in xn if c not in shared) + \
+        "".join(c for c in yn if c not in shared)
+    return out, names
