@@ -359,18 +359,17 @@ def _iota_along(shape, axis, dtype=np.int32):
     return broadcasted_iota(dtype, shape, axis)
 
 
-def take_along_axis_onehot(t, index, axis):
-    """out[..., i, ...] = t[..., index[..., i, ...], ...] along `axis`, as a one-hot
-    selection (linear in `t`; O(len(index axis) * len(t axis)) memory)."""
-    from ._elementwise import eq
-    t_aval, i_aval = get_aval(t), get_aval(index)
-    shape = (*i_aval.shape, t_aval.shape[axis])   # last axis: the source position
-    last = len(shape) - 1
-    onehot = eq(broadcast_in_dim(index, shape, tuple(range(i_aval.ndim))),
-                _iota_along(shape, last, i_aval.dtype))
-    t_b = broadcast_in_dim(t, shape, tuple(last if d == axis else d
-                                           for d in range(t_aval.ndim)))
-    return reduce_sum(select_n(onehot, full(shape, 0, t_aval.dtype), t_b), (last,))
+def take_along_axis(t, index, axis):
+    """out[..., i, ...] = t[..., index[..., i, ...], ...] along `axis` (in-bounds indices;
+    every other dimension of `index` matches `t`): one batched gather."""
+    from ._indexing import GatherDimensionNumbers, gather
+    from ._structural import expand_dims
+    ndim = get_aval(t).ndim
+    others = tuple(d for d in range(ndim) if d != axis)
+    dnums = GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(axis,),
+                                   start_index_map=(axis,), operand_batching_dims=others,
+                                   start_indices_batching_dims=others)
+    return gather(t, expand_dims(index, (ndim,)), dnums, (1,) * ndim)
 
 
 def _cumulative_chooser_jvp(g, ans, x, *, axis, reverse):
@@ -382,7 +381,7 @@ def _cumulative_chooser_jvp(g, ans, x, *, axis, reverse):
     # position of the latest (earliest if reverse) element equal to the running result
     marked = select_n(eq(x, ans), full(shape, shape[axis] if reverse else -1, np.int32), iota)
     position = (cummin if reverse else cummax)(marked, axis, reverse)
-    return take_along_axis_onehot(g, position, axis)
+    return take_along_axis(g, position, axis)
 
 
 defjvp(cummax_p, _cumulative_chooser_jvp)

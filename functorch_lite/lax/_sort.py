@@ -12,7 +12,7 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
-from ._reductions import scalar_region, compare_scalars, take_along_axis_onehot
+from ._reductions import scalar_region, compare_scalars, take_along_axis
 from ._structural import broadcast_in_dim, i64_array
 from ._util import canonicalize_axis
 
@@ -212,7 +212,7 @@ def _top_k_lowering(ctx, x, *, k, axis):
 def _top_k_jvp(primals, tangents, *, k, axis):
     (x,), (t,) = primals, tangents
     values, indices = top_k_p.bind(x, k=k, axis=axis)
-    return [values, indices], [take_along_axis_onehot(t, indices, axis),
+    return [values, indices], [take_along_axis(t, indices, axis),
                                Zero(tangent_aval(get_aval(indices)))]
 
 
