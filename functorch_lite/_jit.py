@@ -6,7 +6,7 @@ import inspect
 
 from jax import tree_util
 
-from . import _core, _dispatch
+from . import _core, _dispatch, _runtime
 from ._core import Primitive, Tracer, get_aval
 from ._lowering import lower_program
 from ._staging import trace_to_program
@@ -144,25 +144,44 @@ class jit:
 
     def __call__(self, *args, **kwargs):
         eager = _core.current_trace() is _core.eval_trace
-        if eager and not kwargs:
-            # fast path: device-array arguments whose signature was seen before
-            leaves, in_tree = tree_util.tree_flatten(args)
-            try:
-                key = (in_tree, *[x.aval for x in leaves])
-            except AttributeError:
-                key = None
+        if not eager and self.inline:
+            return self.fun(*args, **kwargs)
+        key = None
+        if eager:  # fast path: a signature seen before runs its executable directly
+            key, leaves = self._fast_key(args, kwargs)
             entry = self._fast.get(key) if key is not None else None
             if entry is not None:
                 return entry(leaves)
-        elif self.inline and not eager:
-            return self.fun(*args, **kwargs)
         (program, consts, out_tree, donated), leaves = self._program(args, kwargs)
         extra = {"donated": donated} if eager and donated else {}
         outs = jit_p.bind(*consts, *leaves, program=program, name=self._name, **extra)
-        if eager and not kwargs and not self.static_argnums and key is not None and \
-                not any(isinstance(c, Tracer) for c in consts):
-            self._fast[key] = _fast_runner(program, consts, out_tree, donated)
+        if key is not None and not any(isinstance(c, Tracer) for c in consts):
+            convert = any(isinstance(t, type) for t in key[3:])
+            self._fast[key] = _fast_runner(program, consts, out_tree, donated, convert)
         return tree_util.tree_unflatten(out_tree, outs)
+
+    def _fast_key(self, args, kwargs):
+        """(key, dynamic leaves) for the fast path, or (None, None) if not applicable:
+        the key is the pytree structure, static values and each leaf's type."""
+        statics = ()
+        if self.static_argnums or self.static_argnames:
+            dyn_args, kwargs, statics, _ = self._split_static(args, kwargs)
+        else:
+            dyn_args = args
+        leaves, in_tree = tree_util.tree_flatten((dyn_args, kwargs) if kwargs else dyn_args)
+        try:
+            sig = [x.aval for x in leaves]
+        except AttributeError:  # Python scalars are keyed by their type
+            sig = []
+            for x in leaves:
+                kind = type(x)
+                if kind in _SCALAR_TYPES:
+                    sig.append(kind)
+                elif isinstance(x, _runtime.Array):
+                    sig.append(x.aval)
+                else:
+                    return None, None
+        return (in_tree, bool(kwargs), statics, *sig), leaves
 
     def lower(self, *args, **kwargs):
         (program, consts, out_tree, donated), leaves = self._program(args, kwargs)
@@ -172,11 +191,19 @@ class jit:
         return self.lower(*args, **kwargs)
 
 
-def _fast_runner(program, consts, out_tree, donated):
-    """Run the compiled program straight on device arrays (no tracing, no bind)."""
+_SCALAR_TYPES = (float, int, bool)
+
+
+def _fast_runner(program, consts, out_tree, donated, convert):
+    """Run the compiled program straight on device arrays (no tracing, no bind);
+    `convert`: some leaves are Python scalars to put on the device first."""
     executable = program.cache[("executable", donated)]
     consts = _dispatch.to_device_args(consts, program.in_avals[:len(consts)])
+    arg_avals = program.in_avals[len(consts):]
     unflatten = tree_util.tree_unflatten
+    if convert:
+        return lambda leaves: unflatten(out_tree, executable(
+            [*consts, *_dispatch.to_device_args(leaves, arg_avals)]))
     return lambda leaves: unflatten(out_tree, executable([*consts, *leaves]))
 
 
@@ -303,6 +330,7 @@ def _jit_partial_eval(trace, args, *, program, name, donated=()):
 
 
 jit_p.partial_eval_rule = _jit_partial_eval
+jit_p.partial_eval_equation_rule = _partial_eval.partial_eval_call_equation
 
 
 def transpose_program(program, linear, nonzero_cts):

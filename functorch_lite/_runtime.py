@@ -64,7 +64,15 @@ def to_device(x, dtype=None):
     if isinstance(x, Array) and (dtype is None or x.dtype == dtype):
         return x
     value = np.asarray(x, dtype=dtype)
-    return jax.device_put(value, default_device())
+    aval, sharding, devices = _put_target(value.shape, value.dtype)
+    return _xla.batched_device_put(aval, sharding, [value], devices, False, True)
+
+
+@functools.lru_cache(maxsize=None)
+def _put_target(shape, dtype):
+    device = default_device()
+    return (_jax_core.ShapedArray(shape, dtype), jax.sharding.SingleDeviceSharding(device),
+            [device])
 
 
 def is_device_array(x):

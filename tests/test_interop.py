@@ -31,7 +31,7 @@ def test_optax_update_inside_jit_matches_jax():
         rp, rs = ref_step(rp, rs)
     for k in params:
         np.testing.assert_allclose(p[k], rp[k], rtol=1e-5, atol=1e-6)
-    assert "func.call @jaxfn" in step_j.lower(params, opt.init(params)).as_text()
+    assert "callee = @jaxfn" in step_j.lower(params, opt.init(params)).as_text()
 
 
 def test_call_jax_eager_vmap_and_jvp():
