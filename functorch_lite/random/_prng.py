@@ -1,0 +1,216 @@
+"""Keys and raw bits: threefry-2x32 (Salmon et al., "Parallel random numbers: as easy
+as 1, 2, 3", 2011) built from uint32 add / xor / shift primitives.
+
+A key is a `uint32[2]` array. Derived keys and bits hash a counter under the key:
+`split` hashes the counters 0..n-1, `fold_in` the counter given by the data, and
+`bits` the counters 0..size-1 (the high 32 bits of the 64-bit counter go in the
+first word, as in JAX's partitionable threefry)."""
+import functools
+import math
+
+import numpy as np
+
+from .. import _dtypes, lax
+from .._config import config
+from .._core import Tracer, get_aval
+from .._jit import jit
+
+UINT_DTYPES = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: np.dtype(np.uint32),
+               64: np.dtype(np.uint64)}
+
+_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+def _u32(value, shape):
+    return lax.full(shape, np.uint32(value), np.uint32)
+
+
+def _rotate_left(x, d):
+    shape = get_aval(x).shape
+    return lax.bitwise_or(lax.shift_left(x, _u32(d, shape)),
+                          lax.shift_right_logical(x, _u32(32 - d, shape)))
+
+
+def threefry2x32(k1, k2, x1, x2):
+    """Threefry-2x32 with 20 rounds: hash the counter pairs (x1, x2) (uint32 arrays of
+    one shape) under the key (k1, k2) (uint32 scalars). Returns two uint32 arrays."""
+    shape = get_aval(x1).shape
+    k1, k2 = (lax.broadcast_in_dim(k, shape, ()) for k in (k1, k2))
+    ks = [k1, k2, lax.bitwise_xor(lax.bitwise_xor(k1, k2), _u32(0x1BD11BDA, shape))]
+    x = [lax.add(x1, ks[0]), lax.add(x2, ks[1])]
+    for i in range(5):
+        for r in _ROTATIONS[i % 2]:
+            x[0] = lax.add(x[0], x[1])
+            x[1] = lax.bitwise_xor(x[0], _rotate_left(x[1], r))
+        x[0] = lax.add(x[0], ks[(i + 1) % 3])
+        x[1] = lax.add(lax.add(x[1], ks[(i + 2) % 3]), _u32(i + 1, shape))
+    return x[0], x[1]
+
+
+# --- keys -------------------------------------------------------------------------
+
+def _check_key(name, key, allow_batched=False):
+    aval = get_aval(key)
+    if aval.dtype != np.uint32 or not aval.shape or aval.shape[-1] != 2:
+        raise TypeError(f"{name} expects a PRNG key: a uint32 array of shape (2,) from "
+                        f"random.PRNGKey / key / split, got {aval.str_short()}")
+    if not allow_batched and aval.ndim != 1:
+        raise ValueError(f"{name} accepts a single key, but was given a key array of shape "
+                         f"{aval.shape[:-1]} != (). Use vmap for batching.")
+    return key
+
+
+def _key_words(key):
+    return (lax.reshape(lax.slice_in_dim(key, 0, 1), ()),
+            lax.reshape(lax.slice_in_dim(key, 1, 2), ()))
+
+
+def _stack_words(w1, w2):
+    shape = get_aval(w1).shape
+    return lax.concatenate([lax.reshape(w, (*shape, 1)) for w in (w1, w2)], len(shape))
+
+
+def PRNGKey(seed):
+    """A key (uint32[2]) from an integer seed: the seed's high and low 32 bits.
+
+    >>> import functorch_lite as fl
+    >>> fl.random.PRNGKey(42).tolist()
+    [0, 42]
+    """
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        seed = int(seed)
+        hi = (seed >> 32) & 0xFFFFFFFF if config.jax_enable_x64 else 0
+        from ..numpy import asarray
+        return asarray(np.array([hi, seed & 0xFFFFFFFF], np.uint32))
+    aval = get_aval(seed)
+    if not _dtypes.is_integer(aval.dtype) or aval.dtype == np.bool_:
+        raise TypeError(f"PRNG key seed must be an integer; got {seed!r}")
+    if aval.shape:
+        raise TypeError(f"PRNGKey accepts a scalar seed, but was given an array of shape "
+                        f"{aval.shape} != (). Use vmap for batching")
+    return _seed_from_array(seed)
+
+
+@jit
+def _seed_from_array(seed):
+    dtype = get_aval(seed).dtype
+    lo = lax.convert_element_type(seed, np.uint32)
+    if dtype.itemsize == 8:
+        hi = lax.convert_element_type(
+            lax.shift_right_logical(seed, lax.full((), 32, dtype)), np.uint32)
+    else:
+        hi = _u32(0, ())
+    return _stack_words(hi, lo)
+
+
+def key(seed):
+    """The same as `PRNGKey` (keys are raw uint32[2] arrays here)."""
+    return PRNGKey(seed)
+
+
+def key_data(keys):
+    """The uint32 data of a key array (keys are already raw data: identity)."""
+    return keys
+
+
+def wrap_key_data(key_bits_array, impl=None):
+    """A key from its uint32 data (identity, after a type check)."""
+    return _check_key("wrap_key_data", key_bits_array, allow_batched=True)
+
+
+def clone(key):
+    return key
+
+
+def _iota_2x32(shape):
+    """The flat index of every position of `shape` as a 64-bit counter in two uint32
+    words (high, low)."""
+    size = math.prod(shape)
+    if size >= 2 ** 32:
+        raise NotImplementedError("random bits of 2**32 or more elements at once")
+    if not shape:
+        return _u32(0, ()), _u32(0, ())
+    lo = lax.reshape(lax.iota(np.uint32, size), shape)
+    return _u32(0, shape), lo
+
+
+def split(key, num=2):
+    """`num` new keys (shape (num, 2)), or a key array of shape (*num, 2) if `num` is a
+    tuple. The parent key should not be used again."""
+    _check_key("split", key)
+    shape = tuple(int(n) for n in num) if isinstance(num, (tuple, list)) else (int(num),)
+    return _split(key, shape)
+
+
+@functools.partial(jit, static_argnums=1)
+def _split(key, shape):
+    k1, k2 = _key_words(key)
+    hi, lo = _iota_2x32(shape)
+    return _stack_words(*threefry2x32(k1, k2, hi, lo))
+
+
+def fold_in(key, data):
+    """A new key that is a deterministic function of `key` and the integer `data`."""
+    _check_key("fold_in", key)
+    if np.ndim(data) if not isinstance(data, Tracer) else data.ndim:
+        raise TypeError(f"fold_in accepts a scalar, but was given an array of shape "
+                        f"{np.shape(data)} != (). Use vmap for batching.")
+    if isinstance(data, (int, np.integer)):
+        data = np.uint32(int(data) & 0xFFFFFFFF)
+    return _fold_in(key, data)
+
+
+@jit
+def _fold_in(key, data):
+    k1, k2 = _key_words(key)
+    data = lax.convert_element_type(data, np.uint32)
+    # the counter is the seed of `data`: (high word, low word) = (0, data)
+    return _stack_words(*threefry2x32(k1, k2, _u32(0, ()), data))
+
+
+def threefry_2x32(keypair, count):
+    """Hash the uint32 array `count` under `keypair` (as jax.random.threefry_2x32)."""
+    k1, k2 = keypair
+    count = lax.convert_element_type(count, np.uint32)
+    shape = get_aval(count).shape
+    flat = lax.reshape(count, (math.prod(shape),))
+    n = get_aval(flat).shape[0]
+    odd = n % 2
+    if odd:
+        flat = lax.concatenate([flat, _u32(0, (1,))], 0)
+    half = (n + odd) // 2
+    x1, x2 = lax.slice_in_dim(flat, 0, half), lax.slice_in_dim(flat, half, 2 * half)
+    out = lax.concatenate(list(threefry2x32(k1, k2, x1, x2)), 0)
+    return lax.reshape(lax.slice_in_dim(out, 0, n), shape)
+
+
+def random_bits(key, bit_width, shape):
+    """Uniform random bits: a uint{bit_width} array of `shape`."""
+    if bit_width not in UINT_DTYPES:
+        raise TypeError("requires 8-, 16-, 32- or 64-bit field width.")
+    return _random_bits(key, bit_width, tuple(int(d) for d in shape))
+
+
+@functools.partial(jit, static_argnums=(1, 2))
+def _random_bits(key, bit_width, shape):
+    k1, k2 = _key_words(key)
+    hi, lo = _iota_2x32(shape)
+    bits1, bits2 = threefry2x32(k1, k2, hi, lo)
+    dtype = UINT_DTYPES[bit_width]
+    if bit_width == 64:
+        bits_hi = lax.convert_element_type(bits1, dtype)
+        bits_lo = lax.convert_element_type(bits2, dtype)
+        return lax.bitwise_or(lax.shift_left(bits_hi, lax.full(shape, 32, dtype)), bits_lo)
+    bits = lax.bitwise_xor(bits1, bits2)
+    return bits if bit_width == 32 else lax.convert_element_type(bits, dtype)
+
+
+def bits(key, shape=(), dtype=None):
+    """Random bits of an unsigned integer `dtype` (default uint32) and `shape`."""
+    _check_key("bits", key)
+    dtype = np.dtype(np.uint32) if dtype is None else _dtypes.canonicalize_dtype(dtype)
+    if not np.issubdtype(dtype, np.unsignedinteger):
+        raise ValueError(f"dtype argument to `bits` must be an unsigned int dtype, got "
+                         f"{dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return random_bits(key, dtype.itemsize * 8, shape)
