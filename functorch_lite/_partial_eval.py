@@ -61,16 +61,10 @@ def partial_eval_program(program, unknown_inputs):
     Returns (known, unknown, out_unknown, num_residuals) where
       known:   known inputs -> known outputs + residuals
       unknown: residuals + unknown inputs -> unknown outputs
-    An equation is unknown when any of its inputs is.
+    An equation is unknown when any of its inputs is (call-like equations are split by
+    their primitive's `partial_eval_equation_rule`, see `split_equations`).
     """
-    unknown = {v for v, u in zip(program.in_vars, unknown_inputs) if u}
-    known_eqns, unknown_eqns = [], []
-    for eqn in program.equations:
-        if any(isinstance(a, Var) and a in unknown for a in eqn.inputs):
-            unknown.update(eqn.outputs)
-            unknown_eqns.append(eqn)
-        else:
-            known_eqns.append(eqn)
+    known_eqns, unknown_eqns, unknown = split_equations(program, unknown_inputs)
     out_unknown = [isinstance(a, Var) and a in unknown for a in program.outs]
     residuals, seen = [], set()
     for eqn in unknown_eqns:
@@ -90,3 +84,51 @@ def partial_eval_program(program, unknown_inputs):
     unknown_outs = [rename.get(a, a) for a, u in zip(program.outs, out_unknown) if u]
     unknown_prog = dead_code_elimination(Program(res_vars + unknown_in, renamed, unknown_outs))
     return known, unknown_prog, out_unknown, len(residuals)
+
+
+def split_equations(program, unknown_inputs):
+    """Sort `program`'s equations into known and unknown ones; returns (known_eqns,
+    unknown_eqns, set of unknown vars). An equation with some unknown inputs is unknown
+    as a whole, unless its primitive has `partial_eval_equation_rule(eqn, unknown_ins)
+    -> (known_eqn, unknown_eqn or None)`, which splits it (a call-like primitive: its
+    primal outputs must stay known when only tangent inputs are unknown)."""
+    unknown = {v for v, u in zip(program.in_vars, unknown_inputs) if u}
+    known_eqns, unknown_eqns = [], []
+    for eqn in program.equations:
+        unknown_ins = [isinstance(a, Var) and a in unknown for a in eqn.inputs]
+        rule = getattr(eqn.primitive, "partial_eval_equation_rule", None)
+        if any(unknown_ins) and rule is not None and not all(unknown_ins):
+            known_eqn, unknown_eqn = rule(eqn, unknown_ins)
+            known_eqns.append(known_eqn)
+            if unknown_eqn is not None:
+                unknown.update(unknown_eqn.outputs)
+                unknown_eqns.append(unknown_eqn)
+        elif any(unknown_ins):
+            unknown.update(eqn.outputs)
+            unknown_eqns.append(eqn)
+        else:
+            known_eqns.append(eqn)
+    return known_eqns, unknown_eqns, unknown
+
+
+def partial_eval_call_equation(eqn, unknown_inputs):
+    """`partial_eval_equation_rule` of a call primitive whose `program` param is its
+    body (jit_p): a known call computing known outputs and residuals, and an unknown
+    call taking the residuals."""
+    program = eqn.params["program"]
+    key = ("partial_eval", tuple(unknown_inputs))
+    if key not in program.cache:
+        program.cache[key] = partial_eval_program(program, unknown_inputs)
+    known_prog, unknown_prog, out_unknown, num_res = program.cache[key]
+    res_vars = [Var(v.aval) for v in known_prog.outs[len(known_prog.outs) - num_res:]]
+    known_outs = [v for v, u in zip(eqn.outputs, out_unknown) if not u]
+    unknown_outs = [v for v, u in zip(eqn.outputs, out_unknown) if u]
+    known_eqn = Equation(eqn.primitive, [a for a, u in zip(eqn.inputs, unknown_inputs)
+                                         if not u], known_outs + res_vars,
+                         dict(eqn.params, program=known_prog))
+    if not unknown_outs:
+        return known_eqn, None
+    unknown_eqn = Equation(eqn.primitive, res_vars + [a for a, u in zip(eqn.inputs,
+                                                                        unknown_inputs) if u],
+                           unknown_outs, dict(eqn.params, program=unknown_prog))
+    return known_eqn, unknown_eqn
