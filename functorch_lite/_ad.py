@@ -87,7 +87,10 @@ class JVPTrace(_core.Trace):
             if rule is None:
                 raise _core.MissingRuleError(
                     f"no JVP rule for '{primitive.name}': it cannot be differentiated")
-            out, out_tangent = rule(list(primals), list(tangents), **params)
+            if getattr(rule, "needs_trace", False):  # runs user code under this trace
+                out, out_tangent = rule(self, list(primals), list(tangents), **params)
+            else:
+                out, out_tangent = rule(list(primals), list(tangents), **params)
         if primitive.multiple_results:
             return [self.wrap(p, t) for p, t in zip(out, out_tangent)]
         return self.wrap(out, out_tangent)

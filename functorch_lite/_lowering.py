@@ -82,8 +82,9 @@ class ModuleBuilder:
         """Lower `program` as `func.func @name`; returns the symbol name."""
         args = []
         env = {}
+        prefix = self.fresh()[2:]  # module-unique: a callee is lowered before its caller ends
         for i, v in enumerate(program.in_vars):
-            arg = f"%arg{len(self.functions)}_{i}"
+            arg = f"%arg{prefix}_{i}"
             self.types[arg] = ir_type(v.aval)
             env[v] = arg
             attr = f" {{{arg_attrs[i]}}}" if arg_attrs and arg_attrs[i] else ""
