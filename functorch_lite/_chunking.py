@@ -1,0 +1,32 @@
+"""`vmap(..., chunk_size=n)`: evaluate the batch n examples at a time inside one
+program, bounding peak memory.
+
+The batched inputs are reshaped to (num_chunks, n, ...) and a `scan` runs the
+vmapped function on one chunk per step; a final partial chunk (when n does not divide
+the batch) is one more vmapped call, and the results are concatenated."""
+from . import _batching
+from ._core import get_aval
+
+
+def chunked_vmap(flat_fun, leaves, dims, size, axis_name, chunk_size):
+    """Like `_batching.vmap_traced_dims(flat_fun, leaves, dims, size, axis_name)`, in
+    chunks of `chunk_size` examples. Returns (outputs, out_dims); every output is
+    batched at 0. Collectives inside `flat_fun` see one chunk at a time."""
+    chunk_size = int(chunk_size)
+    if chunk_size < 1:
+        raise ValueError(f"vmap chunk_size must be a positive integer, got {chunk_size}")
+    batched = [i for i, d in enumerate(dims) if d is not None]
+    if not batched or chunk_size >= size:
+        return _batching.vmap_traced_dims(flat_fun, leaves, dims, size, axis_name)
+    fronts = [_batching.move_batch_axis(size, leaves[i], dims[i], 0) for i in batched]
+
+    def run_chunk(*chunk_leaves):
+        n = get_aval(chunk_leaves[0]).shape[0]
+        args, chunk_dims = list(leaves), list(dims)
+        for i, x in zip(batched, chunk_leaves):
+            args[i], chunk_dims[i] = x, 0
+        return _batching.vmap_traced(flat_fun, args, chunk_dims, n, axis_name)
+
+    from .lax._scan import chunked_map
+    outs = chunked_map(run_chunk, fronts, size, chunk_size)
+    return list(outs), [0] * len(outs)
