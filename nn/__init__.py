@@ -1,1 +1,54 @@
-"""nn: a stateless layer library on functorch_lite (in progress)."""
+"""`nn`: stateless layers over functorch_lite, and Keras-like training with optax.
+
+Layers hold hyperparameters only; parameters and state are plain nested dicts::
+
+    import functorch_lite as fl, nn, optax
+    model = nn.Sequential(conv=nn.Conv(16, 3), act=nn.ReLU(), pool=nn.MaxPool(2),
+                          flat=nn.Flatten(), out=nn.Dense(10))
+    params, state = model.init(fl.random.PRNGKey(0), x[:1])
+    logits, state = model.apply(params, state, x, training=False)
+    params, state, history = nn.fit(model, params, state, optax.adam(1e-3), (x, y),
+                                    epochs=5, metrics=["accuracy"])
+
+Activation functions (`nn.relu`, `nn.softmax`, ...) are those of `functorch_lite.nn`.
+"""
+from . import initializers
+from ._abstract import Spec, eval_shape
+from ._layer import Layer, Scope, fold_name
+from ._linear import Dense, Embedding, Flatten
+from ._conv import Conv, ConvTranspose
+from ._pooling import (MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, max_pool,
+                       avg_pool)
+from ._normalization import BatchNorm, LayerNorm, GroupNorm, RMSNorm
+from ._elementwise import (Lambda, ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, SiLU,
+                           Softplus, Softmax, LogSoftmax, Dropout)
+from ._attention import MultiHeadAttention, dot_product_attention, causal_mask
+from ._recurrent import SimpleRNNCell, LSTMCell, GRUCell, RNN, Bidirectional
+from ._combinators import Sequential, Residual
+from ._losses import (softmax_cross_entropy, binary_cross_entropy_with_logits,
+                      mean_squared_error, huber_loss, kl_divergence, one_hot, accuracy,
+                      top_k_accuracy, binary_accuracy)
+from ._paths import (tree_paths, count_params, count_bytes, path_mask, path_labels,
+                     freeze)
+from ._summary import summary, Summary
+from ._checkpoint import save, load, CheckpointError
+from ._data import batches, Batches
+from ._callbacks import (History, Callback, EarlyStopping, ModelCheckpoint,
+                         LearningRateLogger)
+from ._training import fit, evaluate, predict
+
+mse = mean_squared_error
+
+_ACTIVATIONS = ("relu", "relu6", "gelu", "sigmoid", "silu", "swish", "softplus", "elu",
+                "leaky_relu", "softmax", "log_softmax", "log_sigmoid", "tanh",
+                "hard_tanh", "celu", "selu", "glu", "logsumexp", "standardize")
+
+
+def __getattr__(name):
+    """Activation functions come from functorch_lite.nn (looked up on first use)."""
+    if name in _ACTIVATIONS:
+        import functorch_lite as fl
+        if name == "tanh":
+            return fl.numpy.tanh
+        return getattr(fl.nn, name)
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

@@ -1,0 +1,143 @@
+"""Convolutions over channels-last inputs (N, *spatial, C) with kernels (*window, I, O):
+`Conv` (1D/2D/3D, padding, strides, dilation, groups) and `ConvTranspose`."""
+from typing import Any, Callable
+
+import numpy as np
+
+import functorch_lite.lax as lax
+from . import initializers
+from ._layer import Layer
+
+_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
+
+
+def as_tuple(value, n, what):
+    """`value` as an n-tuple of ints (an int is repeated)."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) != n:
+        raise ValueError(f"{what} needs {n} values for {n} spatial dimensions, got {value}")
+    return value
+
+
+def dimension_numbers(nspatial):
+    """Channels-last dimension numbers for `nspatial` spatial dimensions."""
+    if nspatial not in _SPATIAL:
+        raise ValueError(f"convolutions support 1, 2 or 3 spatial dimensions, got {nspatial}")
+    s = _SPATIAL[nspatial]
+    return ("N" + s + "C", s + "IO", "N" + s + "C")
+
+
+def explicit_padding(padding, in_sizes, window, strides, dilation):
+    """(low, high) pairs for 'SAME', 'VALID', 'CAUSAL' (1D: all padding before), an
+    int, or per-dimension ints or pairs."""
+    n = len(in_sizes)
+    effective = [(k - 1) * d + 1 for k, d in zip(window, dilation)]
+    if isinstance(padding, str):
+        mode = padding.upper()
+        if mode == "VALID":
+            return tuple((0, 0) for _ in range(n))
+        if mode == "SAME":
+            pads = []
+            for size, k, s in zip(in_sizes, effective, strides):
+                out = -(-size // s)
+                total = max((out - 1) * s + k - size, 0)
+                pads.append((total // 2, total - total // 2))
+            return tuple(pads)
+        if mode == "CAUSAL":
+            return tuple((k - 1, 0) for k in effective)
+        raise ValueError(f"padding must be 'SAME', 'VALID', 'CAUSAL', ints or pairs, got "
+                         f"{padding!r}")
+    if isinstance(padding, (int, np.integer)):
+        return tuple((int(padding), int(padding)) for _ in range(n))
+    pads = tuple((int(p), int(p)) if isinstance(p, (int, np.integer)) else
+                 (int(p[0]), int(p[1])) for p in padding)
+    if len(pads) != n:
+        raise ValueError(f"padding needs {n} entries, got {padding}")
+    return pads
+
+
+def _window(kernel_size, x):
+    if isinstance(kernel_size, (int, np.integer)):
+        return (int(kernel_size),) * (x.ndim - 2)
+    return tuple(int(k) for k in kernel_size)
+
+
+class Conv(Layer):
+    """N-d convolution of channels-last inputs (batch, *spatial, in_features).
+
+    `kernel_size` (an int repeats over the input's spatial dimensions), `strides`,
+    `padding` ('SAME', 'VALID', 'CAUSAL', ints or (low, high) pairs), `dilation` (of the
+    kernel) and `groups` (in_features and features must be multiples of it).
+    Parameters: `kernel` (*kernel_size, in_features // groups, features), `bias`.
+    """
+    features: int
+    kernel_size: Any
+    strides: Any = 1
+    padding: Any = "SAME"
+    dilation: Any = 1
+    groups: int = 1
+    use_bias: bool = True
+    kernel_init: Callable = initializers.glorot_uniform()
+    bias_init: Callable = initializers.zeros
+    param_dtype: Any = np.float32
+
+    def forward(self, scope, x):
+        window = _window(self.kernel_size, x)
+        n = len(window)
+        if x.ndim != n + 2:
+            raise ValueError(f"{n}-D Conv takes inputs (batch, {n} spatial, channels), got "
+                             f"shape {tuple(x.shape)}")
+        in_features = x.shape[-1]
+        if in_features % self.groups or self.features % self.groups:
+            raise ValueError(f"groups={self.groups} must divide in_features={in_features} "
+                             f"and features={self.features}")
+        strides = as_tuple(self.strides, n, "strides")
+        dilation = as_tuple(self.dilation, n, "dilation")
+        kernel = scope.param("kernel", (*window, in_features // self.groups, self.features),
+                             self.kernel_init, self.param_dtype)
+        pads = explicit_padding(self.padding, x.shape[1:-1], window, strides, dilation)
+        y = lax.conv_general_dilated(x, kernel, strides, pads, rhs_dilation=dilation,
+                                     dimension_numbers=dimension_numbers(n),
+                                     feature_group_count=self.groups)
+        if self.use_bias:
+            y = y + scope.param("bias", (self.features,), self.bias_init, self.param_dtype)
+        return y
+
+
+class ConvTranspose(Layer):
+    """Transposed ("fractionally strided") convolution, as `jax.lax.conv_transpose`
+    with channels-last layout: upsamples by `strides`. `padding` is 'SAME', 'VALID' or
+    (low, high) pairs. Parameters: `kernel` (*kernel_size, in_features, features),
+    `bias`.
+    """
+    features: int
+    kernel_size: Any
+    strides: Any = 1
+    padding: Any = "SAME"
+    dilation: Any = 1
+    use_bias: bool = True
+    transpose_kernel: bool = False
+    kernel_init: Callable = initializers.glorot_uniform()
+    bias_init: Callable = initializers.zeros
+    param_dtype: Any = np.float32
+
+    def forward(self, scope, x):
+        window = _window(self.kernel_size, x)
+        n = len(window)
+        if x.ndim != n + 2:
+            raise ValueError(f"{n}-D ConvTranspose takes inputs (batch, {n} spatial, "
+                             f"channels), got shape {tuple(x.shape)}")
+        strides = as_tuple(self.strides, n, "strides")
+        dilation = as_tuple(self.dilation, n, "dilation")
+        kernel = scope.param("kernel", (*window, x.shape[-1], self.features),
+                             self.kernel_init, self.param_dtype)
+        padding = self.padding.upper() if isinstance(self.padding, str) else \
+            tuple(tuple(int(v) for v in p) for p in self.padding)
+        y = lax.conv_transpose(x, kernel, strides, padding, rhs_dilation=dilation,
+                               dimension_numbers=dimension_numbers(n),
+                               transpose_kernel=self.transpose_kernel)
+        if self.use_bias:
+            y = y + scope.param("bias", (self.features,), self.bias_init, self.param_dtype)
+        return y
