@@ -12,6 +12,7 @@ from ._api import (jvp, linearize, vjp, grad, value_and_grad, jacfwd, jacrev, he
 from ._api_vmap import vmap
 from ._custom import custom_jvp, custom_vjp
 from ._checkpoint import checkpoint, remat
+from ._checkpoint import checkpoint_policies
 from . import lax, numpy, tree_util, nn, dtypes, random, test_util, interop
 from ._device import device_put, devices, block_until_ready, device_get
 
