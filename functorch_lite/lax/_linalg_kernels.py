@@ -1,0 +1,211 @@
+"""The factorisation kernels XLA offers through jaxlib: LAPACK on CPU and cuSOLVER
+(hipSOLVER) on GPU, called as `stablehlo.custom_call`s with the targets, layouts,
+aliases and attributes JAX itself writes (see jax/_src/lax/linalg.py).
+
+`kernel_p` is one internal primitive for all of them (its params name the target);
+it only appears inside the lowerings of the `lax.linalg` primitives, which are
+written as ordinary functions of primitives and lowered with `composite_lowering`.
+"""
+import numpy as np
+
+from .. import _runtime
+from .._core import Primitive, ShapedArray, get_aval
+from .._staging import trace_to_program
+
+kernel_p = Primitive("linalg_kernel", multiple_results=True)
+
+
+def on_gpu():
+    return _runtime.platform() not in ("cpu", "interpreter")
+
+
+def kernel(target, operands, out_avals, config=(), aliases=(), column_major=True):
+    """Bind the custom call `target` on `operands`, giving results typed `out_avals`.
+
+    config: (name, MLIR attribute text) pairs of the FFI attributes;
+    aliases: (output index, operand index) pairs of buffers updated in place."""
+    return kernel_p.bind(*operands, target=target, out_avals=tuple(out_avals),
+                         config=tuple(config), aliases=tuple(aliases),
+                         column_major=column_major)
+
+
+kernel_p.def_abstract_eval(lambda *avals, out_avals, **_: list(out_avals))
+
+
+def _layout_text(layout):
+    n = len(layout)
+    body = "" if n == 0 else str(layout[0]) if n == 1 else \
+        "[" + ", ".join(map(str, layout)) + "]"
+    return f"dense<{body}> : tensor<{n}xindex>"
+
+
+def _layout(ndim, column_major):
+    """Fortran order for (batches of) matrices, row-major otherwise (minor to major)."""
+    if column_major:
+        return (ndim - 2, ndim - 1, *range(ndim - 3, -1, -1))
+    return tuple(range(ndim - 1, -1, -1))
+
+
+@kernel_p.def_lowering
+def _kernel_lowering(ctx, *operands, target, out_avals, config, aliases, column_major):
+    max_rank = max(a.ndim for a in ctx.avals_in)
+    layout = lambda aval: _layout_text(_layout(aval.ndim, column_major and
+                                               aval.ndim == max_rank))
+    tuple_index = (lambda i: f"[{i}]") if len(out_avals) > 1 else (lambda i: "[]")
+    alias_text = ", ".join(
+        f"#stablehlo.output_operand_alias<output_tuple_indices = {tuple_index(o)}, "
+        f"operand_index = {i}, operand_tuple_indices = []>" for o, i in aliases)
+    attrs = {
+        "api_version": "1 : i32",  # typed FFI, configured through mhlo.backend_config
+        "backend_config": '""',
+        "call_target_name": f'"{target}"',
+        "called_computations": "[]",
+        "has_side_effect": "false",
+        "operand_layouts": "[" + ", ".join(layout(a) for a in ctx.avals_in) + "]",
+        "output_operand_aliases": f"[{alias_text}]",
+        "result_layouts": "[" + ", ".join(layout(a) for a in out_avals) + "]",
+        "mhlo.backend_config": "{" + ", ".join(f"{k} = {v}" for k, v in config) + "}",
+        "mhlo.frontend_attributes": f'{{num_batch_dims = "{max_rank - 2}"}}',
+    }
+    outs = ctx.op("stablehlo.custom_call", list(operands), list(out_avals), attrs=attrs)
+    return [outs] if len(out_avals) == 1 else outs
+
+
+def char_attr(c):
+    return f"{ord(c)} : ui8"
+
+
+def bool_attr(b):
+    return "true" if b else "false"
+
+
+# --- one function per routine: the CPU and GPU calls --------------------------------
+
+def _info_aval(aval):
+    return ShapedArray(aval.shape[:-2], np.int32)
+
+
+def potrf(a, lower=True):
+    """Cholesky factor (the other triangle is left as garbage) and info."""
+    aval = get_aval(a)
+    outs = [aval, _info_aval(aval)]
+    if on_gpu():
+        target = f"{_runtime.gpu_solver_prefix()}solver_potrf_ffi"
+        config = [("lower", bool_attr(lower))]
+    else:
+        target = _runtime.lapack_target("potrf_ffi", aval.dtype)
+        config = [("uplo", char_attr("L" if lower else "U"))]
+    return kernel(target, [a], outs, config, aliases=[(0, 0)])
+
+
+def getrf(a):
+    """LU with partial pivoting: (lu, 1-based pivots, info)."""
+    aval = get_aval(a)
+    m, n = aval.shape[-2:]
+    outs = [aval, ShapedArray((*aval.shape[:-2], min(m, n)), np.int32), _info_aval(aval)]
+    target = f"{_runtime.gpu_solver_prefix()}solver_getrf_ffi" if on_gpu() else \
+        _runtime.lapack_target("getrf_ffi", aval.dtype)
+    return kernel(target, [a], outs, aliases=[(0, 0)])
+
+
+def geqrf(a):
+    """Householder QR: (reflectors with R above the diagonal, taus)."""
+    aval = get_aval(a)
+    m, n = aval.shape[-2:]
+    outs = [aval, ShapedArray((*aval.shape[:-2], min(m, n)), aval.dtype)]
+    target = f"{_runtime.gpu_solver_prefix()}solver_geqrf_ffi" if on_gpu() else \
+        _runtime.lapack_target("geqrf_ffi", aval.dtype)
+    return kernel(target, [a], outs, aliases=[(0, 0)])
+
+
+def orgqr(a, taus):
+    """The orthogonal matrix of Householder reflectors (LAPACK orgqr/ungqr)."""
+    aval = get_aval(a)
+    if on_gpu():
+        target = f"{_runtime.gpu_solver_prefix()}solver_orgqr_ffi"
+    else:
+        kind = "un" if np.issubdtype(aval.dtype, np.complexfloating) else "or"
+        target = _runtime.lapack_target(f"{kind}gqr_ffi", aval.dtype)
+    return kernel(target, [a, taus], [aval], aliases=[(0, 0)])[0]
+
+
+def syevd(a, lower=True):
+    """Symmetric/Hermitian eigendecomposition: (eigenvectors, ascending eigenvalues,
+    info)."""
+    aval = get_aval(a)
+    real = np.finfo(aval.dtype).dtype
+    outs = [aval, ShapedArray(aval.shape[:-1], real), _info_aval(aval)]
+    if on_gpu():
+        target = f"{_runtime.gpu_solver_prefix()}solver_syevd_ffi"
+        config = [("algorithm", "0 : ui8"), ("lower", bool_attr(lower))]
+    else:
+        kind = "he" if np.issubdtype(aval.dtype, np.complexfloating) else "sy"
+        target = _runtime.lapack_target(f"{kind}evd_ffi", aval.dtype)
+        config = [("mode", char_attr("V")), ("uplo", char_attr("L" if lower else "U"))]
+    return kernel(target, [a], outs, config, aliases=[(0, 0)])
+
+
+def gesdd(a, full_matrices, compute_uv):
+    """SVD: (s, u, vt, info); u and vt are unspecified when not compute_uv."""
+    aval = get_aval(a)
+    batch, (m, n) = aval.shape[:-2], aval.shape[-2:]
+    k = min(m, n)
+    real = np.finfo(aval.dtype).dtype
+    s_aval, info_aval = ShapedArray((*batch, k), real), _info_aval(aval)
+    u_aval = ShapedArray((*batch, m, m if full_matrices else k), aval.dtype)
+    vt_aval = ShapedArray((*batch, n if full_matrices else k, n), aval.dtype)
+    if on_gpu():
+        # cuSOLVER gesvd (JAX's QR/GESVD path): a wide matrix is solved transposed
+        transposed = m < n
+        if not compute_uv:
+            u_aval = vt_aval = ShapedArray((), aval.dtype)
+        outs = [aval, s_aval, vt_aval, u_aval, info_aval] if transposed else \
+            [aval, s_aval, u_aval, vt_aval, info_aval]
+        config = [("compute_uv", bool_attr(compute_uv)),
+                  ("full_matrices", bool_attr(full_matrices)),
+                  ("transposed", bool_attr(transposed))]
+        _, s, x, y, info = kernel(f"{_runtime.gpu_solver_prefix()}solver_gesvd_ffi", [a],
+                                  outs, config, aliases=[(0, 0)],
+                                  column_major=not transposed)
+        u, vt = (y, x) if transposed else (x, y)
+        return s, u, vt, info
+    mode = "N" if not compute_uv else ("A" if full_matrices else "S")
+    target = _runtime.lapack_target("gesdd_ffi", aval.dtype)
+    _, s, u, vt, info = kernel(target, [a], [aval, s_aval, u_aval, vt_aval, info_aval],
+                               [("mode", char_attr(mode))], aliases=[(0, 0)])
+    return s, u, vt, info
+
+
+def trsm(a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
+    """LAPACK triangular solve (CPU)."""
+    b_aval = get_aval(b)
+    trans = ("C" if conjugate_a else "T") if transpose_a else "N"
+    config = [("diag", char_attr("U" if unit_diagonal else "N")),
+              ("side", char_attr("L" if left_side else "R")),
+              ("trans_x", char_attr(trans)), ("uplo", char_attr("L" if lower else "U"))]
+    target = _runtime.lapack_target("trsm_ffi", b_aval.dtype)
+    return kernel(target, [a, b], [b_aval], config, aliases=[(0, 1)])[0]
+
+
+# --- lowering a primitive as a function of other primitives -------------------------
+
+def composite_lowering(fun, name, multiple_results=True):
+    """A lowering rule that traces `fun(*operands, **params)` (primitives only) into a
+    program, once per input types and params, and calls it as a private function."""
+    cache = {}
+
+    def rule(ctx, *operands, **params):
+        key = (tuple(ctx.avals_in), tuple(sorted(params.items())), _runtime.platform())
+        entry = cache.get(key)
+        if entry is None:
+            def flat(*xs):
+                out = fun(*xs, **params)
+                return list(out) if multiple_results else [out]
+            entry = cache[key] = trace_to_program(flat, list(ctx.avals_in),
+                                                  f"{name} lowering")
+        program, consts = entry
+        const_names = [ctx.constant(np.asarray(c), np.asarray(c).dtype, np.shape(c))
+                       for c in consts]
+        outs = ctx.call(program, [*const_names, *operands], hint=name)
+        return outs if multiple_results else outs[0]
+    return rule
