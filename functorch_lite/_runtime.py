@@ -27,6 +27,18 @@ def platform():
     return backend().platform
 
 
+def lapack_target(fn_base, dtype):
+    """Custom-call target of jaxlib's LAPACK FFI kernel `fn_base` ('getrf_ffi', ...) for
+    `dtype` (e.g. 'lapack_sgetrf_ffi'); loads LAPACK (from SciPy) into jaxlib first."""
+    from jaxlib import lapack
+    return lapack.prepare_lapack_call(fn_base, np.dtype(dtype))
+
+
+def gpu_solver_prefix():
+    """'cu' (cuSOLVER) or 'hip' (hipSOLVER): the prefix of jaxlib's GPU solver kernels."""
+    return "hip" if "rocm" in backend().platform_version.lower() else "cu"
+
+
 def compile(module_text, out_avals):
     """Compile StableHLO text for the default device; returns a runnable executable
     whose results are jax.Arrays typed by `out_avals` (weak types included)."""
