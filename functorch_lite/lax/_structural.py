@@ -283,7 +283,10 @@ def convert_element_type(operand, new_dtype, weak_type=False):
     if aval.dtype == new_dtype and aval.weak_type == weak_type:
         return operand
     if _is_host_value(operand) and _core.current_trace() is _core.eval_trace:
-        return _host_to_device(np.asarray(operand).astype(new_dtype), weak_type)
+        value = np.asarray(operand)
+        if _dtypes.is_complex(value.dtype) and not _dtypes.is_complex(new_dtype):
+            value = value.real
+        return _host_to_device(value.astype(new_dtype), weak_type)
     return convert_element_type_p.bind(operand, new_dtype=new_dtype, weak_type=bool(weak_type))
 
 
