@@ -77,6 +77,27 @@ def _check_same_shapes(name, *avals):
                         f"equal shapes (jnp functions broadcast).\n  at {user_source_line()}")
 
 
+def broadcast_operands(*xs):
+    """As JAX's n-ary lax ops: rank-0 operands and size-1 axes (of equal-rank operands)
+    broadcast; anything else is left for the abstract evaluation to reject."""
+    xs = as_lax_operands(*xs)
+    avals = [get_aval(x) for x in xs]
+    if len({a.shape for a in avals}) == 1:
+        return xs
+    ranked = [a.shape for a in avals if a.ndim]
+    if len({len(s) for s in ranked}) != 1:
+        return xs
+    shape = []
+    for sizes in zip(*ranked):
+        sizes = set(sizes) - {1}
+        if len(sizes) > 1:
+            return xs
+        shape.append(sizes.pop() if sizes else 1)
+    shape = tuple(shape)
+    return [x if a.shape == shape else broadcast_in_dim(
+        x, shape, tuple(range(a.ndim))) for x, a in zip(xs, avals)]
+
+
 # --- families -----------------------------------------------------------------------
 
 ZERO = "zero"  # the op is piecewise constant: its tangent is a symbolic zero
@@ -139,7 +160,7 @@ def binary(name, jvps, hlo_op, kinds=NUMERIC, lowering=None, out_dtype=None, dis
     broadcast_batcher(prim)
 
     def wrapper(x, y):
-        return prim.bind(*as_lax_operands(x, y))
+        return prim.bind(*broadcast_operands(x, y))
     wrapper.__name__ = display
     return prim, wrapper
 
@@ -162,7 +183,19 @@ def _replace_zero(x):
 neg_p, neg = unary("neg", lambda g, ans, x: neg(g), "stablehlo.negate", NUMERIC)
 neg_p.transpose_rule = lambda ct, x: [neg(ct)]
 
-sign_p, sign = unary("sign", ZERO, "stablehlo.sign", NUMERIC)
+def _sign_lowering(ctx, x):
+    aval = ctx.avals_in[0]
+    if not _dtypes.is_unsigned(aval.dtype):
+        return ctx.op("stablehlo.sign", [x])
+    # stablehlo.sign takes signed operands only: unsigned sign is (x != 0)
+    nonzero = ctx.op("stablehlo.compare", [x, ctx.constant(0, aval.dtype, aval.shape)],
+                     [aval.update(dtype=_dtypes.bool_)], attrs={
+                         "comparison_direction": "#stablehlo<comparison_direction NE>",
+                         "compare_type": "#stablehlo<comparison_type UNSIGNED>"})
+    return ctx.op("stablehlo.convert", [nonzero])
+
+
+sign_p, sign = unary("sign", ZERO, None, NUMERIC, lowering=_sign_lowering)
 floor_p, floor = unary("floor", ZERO, "stablehlo.floor", REAL_FLOAT)
 ceil_p, ceil = unary("ceil", ZERO, "stablehlo.ceil", REAL_FLOAT)
 is_finite_p, is_finite = unary("is_finite", ZERO, "stablehlo.is_finite", REAL_FLOAT,
@@ -266,7 +299,7 @@ pow_p = Primitive("pow")
 
 def pow(x, y):
     """x ** y elementwise; x is inexact, y has x's dtype or is an integer."""
-    return pow_p.bind(*as_lax_operands(x, y))
+    return pow_p.bind(*broadcast_operands(x, y))
 
 
 @pow_p.def_abstract_eval
