@@ -29,8 +29,8 @@ from .._batching import bdim_at_front
 from ._elementwise import add, div, eq, ge, gt, le, lt, mul, sub
 from ._elementwise import max as _max, min as _min
 from ._reductions import binary_region, reduce_min
-from ._structural import (broadcast_in_dim, convert_element_type, full, i64_array, reshape,
-                          select_n)
+from ._structural import (broadcast_in_dim, concatenate, convert_element_type, full,
+                          i64_array, reshape, select_n)
 
 
 class GatherDimensionNumbers(NamedTuple):
@@ -107,12 +107,9 @@ def lower_composite(ctx, fn, args, avals):
 def stack_last(arrays, shape, dims):
     """Broadcast arrays[k] to `shape` (its dims going to dims[k]) and stack them along a
     new last axis: the result has shape `shape + (len(arrays),)`."""
-    out_shape = tuple(shape) + (len(arrays),)
-    cols = [broadcast_in_dim(a, out_shape, d) for a, d in zip(arrays, dims)]
-    if len(cols) == 1:
-        return cols[0]
-    which = np.broadcast_to(np.arange(len(cols), dtype=np.int32), out_shape)
-    return select_n(which, *cols)
+    col_shape = tuple(shape) + (1,)
+    return concatenate([broadcast_in_dim(a, col_shape, d) for a, d in zip(arrays, dims)],
+                       len(col_shape) - 1)
 
 
 # --- gather -----------------------------------------------------------------------

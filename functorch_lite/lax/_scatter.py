@@ -365,6 +365,19 @@ scatter_apply_p.lowering_rule = lambda ctx, *args, **params: _scatter_lowering(
     _apply_region, ctx, *args, **params)
 
 
+def _with_literal_consts(program, consts):
+    """`program` with its scalar constant inputs written in as literals (the update
+    computation of a scatter is a closed region)."""
+    from .._ir import Equation, Literal, Program
+    n = len(consts)
+    literal = {v: Literal(np.asarray(c), v.aval) for v, c in zip(program.in_vars[:n], consts)}
+    equations = [Equation(e.primitive, [literal.get(a, a) if not isinstance(a, Literal)
+                                        else a for a in e.inputs], e.outputs, e.params)
+                 for e in program.equations]
+    outs = [literal.get(a, a) if not isinstance(a, Literal) else a for a in program.outs]
+    return Program(program.in_vars[n:], equations, outs)
+
+
 def _update_program(func, dtype):
     from .._staging import trace_to_program
     try:
@@ -375,10 +388,11 @@ def _update_program(func, dtype):
         scalar = ShapedArray((), dtype)
         program, consts = trace_to_program(lambda x, _: [func(x)], [scalar, scalar],
                                            "scatter_apply")
-        if consts or program.out_avals[0].shape != () or program.out_avals[0].dtype != dtype:
+        if any(np.ndim(c) for c in consts) or program.out_avals[0].shape != () or \
+                program.out_avals[0].dtype != dtype:
             raise TypeError("scatter_apply func must map a scalar to a scalar of the same "
                             "dtype without capturing arrays")
-        per_func[dtype] = program
+        per_func[dtype] = _with_literal_consts(program, consts)
     return per_func[dtype]
 
 

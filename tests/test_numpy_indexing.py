@@ -1,0 +1,254 @@
+"""NumPy indexing of traced arrays and `.at[...]` updates against jax.numpy: a table of
+index expressions on a (4, 5, 6) array (eager and inside fl.jit), traced indices,
+out-of-bounds behaviour, gradients, vmap, take / take_along_axis / put_along_axis."""
+import functools
+
+import numpy as np
+import pytest
+import jax
+import jax.numpy as jnp
+
+import functorch_lite as fl
+import functorch_lite.numpy as fnp
+from harness import assert_close
+
+F32, I32 = np.float32, np.int32
+X = np.random.RandomState(0).randn(4, 5, 6).astype(F32)
+MASK4 = np.array([True, False, True, True])
+MASK45 = np.random.RandomState(1).rand(4, 5) > 0.5
+
+INDEX_TABLE = [
+    1, -1, (1, 2), (1, -1, 3), (), Ellipsis,
+    slice(None), slice(1, 3), slice(None, None, 2), slice(None, None, -1), slice(3, 0, -2),
+    slice(-2, None), (slice(1, 3), slice(None, None, -2), 4), slice(2, 2), slice(10, 20),
+    (Ellipsis, 1), (None, 1), (1, None, Ellipsis, None), (Ellipsis, None), (None,),
+    np.array([0, 2, 1]), np.array([[0, 1], [3, 3]]), np.array([-1, -4]),
+    (np.array([0, 2]), np.array([1, 4])),
+    (np.array([0, 2]), slice(None), np.array([1, 5])),
+    (slice(None), np.array([1, 3]), np.array([[0], [5]])),
+    (1, slice(None), np.array([0, 2])),
+    (slice(None), 1, np.array([[0, 2]])),
+    (np.array([0, 1]), None, np.array([1, 2])),
+    (Ellipsis, np.array([5, 0, 0])),
+    (slice(None, None, -1), np.array([1, 3])),
+    ([0, 2], [1, 3]),
+    MASK4, MASK45, (slice(None), np.array([True, False, True, False, True])),
+    (MASK4, Ellipsis, np.array([0, 1, 2])),
+    True, (Ellipsis, True), (Ellipsis, False),
+    np.array([], I32),
+    7, (1, 9), np.array([7, -9]), (0, np.int32(2)), np.array(3),
+]
+
+
+def _ids(table):
+    return [repr(i).replace("\n", "")[:60] for i in table]
+
+
+@functools.lru_cache(maxsize=None)
+def _jax_index_table():
+    """jnp's x[idx] for the whole table, compiled once (compiles dominate the run time)."""
+    return jax.jit(lambda x: [x[idx] for idx in INDEX_TABLE])(X)
+
+
+@pytest.mark.parametrize("k", range(len(INDEX_TABLE)), ids=_ids(INDEX_TABLE))
+def test_index_table(k):
+    idx, want = INDEX_TABLE[k], _jax_index_table()[k]
+    got_jit = fl.jit(lambda x: x[idx])(X)
+    assert_close(got_jit, want, 0, 0, f"jit x[{idx!r}]")
+    got_eager = fnp._rewriting_take(jnp.asarray(X), idx)
+    assert_close(got_eager, want, 0, 0, f"eager x[{idx!r}]")
+
+
+GRAD_TABLE = [1, (slice(1, 3), slice(None, None, -2), 4), np.array([[0, 1], [3, 3]]),
+              (np.array([0, 2]), slice(None), np.array([1, 5])), MASK45, 7,
+              (slice(None), 1, np.array([[0, 2, 2]]))]
+
+
+@pytest.mark.parametrize("idx", GRAD_TABLE, ids=_ids(GRAD_TABLE))
+def test_grad_through_getitem(idx):
+    w = np.random.RandomState(2).randn(*jnp.asarray(X)[idx].shape).astype(F32)
+    got = fl.grad(lambda x: fnp.sum(x[idx] * w))(X)
+    want = jax.grad(lambda x: jnp.sum(x[idx] * w))(X)
+    assert_close(got, want, 1e-6, 1e-6, f"grad x[{idx!r}]")
+
+
+# --- traced indices -------------------------------------------------------------------
+
+@pytest.mark.parametrize("i", [2, -1, 9, -9])
+def test_traced_scalar_index(i):
+    i = np.asarray(i, I32)
+    for f in (lambda x, i: x[i], lambda x, i: x[:, i, 1:3], lambda x, i: x[i, None, ::2],
+              lambda x, i: x[1, i, np.array([0, 5])]):
+        assert_close(fl.jit(f)(X, i), f(jnp.asarray(X), i), 0, 0, f"traced scalar {i}")
+
+
+def test_traced_index_arrays_and_modes():
+    idx = np.array([0, -1, 7, -9], I32)
+    cases = [lambda x, i: x[i], lambda x, i: x[:, i],
+             lambda x, i: x.at[i].get(mode="fill"),
+             lambda x, i: x.at[:, i].get(mode="fill", fill_value=-1.0),
+             lambda x, i: x.at[i].get(mode="clip"),
+             lambda x, i: x.at[i, 0].get(mode="promise_in_bounds")]
+    for k, f in enumerate(cases):
+        assert_close(fl.jit(f)(X, idx), f(jnp.asarray(X), idx), 0, 0, f"case {k}")
+
+
+def test_traced_slice_bounds_and_masks_give_clear_errors():
+    with pytest.raises(IndexError, match="static"):
+        fl.jit(lambda x, i: x[i:])(X, np.asarray(1, I32))
+    with pytest.raises(IndexError, match="jnp.where"):
+        fl.jit(lambda x: x[x > 0])(X)
+    with pytest.raises(TypeError, match="non-tuple sequence"):
+        fl.jit(lambda x: x[[0, 1]])(X)
+    with pytest.raises(TypeError, match="integer"):
+        fl.jit(lambda x: x[1.5])(X)
+    with pytest.raises(IndexError, match="Too many indices"):
+        fl.jit(lambda x: x[0, 0, 0, 0])(X)
+
+
+def test_concrete_mask_under_jvp_and_vmap_of_indices():
+    mask = X[:, 0, 0] > 0
+    got = fl.jvp(lambda x: x[mask], (X,), (np.ones_like(X),))
+    want = jax.jvp(lambda x: x[mask], (X,), (np.ones_like(X),))
+    assert_close(got, want, 0, 0, "jvp with a concrete mask")
+    idx = np.array([[0, 3], [1, 1], [-1, 2]], I32)
+    got = fl.vmap(lambda i: fnp._rewriting_take(X, i))(idx)
+    want = jax.vmap(lambda i: jnp.asarray(X)[i])(idx)
+    assert_close(got, want, 0, 0, "vmap over index arrays")
+    got = fl.vmap(lambda x, i: x[1:, i])(X[:3], idx[:, 0])
+    want = jax.vmap(lambda x, i: x[1:, i])(X[:3], idx[:, 0])
+    assert_close(got, want, 0, 0, "vmap over x and a scalar index")
+    got = fl.vmap(lambda x: x[::-1, np.array([2, 0])], in_axes=2)(X)
+    want = jax.vmap(lambda x: x[::-1, np.array([2, 0])], in_axes=2)(X)
+    assert_close(got, want, 0, 0, "vmap over x at axis 2")
+
+
+# --- .at updates -----------------------------------------------------------------------
+
+UPDATE_INDICES = [1, (slice(1, 3), 2), np.array([0, 2, 0]), (np.array([0, 3]), 1,
+                  np.array([[1], [4]])), MASK45, (Ellipsis, np.array([-1, 0, -1])),
+                  (slice(None, None, -2), None, 0), np.array([7, -7, 1]), (1, 9)]
+OPS = ["set", "add", "subtract", "multiply", "divide", "power", "min", "max"]
+
+
+UPDATE_VALUES = [(np.random.RandomState(3).rand(*jax.eval_shape(lambda x: x[i], X).shape)
+                  + 0.5).astype(F32) for i in UPDATE_INDICES]
+X_POSITIVE = np.abs(X) + 0.5
+
+
+@functools.lru_cache(maxsize=None)
+def _jax_updates(op):
+    def all_updates(x, values):
+        return [getattr(x.at[i], op)(v) for i, v in zip(UPDATE_INDICES, values)]
+    return jax.jit(all_updates)(X_POSITIVE, UPDATE_VALUES)
+
+
+@pytest.mark.parametrize("k", range(len(UPDATE_INDICES)), ids=_ids(UPDATE_INDICES))
+@pytest.mark.parametrize("op", OPS)
+def test_at_updates(op, k):
+    idx, values = UPDATE_INDICES[k], UPDATE_VALUES[k]
+    got = fl.jit(lambda x, v: getattr(x.at[idx], op)(v))(X_POSITIVE, values)
+    assert_close(got, _jax_updates(op)[k], 1e-6, 1e-6, f"x.at[{idx!r}].{op}")
+
+
+def test_at_update_details():
+    """Each case is f(at, x) with at(x) = x.at; run under fl.jit, eagerly on a jax.Array
+    through our AtIndexer, and with jax.numpy."""
+    x, xi = jnp.asarray(X), jnp.arange(10)
+    cases = [
+        (lambda at, x: at(x)[np.array([1, 1, 1])].add(1.5), x),                # accumulate
+        (lambda at, x: at(x)[0].set(2), x),                                     # int into float
+        (lambda at, x: at(x)[np.array([2, 2, 5])].add(1.7), xi),                # float into int
+        (lambda at, x: at(x)[np.array([2, 2, 5])].mul(3), xi),
+        (lambda at, x: at(x)[:3].set(np.array([7, 8, 9])), xi),
+        (lambda at, x: at(x)[np.array([1, 12, -3])].set(99, mode="clip"), xi),  # clamped
+        (lambda at, x: at(x)[np.array([1, 12, -13])].add(5, mode="drop"), xi),
+        (lambda at, x: at(x)[np.array([1, 3, 1])].apply(lambda v: v * 2 + 1), x),
+        (lambda at, x: at(x)[np.array([-1, 3])].set(0, wrap_negative_indices=False), xi),
+        (lambda at, x: at(x)[True].set(0.0), x),
+        (lambda at, x: at(x)[np.array([4, 0])].get(mode="fill", fill_value=-2), xi),
+    ]
+    for k, (f, arg) in enumerate(cases):
+        want = f(lambda a: a.at, arg)
+        got = fl.jit(lambda a: f(lambda b: b.at, a))(np.asarray(arg))
+        assert_close(got, want, 1e-6, 1e-6, f"case {k} jit")
+        got = f(fnp._indexing.AtIndexer, arg)
+        assert_close(got, want, 1e-6, 1e-6, f"case {k} eager on a jax.Array")
+
+
+SET_GRAD_INDICES = [(1, slice(0, 3)), np.array([3, 0]), np.array([2, 2, 0]), MASK45,
+                    (np.array([0, 1]), slice(None), np.array([4, 4]))]
+
+
+@pytest.mark.parametrize("idx", SET_GRAD_INDICES, ids=_ids(SET_GRAD_INDICES))
+def test_grad_through_at_set_and_add(idx):
+    shape = jnp.asarray(X)[idx].shape
+    v = np.random.RandomState(4).randn(*shape).astype(F32)
+    w = np.random.RandomState(5).randn(*X.shape).astype(F32)
+    for op in ("set", "add", "mul"):
+        def ours(x, v):
+            return fnp.sum(getattr(x.at[idx], op)(v) * w)
+
+        def ref(x, v):
+            return jnp.sum(getattr(x.at[idx], op)(v) * w)
+        if op == "mul" and idx is not SET_GRAD_INDICES[0]:
+            continue  # mul gradients need unique indices (basic indexing), as in JAX
+        got = fl.grad(ours, argnums=(0, 1))(X, v)
+        want = jax.grad(ref, argnums=(0, 1))(X, v)
+        assert_close(got, want, 1e-5, 1e-5, f"grad x.at[{idx!r}].{op}")
+
+
+def test_jvp_and_vmap_of_at_updates():
+    idx = np.array([2, 0, 2])
+    v = np.ones((3, 5, 6), F32)
+    for op in ("set", "add", "max"):
+        got = fl.jvp(lambda x, v: getattr(x.at[idx], op)(v), (X, v), (X * 0 + 1, v * 2))
+        want = jax.jvp(lambda x, v: getattr(x.at[idx], op)(v), (X, v), (X * 0 + 1, v * 2))
+        assert_close(got, want, 1e-6, 1e-6, f"jvp {op}")
+    ii = np.array([[0, 1], [3, 3], [2, 0]], I32)
+    vv = np.random.RandomState(6).randn(3, 2).astype(F32)
+    xs = X[:3, :, 0]
+    got = fl.vmap(lambda x, i, v: x.at[i].add(v))(xs, ii, vv)
+    want = jax.vmap(lambda x, i, v: x.at[i].add(v))(xs, ii, vv)
+    assert_close(got, want, 1e-6, 1e-6, "vmap at.add")
+    # fnp.zeros gives a concrete jax.Array, whose own .at is jax's: use our AtIndexer
+    got = fl.vmap(lambda i, v: fnp._indexing.AtIndexer(fnp.zeros(5))[i].set(v))(ii, vv)
+    want = jax.vmap(lambda i, v: jnp.zeros(5).at[i].set(v))(ii, vv)
+    assert_close(got, want, 1e-6, 1e-6, "vmap at.set")
+
+
+# --- take, take_along_axis, put_along_axis ---------------------------------------------
+
+def test_take():
+    idx = np.array([[0, 4], [-1, 9]], I32)
+    for kw in [dict(), dict(axis=1), dict(axis=-1, mode="clip"), dict(axis=0, mode="wrap"),
+               dict(axis=2, mode="fill", fill_value=0.0)]:
+        want = jnp.take(jnp.asarray(X), idx, **kw)
+        assert_close(fl.jit(lambda x: fnp.take(x, idx, **kw))(X), want, 0, 0, f"take {kw}")
+        assert_close(fnp.take(jnp.asarray(X), jnp.asarray(idx), **kw), want, 0, 0,
+                     f"take {kw} on jax.Arrays")
+    got = fl.grad(lambda x: fnp.sum(fnp.take(x, idx, axis=1)))(X)
+    want = jax.grad(lambda x: jnp.sum(jnp.take(x, idx, axis=1)))(X)
+    assert_close(got, want, 0, 0, "grad take")
+
+
+def test_take_along_axis_and_put_along_axis():
+    order = np.argsort(X, axis=1).astype(I32)
+    cases = [(order, 1), (order[:, :2], 1), (order[:, :, :1] - 6, 2), (order[:1], 0),
+             (np.array([3, -1, 0, 30], I32), None), (order[:, :1, :] % 4, 0)]
+    for idx, axis in cases:
+        want = jnp.take_along_axis(jnp.asarray(X), idx, axis=axis)
+        got = fl.jit(lambda x, i: fnp.take_along_axis(x, i, axis=axis))(X, idx)
+        assert_close(got, want, 0, 0, f"take_along_axis {idx.shape} axis={axis}")
+    got = fnp.take_along_axis(jnp.asarray(X), order, axis=1, mode="clip")
+    assert_close(got, jnp.take_along_axis(X, order, axis=1, mode="clip"), 0, 0, "clip")
+    gx = fl.grad(lambda x: fnp.sum(fnp.take_along_axis(x, order[:, :2], 1) ** 2))(X)
+    gj = jax.grad(lambda x: jnp.sum(jnp.take_along_axis(x, order[:, :2], 1) ** 2))(X)
+    assert_close(gx, gj, 1e-6, 1e-6, "grad take_along_axis")
+    vals = np.arange(4 * 2 * 6, dtype=F32).reshape(4, 2, 6)
+    for axis, idx, v in [(1, order[:, :2], vals), (None, np.array([1, 7]), 5.0)]:
+        want = jnp.put_along_axis(jnp.asarray(X), idx, v, axis, inplace=False)
+        got = fl.jit(lambda x: fnp.put_along_axis(x, idx, v, axis, inplace=False))(X)
+        assert_close(got, want, 0, 0, f"put_along_axis axis={axis}")
+    with pytest.raises(ValueError, match="inplace"):
+        fnp.put_along_axis(X, order, vals, 1)
