@@ -11,6 +11,8 @@ one compiled executable):
 
 Lowering helpers build regions whose block arguments are given explicitly.
 """
+import weakref
+
 import numpy as np
 from jax import tree_util
 
@@ -26,12 +28,29 @@ from .._staging import StagingTrace, StagingTracer, trace_to_program
 
 # --- tracing bodies ---------------------------------------------------------------
 
-def trace_body(fun, in_tree, in_avals, description):
+_trace_cache = weakref.WeakKeyDictionary()  # user function -> {signature: trace}
+
+
+def trace_body(fun, in_tree, in_avals, description, cache_key=None):
     """Trace `fun(*tree_unflatten(in_tree, leaves))` into a Program.
 
     Returns (program, consts, out_tree); the program's inputs are the consts (values
-    the body closed over, outer tracers included) followed by the leaves.
+    the body closed over, outer tracers included) followed by the leaves. With
+    `cache_key` (the user's function) the trace is reused for the same signature, as
+    JAX does, so eager calls compile once; traces that captured tracers are not kept.
     """
+    if cache_key is not None:
+        try:
+            per_fun = _trace_cache.setdefault(cache_key, {})
+        except TypeError:  # not weakly referenceable
+            return trace_body(fun, in_tree, in_avals, description)
+        sig = (in_tree, tuple(in_avals), description)
+        hit = per_fun.get(sig)
+        if hit is None:
+            hit = trace_body(fun, in_tree, in_avals, description)
+            if not any(isinstance(c, Tracer) for c in hit[1]):
+                per_fun[sig] = hit
+        return hit
     out_trees = []
 
     def flat_fun(*leaves):

@@ -80,7 +80,8 @@ def cond(pred, true_fun, false_fun, *operands):
 def _bind_cond(index, funs, operands, names, what):
     leaves, in_tree = tree_util.tree_flatten(operands)
     avals = abstractify(leaves)
-    traced = [trace_body(lambda *args, f=f: f(*args), in_tree, avals, what) for f in funs]
+    traced = [trace_body(lambda *args, f=f: f(*args), in_tree, avals, what, cache_key=f)
+              for f in funs]
     out_tree = traced[0][2]
     for (_, _, tree), name in zip(traced[1:], names[1:]):
         if tree != out_tree:

@@ -9,6 +9,8 @@ body_nconsts) iterates `carry = body(carry)` while `cond(carry)`. Lowered to
 which makes a data-dependent loop reverse-differentiable (beyond JAX)."""
 
 __all__ = ["while_loop", "fori_loop"]
+import weakref
+
 import numpy as np
 from jax import tree_util
 
@@ -50,7 +52,8 @@ def while_loop(cond_fun, body_fun, init_val, max_steps=None):
                               tree_util.tree_unflatten(init_tree, init_leaves), max_steps)
     avals = abstractify(init_leaves)
     in_tree = tree_util.tree_structure((init_val,))
-    cond_prog, cond_consts, cond_tree = trace_body(cond_fun, in_tree, avals, "while_cond")
+    cond_prog, cond_consts, cond_tree = trace_body(cond_fun, in_tree, avals, "while_cond",
+                                                   cache_key=cond_fun)
     out_avals = cond_prog.out_avals
     if len(out_avals) != 1 or out_avals[0].shape != () or \
             out_avals[0].dtype != _dtypes.bool_:
@@ -70,7 +73,8 @@ def _trace_checked_body(body_fun, init_val, what):
     name = carry_arg_name(body_fun)
     for _ in range(2):
         avals = abstractify(init_leaves)
-        program, consts, out_tree = trace_body(body_fun, in_tree, avals, what)
+        program, consts, out_tree = trace_body(body_fun, in_tree, avals, what,
+                                               cache_key=body_fun)
         check_carry_tree(what, name, init_tree, out_tree)
         init_leaves, changed = promote_weak_carry(init_leaves, avals, program.out_avals)
         if not changed:
@@ -117,7 +121,7 @@ def fori_loop(lower, upper, body_fun, init_val, unroll=None):
         start = lower_  # a Python int: a weakly typed counter, as in JAX
         unroll = 1 if unroll is None or unroll is False else unroll
         (_, result), _ = scan(scan_body, (start, init_val), None, length=length,
-                              unroll=unroll)
+                              unroll=unroll, _cache_key=_fori_key(body_fun))
         return result
     if unroll not in (None, False, 1):
         raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are "
@@ -134,6 +138,20 @@ def fori_loop(lower, upper, body_fun, init_val, unroll=None):
         from ._elementwise import add
         return add(i, np.ones((), get_aval(i).dtype)), upper, body_fun(i, x)
     return while_loop(cond_fun, while_body, (lower, upper, init_val))[2]
+
+
+class _ForiKey:
+    """Stands for `body_fun` wrapped as a fori scan body in the trace cache."""
+
+
+_FORI_KEYS = weakref.WeakKeyDictionary()
+
+
+def _fori_key(body_fun):
+    try:
+        return _FORI_KEYS.setdefault(body_fun, _ForiKey())
+    except TypeError:
+        return None
 
 
 def _common_bound_dtype(lower, upper):

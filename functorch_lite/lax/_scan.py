@@ -32,7 +32,7 @@ from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
 scan_p = Primitive("scan", multiple_results=True)
 
 
-def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _cache_key=None):
     """Loop `carry, y = f(carry, x)` over the leading axis of `xs`.
 
     Returns `(final_carry, stacked_ys)`. `xs` may be None when `length` is given;
@@ -46,6 +46,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """
     if not callable(f):
         raise TypeError("lax.scan: f argument should be callable.")
+    _cache_key = f if _cache_key is None else _cache_key
     xs_leaves, xs_tree = tree_util.tree_flatten(xs)
     length = _scan_length(xs_leaves, length)
     x_avals = [ShapedArray(get_aval(x).shape[1:], get_aval(x).dtype, get_aval(x).weak_type)
@@ -63,7 +64,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
 
     for _ in range(2):
         avals = abstractify(init_leaves)
-        program, consts, out_tree = trace_body(body, in_tree, avals + x_avals, "scan")
+        program, consts, out_tree = trace_body(body, in_tree, avals + x_avals, "scan",
+                                               cache_key=_cache_key)
         carry_tree, y_tree = tree_util.treedef_children(out_tree)
         check_carry_tree("scan body", name, init_tree, carry_tree)
         n_carry = len(init_leaves)
