@@ -504,8 +504,8 @@ def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
     start, limit = [0] * aval.ndim, list(aval.shape)
     strides = [1] * aval.ndim
     n = aval.shape[axis]
-    start_index = 0 if start_index is None else (start_index + n if start_index < 0 else start_index)
-    limit_index = n if limit_index is None else (limit_index + n if limit_index < 0 else limit_index)
+    start_index = 0 if start_index is None else start_index + n * (start_index < 0)
+    limit_index = n if limit_index is None else limit_index + n * (limit_index < 0)
     start[axis], limit[axis], strides[axis] = start_index, limit_index, stride
     return slice(operand, start, limit, strides)
 

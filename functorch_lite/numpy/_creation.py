@@ -146,8 +146,10 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     axis = len(bounds_shape) + axis + 1 if axis < 0 else axis
     bounds_shape.insert(axis, 1)
     div = num - 1 if endpoint else num
+    delta = None
     if num > 1:
-        delta = lax.div(lax.sub(stop, start), lax.full(get_aval(start).shape, div, work))
+        if retstep:
+            delta = lax.div(lax.sub(stop, start), lax.full(get_aval(start).shape, div, work))
         real = np.dtype(np.float32 if work == _dtypes.complex64 else
                         np.float64) if _dtypes.is_complex(work) else work
         iota_shape = [1] * len(bounds_shape)
@@ -164,12 +166,13 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         if endpoint:
             out = lax.concatenate([out, lax.reshape(stop, bounds_shape)], axis)
     elif num == 1:
-        delta = lax.full(get_aval(start).shape, np.nan if endpoint else 0, work)
-        if not endpoint:
-            delta = lax.sub(stop, start)
+        if retstep:
+            delta = lax.full(get_aval(start).shape, np.nan, work) if endpoint else \
+                lax.sub(stop, start)
         out = lax.reshape(start, bounds_shape)
     else:
-        delta = lax.full(get_aval(start).shape, np.nan, work)
+        if retstep:
+            delta = lax.full(get_aval(start).shape, np.nan, work)
         out_shape = list(bounds_shape)
         out_shape[axis] = 0
         out = lax.full(out_shape, 0, work)
@@ -223,7 +226,9 @@ def _diagonal_mask(N, M, k, compare):
     N = operator.index(N)
     rows = lax.broadcasted_iota(np.int32, (N, M), 0)
     cols = lax.broadcasted_iota(np.int32, (N, M), 1)
-    return compare(lax.add(rows, lax.full((N, M), k, np.int32)), cols)
+    if isinstance(k, Tracer) or k != 0:
+        rows = lax.add(rows, lax.full((N, M), k, np.int32))
+    return compare(rows, cols)
 
 
 def eye(N, M=None, k=0, dtype=None):
