@@ -225,6 +225,25 @@ def _custom_vjp_call_jvp(primals, tangents, *, program, fwd, bwd, num_consts, na
     return outs, [next(it) if _float_out(a) else Zero(tangent_aval(a)) for a in out_avals]
 
 
+@custom_vjp_call_p.def_transpose
+def _custom_vjp_call_transpose(cts, *args, program, fwd, bwd, num_consts, name):
+    """Used on a linear path (e.g. a custom_vjp solver inside another bwd rule that is
+    transposed for forward mode), the function is linear in its undefined inputs, so
+    its transpose is its VJP at zero: bwd(residuals of fwd(zeros), ct)."""
+    if any(_ad.is_undefined(c) for c in args[:num_consts]):
+        raise _closure_error(name)
+    xs = args[num_consts:]
+    _, res = fwd([_ad.zeros_like_aval(x.aval) if _ad.is_undefined(x) else x for x in xs])
+    float_cts = iter(bwd(list(res), _full_cotangents(
+        [c for c, a in zip(cts, program.out_avals) if _float_out(a)], program.out_avals)))
+    out = [None] * num_consts
+    for x in xs:
+        is_float = _dtypes.is_inexact((x.aval if _ad.is_undefined(x) else get_aval(x)).dtype)
+        ct = next(float_cts) if is_float else None
+        out.append(ct if _ad.is_undefined(x) else None)
+    return out
+
+
 def _custom_vjp_call_batching(trace, vals, dims, *, program, fwd, bwd, num_consts, name):
     size, axis_name = trace.axis_size, trace.axis_name
     args = [move_batch_axis(size, v, d, 0) for v, d in zip(vals[num_consts:],

@@ -323,3 +323,15 @@ def test_custom_vjp_errors():
     assert float(fl.grad(h)(0.3)) == pytest.approx(np.sin(1.0), rel=1e-6)
     with pytest.raises(TypeError, match="linear in the cotangent"):
         fl.jvp(h, (0.3,), (1.0,))
+
+
+def test_forward_mode_through_a_bwd_rule_that_calls_a_custom_vjp_function():
+    """Transposing bwd meets a custom_vjp call on the linear path: it is transposed by
+    its own VJP (as in implicit differentiation, whose bwd solves another fixed point)."""
+    inner = fl.custom_vjp(lambda c, v: c * v)  # linear in v
+    inner.defvjp(lambda c, v: (c * v, (c, v)), lambda res, g: (g * res[1], g * res[0]))
+    outer = fl.custom_vjp(fnp.sin)
+    outer.defvjp(lambda x: (fnp.sin(x), fnp.cos(x)), lambda cos_x, g: (inner(cos_x, g),))
+    close(fl.jvp(outer, (X,), (Y,))[1], jnp.cos(X) * Y)
+    close(fl.jit(fl.jacfwd(outer))(X), jnp.diag(jnp.cos(X)))
+    close(fl.grad(lambda x: outer(x).sum())(X), jnp.cos(X))
