@@ -12,7 +12,7 @@ from .._batching import bdim_at_front
 from ._elementwise import add, div, eq, mul, sub
 from ._elementwise import max as _max, min as _min
 from ._reductions import binary_region
-from ._structural import broadcast_in_dim, full, reshape, select_n
+from ._structural import broadcast_in_dim, full, select_n
 from ._util import check_same_dtypes
 from ._indexing import (CLIP, FILL_OR_DROP, GatherScatterMode, ScatterDimensionNumbers, _bool_text,
                         _check, _dims_text, _gather_dnums_of, _int_tuples, _shift, gather,

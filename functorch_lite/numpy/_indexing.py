@@ -18,9 +18,8 @@ import numpy as np
 
 from .. import _dtypes, lax
 from .._core import ConcretizationTypeError, Tracer, get_aval
-from ..lax._indexing import (FILL_OR_DROP, GatherDimensionNumbers, GatherScatterMode,
-                             ScatterDimensionNumbers, stack_last)
-from ._util import asarray, broadcast_shapes, broadcast_to_shape, promote_dtypes
+from ..lax._indexing import FILL_OR_DROP, GatherDimensionNumbers, GatherScatterMode, stack_last
+from ._util import asarray, broadcast_shapes, broadcast_to_shape
 
 
 class NonConcreteBooleanIndexError(IndexError):
