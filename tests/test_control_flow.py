@@ -320,3 +320,31 @@ def test_grad_of_scan_stores_residuals_and_hoists_invariants():
         jax.grad(lambda w, xs: jnp.sum(jax.lax.scan(
             lambda h, x: (jnp.tanh(h @ w + x), h), jnp.zeros(3), xs)[1]))(w, xs),
         rtol=1e-5, atol=1e-6)
+
+
+# --- associative_scan -------------------------------------------------------------
+
+def assoc_linear_recurrence(L, np_):
+    """h_t = a_t * h_{t-1} + b_t as an associative scan over (a, b) pairs."""
+    def f(a, b):
+        combine = lambda x, y: (x[0] * y[0], x[1] * y[0] + y[1])  # noqa: E731
+        return L.associative_scan(combine, (a, b), axis=1)[1]
+    return f
+
+
+def assoc_reverse_sum(L, np_):
+    return lambda x: L.associative_scan(np_.add, x, reverse=True)
+
+
+ASSOC_RECORDS = [
+    case("assoc_linear_recurrence", assoc_linear_recurrence, [((2, 7), F32), ((2, 7), F32)],
+         (0, 1)),
+    case("assoc_reverse_sum", assoc_reverse_sum, [((6, 2), F32)], (0,)),
+]
+
+
+@pytest.mark.parametrize("rec", ASSOC_RECORDS, ids=str)
+def test_associative_scan(rec):
+    check_values(rec)
+    check_jvp_vjp(rec)
+    check_vmap(rec)
