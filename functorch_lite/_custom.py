@@ -306,7 +306,7 @@ def _custom_jvp_call_batching(trace, vals, dims, *, program, jvp, num_consts, na
                                                             dims[num_consts:])]
     in_dims = [*dims[:num_consts], *[0] * len(args)]
     new_program = batch_program_at_front(program, in_dims, size, axis_name)
-    rule = _BatchedJVPRule(jvp, len(program.outs), size, axis_name)
+    rule = _BatchedJVPRule(jvp, len(program.outs), trace)
     outs = custom_jvp_call_p.bind(*vals[:num_consts], *args, program=new_program, jvp=rule,
                                   num_consts=num_consts, name=name)
     return outs, [0] * len(outs)
@@ -317,11 +317,13 @@ custom_jvp_call_p.batching_rule = _custom_jvp_call_batching
 
 
 class _BatchedJVPRule:
-    """A flat JVP rule vmapped over axis 0 of every primal and tangent."""
+    """A flat JVP rule vmapped over axis 0 of every primal and tangent. While the vmap
+    that batched the call is still running, the rule runs under that same BatchTrace,
+    so values the rule closes over that are batched by it are recognised."""
 
-    def __init__(self, rule, num_outs, axis_size, axis_name):
-        self.rule, self.num_outs = rule, num_outs
-        self.axis_size, self.axis_name = axis_size, axis_name
+    def __init__(self, rule, num_outs, batch_trace):
+        self.rule, self.num_outs, self.batch_trace = rule, num_outs, batch_trace
+        self.axis_size, self.axis_name = batch_trace.axis_size, batch_trace.axis_name
         self.__name__ = f"vmap_{rule.__name__}"
 
     def __call__(self, primals, tangents):
@@ -339,9 +341,21 @@ class _BatchedJVPRule:
         def per_example(*xs):
             outs, touts = self.rule(list(xs[:n]), list(xs[n:]))
             return [*outs, *touts]
-        outs = vmap_traced(per_example, [*primals, *ts], [0] * n + t_dims,
-                           self.axis_size, self.axis_name)
+        args, dims = [*primals, *ts], [0] * n + t_dims
+        if self.batch_trace.live:
+            outs = vmap_with_trace(self.batch_trace, per_example, args, dims)
+        else:
+            outs = vmap_traced(per_example, args, dims, self.axis_size, self.axis_name)
         return outs[:self.num_outs], outs[self.num_outs:]
+
+
+def vmap_with_trace(batch_trace, fun, args, dims):
+    """`fun` over batched `args` under an existing, live BatchTrace (rather than a new
+    one); outputs batched at axis 0."""
+    with set_current_trace(batch_trace):
+        outs = fun(*[batch_trace.wrap(a, d) for a, d in zip(args, dims)])
+        lifted = [batch_trace.lift(o) for o in outs]
+    return [move_batch_axis(batch_trace.axis_size, v, d, 0) for v, d in lifted]
 
 
 from ._custom_vjp import custom_vjp  # noqa: E402,F401

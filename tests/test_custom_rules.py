@@ -335,3 +335,13 @@ def test_forward_mode_through_a_bwd_rule_that_calls_a_custom_vjp_function():
     close(fl.jvp(outer, (X,), (Y,))[1], jnp.cos(X) * Y)
     close(fl.jit(fl.jacfwd(outer))(X), jnp.diag(jnp.cos(X)))
     close(fl.grad(lambda x: outer(x).sum())(X), jnp.cos(X))
+
+
+def test_custom_jvp_rule_closing_over_a_value_batched_by_an_enclosing_vmap():
+    def per_c(c):
+        f = fl.custom_jvp(lambda x: c * fnp.sin(x))
+        f.defjvp(lambda p, t: (f(p[0]), 10.0 * c * fnp.cos(p[0]) * t[0]))
+        return f
+    grad = fl.grad(lambda x: fl.vmap(lambda c: per_c(c)(x))(Y).sum())(0.5)
+    close(grad, np.float32(10.0 * Y.sum() * np.cos(0.5)))
+    close(fl.vmap(lambda c: fl.grad(per_c(c))(0.5))(Y), 10.0 * Y * np.float32(np.cos(0.5)))
