@@ -348,3 +348,24 @@ def test_associative_scan(rec):
     check_values(rec)
     check_jvp_vjp(rec)
     check_vmap(rec)
+
+
+def test_grad_under_vmap_with_batched_predicate():
+    ps = np.array([1.0, -1.0, 2.0], F32)
+    xs = np.array([0.5, 2.0, 3.0], F32)
+    for build in (cond_bool, switch3):
+        f, f_ref = build(fl.lax, fnp), build(jax.lax, jnp)
+        idx = ps if build is cond_bool else np.array([0, 1, 2], I32)
+        got = fl.vmap(fl.grad(lambda p, x: f(p, x, x).sum(), argnums=1))(idx, xs)
+        want = jax.vmap(jax.grad(lambda p, x: f_ref(p, x, x).sum(), argnums=1))(idx, xs)
+        assert_close(got, want, 1e-5, 1e-5, build.__name__)
+
+
+def test_eager_calls_reuse_the_traced_body():
+    def body(c, x):
+        return c * x + 1.0, c
+    xs = np.ones(3, F32)
+    first = fl.make_jaxpr(lambda xs: fl.lax.scan(body, 0.0, xs))(xs)
+    second = fl.make_jaxpr(lambda xs: fl.lax.scan(body, 0.0, xs))(xs)
+    scans = [next(e for e in p.equations if e.primitive.name == "scan") for p in (first, second)]
+    assert scans[0].params["program"] is scans[1].params["program"]

@@ -92,12 +92,12 @@ def _bind_cond(index, funs, operands, names, what):
     const_avals = [abstractify(c) for _, c, _ in traced]
     branches = []
     for i, (program, consts, _) in enumerate(traced):
-        before = [a for j in range(i) for a in const_avals[j]]
-        after = [a for j in range(i + 1, len(traced)) for a in const_avals[j]]
-        program = Program([*[Var(a) for a in before], *program.in_vars[:len(consts)],
-                           *[Var(a) for a in after], *program.in_vars[len(consts):]],
-                          program.equations, program.outs)
-        branches.append(program)
+        before = tuple(a for j in range(i) for a in const_avals[j])
+        after = tuple(a for j in range(i + 1, len(traced)) for a in const_avals[j])
+        branches.append(memo(program, ("cond_branch_inputs", before, after),
+                             lambda p=program, b=before, a=after, n=len(consts): Program(
+                                 [*[Var(x) for x in b], *p.in_vars[:n], *[Var(x) for x in a],
+                                  *p.in_vars[n:]], p.equations, p.outs)))
     all_consts = [c for _, consts, _ in traced for c in consts]
     outs = cond_p.bind(index, *all_consts, *leaves, branches=tuple(branches))
     return tree_util.tree_unflatten(out_tree, outs)
@@ -181,8 +181,8 @@ cond_p.partial_eval_rule = _cond_partial_eval
 
 
 def _join_cond_splits(branches, unknown, out_uk, splits):
-    key = ("cond_join", tuple(unknown), tuple(out_uk))
-    return memo(branches[0], key + (tuple(map(id, branches)),),
+    key = ("cond_join", tuple(unknown), tuple(out_uk), tuple(branches))
+    return memo(branches[0], key,
                 lambda: _build_joined(branches, unknown, out_uk, splits))
 
 
