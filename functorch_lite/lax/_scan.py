@@ -273,8 +273,7 @@ def _scan_partial_eval(trace, args, *, program, length, reverse, num_consts, num
         carry_uk = new
     plan = memo(program, ("scan_pe", tuple(uk_c), tuple(carry_uk), tuple(uk_x)),
                 lambda: _plan_partial_eval(program, nc, ncar, uk_c, carry_uk, uk_x))
-    (known_body, invariant_prog, unknown_body, out_uk, n_known_consts, n_inv,
-     n_variant) = plan
+    known_body, invariant_prog, unknown_body, out_uk, n_inv, forwarded = plan
     consts, init, xs = split_list(args, [nc, ncar])
     known = lambda vals, uks: [v for v, u in zip(vals, uks) if not u]  # noqa: E731
     known_c, known_init, known_x = known(consts, uk_c), known(init, carry_uk), \
@@ -288,6 +287,8 @@ def _scan_partial_eval(trace, args, *, program, length, reverse, num_consts, num
     n_kcar = len(known_init)
     n_ky = n_y - sum(out_uk[ncar:])
     k_carry, k_ys, stacked = split_list(known_outs, [n_kcar, n_ky])
+    stacked = iter(stacked)  # per-step residuals: stacked by the known scan, or known xs
+    stacked = [known_x[j] if j is not None else next(stacked) for j in forwarded]
     uk_consts = [c for c, u in zip(consts, uk_c) if u]
     uk_init = [x for x, u in zip(init, carry_uk) if u]
     uk_xs = [x for x, u in zip(xs, uk_x) if u]
@@ -326,8 +327,13 @@ def _plan_partial_eval(program, nc, ncar, uk_c, carry_uk, uk_x):
     invariant_prog = dead_code_elimination(Program(known.in_vars[:n_kc], known.equations,
                                                    inv_outs))
     var_outs = [r for r, v in zip(res_outs, res_variant) if v]
+    # a per-step residual that is just a known x is read from xs, not stacked again
+    known_xs = known.in_vars[n_kc + ncar - sum(carry_uk):]
+    forwarded = [known_xs.index(r) if isinstance(r, Var) and r in known_xs else None
+                 for r in var_outs]
+    stacked_outs = [r for r, j in zip(var_outs, forwarded) if j is None]
     known_body = dead_code_elimination(Program(
-        known.in_vars, known.equations, [*known.outs[:n_known_out], *var_outs]))
+        known.in_vars, known.equations, [*known.outs[:n_known_out], *stacked_outs]))
     # unknown body inputs: [residuals (in order), unknown consts, carry, xs]
     n_uc, n_ucar = sum(uk_c), sum(carry_uk)
     inv_idx = [i for i, v in enumerate(res_variant) if not v]
@@ -336,8 +342,7 @@ def _plan_partial_eval(program, nc, ncar, uk_c, carry_uk, uk_x):
     order = [*inv_idx, *range(r, r + n_uc + n_ucar), *var_idx,
              *range(r + n_uc + n_ucar, len(unknown.in_vars))]
     unknown_body = reorder_inputs(unknown, order)
-    return (known_body, invariant_prog, unknown_body, out_uk, n_kc, len(inv_idx),
-            len(var_idx))
+    return known_body, invariant_prog, unknown_body, out_uk, len(inv_idx), forwarded
 
 
 # --- transpose --------------------------------------------------------------------
