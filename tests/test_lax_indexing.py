@@ -223,3 +223,17 @@ def test_errors_are_clear():
         flax.scatter_add(x, ROWS, np.zeros((3, 5), np.int32), SD(*ROW_DN))
     with pytest.raises(TypeError, match="fit"):
         flax.dynamic_slice(x, (0, 0), (5, 1))
+
+
+def test_emitted_stablehlo():
+    both = fl.vmap(_row_gather(flax, GD))
+    text = fl.jit(both).lower(XS, IDX).as_text()
+    assert '"stablehlo.gather"' in text and "operand_batching_dims = [0]" in text and \
+        "start_indices_batching_dims = [0]" in text and "slice_sizes = array<i64: 1, 1, 5>" \
+        in text
+    text = fl.jit(_row_scatter(flax, SD, "scatter_max")).lower(XS[0], IDX[0], UPD[0]).as_text()
+    assert '"stablehlo.scatter"' in text and '"stablehlo.maximum"' in text and \
+        "update_window_dims = [1], inserted_window_dims = [0]" in text
+    text = fl.jit(lambda x, i: flax.dynamic_slice(x, (i, 0), (2, 5))).lower(
+        XS[0], START).as_text()
+    assert '"stablehlo.dynamic_slice"' in text and "slice_sizes = array<i64: 2, 5>" in text
