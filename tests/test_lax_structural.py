@@ -42,10 +42,12 @@ LINEAR_RECS = [
         grad=(0,)),
     rec("index_in_dim", lambda L, x: L.index_in_dim(x, -1, 1, keepdims=False),
         [((3, 4), F32)], grad=(0,)),
-    rec("pad_interior", lambda L, x, v: L.pad(x, v, ((1, 2, 1), (0, 3, 2))),
-        [((3, 4), F32), ((), F32)], grad=(0, 1)),
-    rec("pad_negative", lambda L, x, v: L.pad(x, v, ((-1, 2, 0), (2, -3, 1))),
-        [((3, 4), F32), ((), F32)], grad=(0, 1)),
+    # (padding values come in as shape (1,): harness tangents for shape () need a fix
+    # that is not committed yet)
+    rec("pad_interior", lambda L, x, v: L.pad(x, L.reshape(v, ()), ((1, 2, 1), (0, 3, 2))),
+        [((3, 4), F32), ((1,), F32)], grad=(0, 1)),
+    rec("pad_negative", lambda L, x, v: L.pad(x, L.reshape(v, ()), ((-1, 2, 0), (2, -3, 1))),
+        [((3, 4), F32), ((1,), F32)], grad=(0, 1)),
     rec("pad_python_scalar", lambda L, x: L.pad(x, 0.0, ((1, 1, 0), (0, 0, 1))),
         [((2, 3), F32)], grad=(0,)),
     rec("concatenate", lambda L, x, y, z: L.concatenate([x, y, z], 1),
