@@ -18,6 +18,7 @@ Parameter and state trees are plain nested dicts named after sub-layer attribute
 (or `Sequential`'s names); layers without parameters take no entry.
 """
 import dataclasses
+import functools
 import zlib
 
 import numpy as np
@@ -79,8 +80,7 @@ class Layer:
 
         Shapes are found by abstract evaluation; only the initializers run.
         """
-        record = trace_init(self, inputs, kwargs)
-        return materialize(record, key)
+        return _init_function(self, inputs, kwargs)(key)
 
     def apply(self, params, state, *inputs, rng=None, training=False, **kwargs):
         """Run the layer: returns `(outputs, new_state)`. `rng` is needed by random
@@ -150,13 +150,49 @@ def trace_init(layer, inputs, kwargs):
     return record
 
 
+_RECORD_CACHE = {}
+
+
+def _init_function(layer, inputs, kwargs):
+    """`key -> (params, state)` for these input shapes (the abstract pass is cached per
+    layer and input signature)."""
+    specs = tree_util.tree_map(to_spec, (inputs, kwargs))
+    leaves, treedef = tree_util.tree_flatten(specs)
+    try:
+        cache_key = (layer, treedef, tuple(leaves))
+        hash(cache_key)
+    except TypeError:
+        cache_key = None
+    record = _RECORD_CACHE.get(cache_key) if cache_key is not None else None
+    if record is None:
+        record = trace_init(layer, inputs, kwargs)
+        if cache_key is not None:
+            _RECORD_CACHE[cache_key] = record
+    return lambda key: materialize(record, key)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_initializer(init):
+    # One small program per (initializer, shape, dtype): XLA compiles many random draws
+    # in one program much more slowly than the same draws one by one.
+    return fl.jit(init, static_argnums=(1, 2))
+
+
+def _create(init, key, shape, dtype):
+    try:
+        compiled = _compiled_initializer(init)
+    except TypeError:  # an unhashable initializer
+        return init(key, shape, dtype)
+    return compiled(key, shape, dtype)
+
+
 def materialize(record, key):
     """The concrete pass: create the arrays an `InitRecord` describes."""
     params, state = {}, {}
     for name, (shape, dtype, init) in record.params.items():
-        params[name] = init(fold_name(key, name), shape, dtype)
+        params[name] = _create(init, fold_name(key, name), shape, dtype)
     for name, (shape, dtype, init) in record.state.items():
-        state[name] = init(fold_name(key, name), shape, dtype)
+        state[name] = _create(init, fold_name(key, name), shape, dtype)
     children_params, children_state = _materialize_children(record.children, key)
     params.update(children_params)
     state.update(children_state)

@@ -1,10 +1,11 @@
 """`fit`, `evaluate` and `predict`: Keras-like training over a stateless model.
 
-The train step is `functorch_lite.jit(functorch_lite.value_and_grad(objective))`. The
-optax update joins that jitted step when the optimizer's update traces with
-functorch_lite arrays; most optax optimizers call `jax.numpy` on their inputs, which
-our tracers cannot enter, so for those the update runs right after the jitted step, on
-the concrete `jax.Array` gradients it returns (optax's own eager execution).
+The train step is one jitted program: `functorch_lite.value_and_grad` of the loss,
+then the optax update. optax's update functions compute with `jax.numpy`, which our
+tracers cannot enter, so the step calls them through `functorch_lite.interop.call_jax`
+(JAX stages the update and its StableHLO becomes part of our executable). Should that
+fail for some optimizer, the update runs after the jitted gradient step, eagerly on
+the concrete gradients (`history.update_mode` says which path ran).
 """
 import functools
 import time
@@ -54,7 +55,8 @@ def _steps(model, loss_fn, metric_items):
     def fused(optimizer):
         def step(params, state, opt_state, x, y, rng, step):
             (loss, (new_state, metrics)), grads = grad_step(params, state, x, y, rng, step)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
+            updates, opt_state = fl.interop.call_jax(optimizer.update, grads, opt_state,
+                                                     params)
             return _add_updates(params, updates), new_state, opt_state, loss, metrics
         return fl.jit(step)
 
@@ -85,7 +87,7 @@ class Trainer:
         self.stop_training = False
         self.history = History()
         self.steps = _steps(model, loss_fn, tuple(metric_fns.items()))
-        self.fused_step = None   # set when the optimizer update traces under our jit
+        self.fused_step = None   # set when the optimizer update joins the jitted step
         self.update_mode = None  # "fused" or "eager optax update"
 
     def train_step(self, x, y):
@@ -211,7 +213,9 @@ def evaluate(model, params, state, data, *, loss=None, metrics=(), batch_size=25
     running = _Mean()
     for x, y in _epoch_batches(data, batch_size, None):
         running.add(step(params, state, x, y), len(x))
-    return running.result()
+    result = running.result()
+    order = (["loss"] if loss_fn is not None else []) + list(metric_fns)
+    return {name: result[name] for name in order if name in result}
 
 
 def predict(model, params, state, x, *, batch_size=256):

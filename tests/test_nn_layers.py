@@ -160,7 +160,7 @@ CASES = [
          lambda p, x: jnp.concatenate([lstm_ref(p["forward"]["cell"], x),
                                        lstm_ref(p["backward"]["cell"], x, True)], -1),
          tol=1e-4),
-    Case("sequential", nn.Sequential(fc=nn.Dense(6), act=nn.relu, out=nn.Dense(2)),
+    Case("sequential", nn.Sequential(fc=nn.Dense(6), act=nn.ReLU(), out=nn.Dense(2)),
          randn(3, 4),
          lambda p, x: jax.nn.relu(x @ p["fc"]["kernel"] + p["fc"]["bias"])
          @ p["out"]["kernel"] + p["out"]["bias"]),

@@ -89,7 +89,7 @@ def _blobs(n=256, seed=0):
     return x, y
 
 
-MLP = nn.Sequential(hidden=nn.Dense(16), act=nn.relu, drop=nn.Dropout(0.1),
+MLP = nn.Sequential(hidden=nn.Dense(16), act=nn.ReLU(), drop=nn.Dropout(0.1),
                     out=nn.Dense(2))
 
 
