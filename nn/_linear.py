@@ -1,7 +1,6 @@
 """Dense, Embedding and Flatten."""
-from typing import Any, Callable
-
 import math
+from typing import Any, Callable
 
 import numpy as np
 

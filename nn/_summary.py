@@ -2,11 +2,10 @@
 the parameters it owns, found by abstract evaluation (no FLOPs)."""
 import dataclasses
 
-import numpy as np
 from jax import tree_util
 
 from ._abstract import eval_shape
-from ._layer import Scope
+from ._scope import Scope
 from ._paths import count_bytes, count_params
 
 

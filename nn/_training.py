@@ -8,7 +8,6 @@ fail for some optimizer, the update runs after the jitted gradient step, eagerly
 the concrete gradients (`history.update_mode` says which path ran).
 """
 import functools
-import time
 
 import numpy as np
 from jax import tree_util
@@ -16,9 +15,9 @@ from jax import tree_util
 import functorch_lite as fl
 from ._callbacks import History
 from ._data import Batches
-from ._layer import fold_name
+from ._scope import fold_name
 from ._losses import get_loss, get_metrics
-from ._progress import ProgressBar, format_logs
+from ._progress import ProgressBar
 
 # exceptions that mean "this optimizer's update cannot be traced by functorch_lite"
 _NOT_TRACEABLE = (TypeError, ValueError, AttributeError, NotImplementedError,
@@ -225,4 +224,4 @@ def predict(model, params, state, x, *, batch_size=256):
     return tree_util.tree_map(lambda *parts: fl.device_put(np.concatenate(parts)), *outs)
 
 
-__all__ = ["fit", "evaluate", "predict", "Trainer", "format_logs"]
+__all__ = ["fit", "evaluate", "predict", "Trainer"]
