@@ -16,6 +16,9 @@ from ._checkpoint import checkpoint_policies
 from . import lax, numpy, tree_util, nn, dtypes, random, test_util, interop
 from ._device import device_put, devices, block_until_ready, device_get
 
+from . import _array_interop, _runtime as _rt
+
+_array_interop.install(type(_rt.to_device(0.0)))
 make_ir = make_jaxpr
 
 __version__ = "0.1.0"

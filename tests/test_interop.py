@@ -41,3 +41,18 @@ def test_call_jax_eager_vmap_and_jvp():
     np.testing.assert_allclose(batched, np.cumsum(x, axis=1), rtol=1e-6)
     _, t = fl.jvp(lambda v: fl.interop.call_jax(jnp.sin, v), (x,), (np.ones_like(x),))
     np.testing.assert_allclose(t, np.cos(x), rtol=1e-6)
+
+
+def test_concrete_array_indexed_or_updated_with_tracers():
+    xs = jax.device_put(np.arange(5.0, dtype=np.float32))
+    # closed-over jax.Array indexed by a loop counter / a vmapped index
+    assert float(fl.lax.fori_loop(0, 5, lambda i, c: c + xs[i], 0.0)) == 10.0
+    np.testing.assert_array_equal(fl.vmap(lambda i: xs[i])(np.array([0, 2, 4])), [0, 2, 4])
+    # .at updates of a concrete array with traced values, under vmap and grad
+    z = fnp.zeros(5)
+    out = fl.vmap(lambda v: z.at[1].set(v))(np.arange(3.0, dtype=np.float32))
+    np.testing.assert_array_equal(out[:, 1], [0, 1, 2])
+    assert float(fl.grad(lambda v: fnp.sum(z.at[1].set(v) ** 2))(3.0)) == 6.0
+    # without tracers, JAX's own methods run unchanged
+    np.testing.assert_array_equal(xs.at[1].set(9.0), [0, 9, 2, 3, 4])
+    assert float(xs[1]) == 1.0

@@ -1,0 +1,60 @@
+"""`jax.Array` indexing that meets a functorch_lite tracer defers to functorch_lite.
+
+Concrete arrays are jax.Arrays, so `xs[i]` and `xs.at[i].set(v)` run JAX's methods,
+which reject our tracers: a closed-over array indexed by a loop counter inside
+`fori_loop`, or updated with a value that depends on a vmapped argument, would fail.
+`install()` wraps exactly these two entry points of jax.Array: when the index or the
+update value contains a functorch_lite Tracer, functorch_lite's indexing runs; in every
+other case JAX's own method runs unchanged, so pure-JAX code is unaffected.
+"""
+from jax import tree_util
+
+from ._core import Tracer
+
+
+def _has_tracer(x):
+    return any(isinstance(leaf, Tracer) for leaf in
+               tree_util.tree_leaves(x, is_leaf=lambda v: isinstance(v, Tracer)))
+
+
+class _At:
+    __slots__ = ("array", "jax_at")
+
+    def __init__(self, array, jax_at):
+        self.array, self.jax_at = array, jax_at
+
+    def __getitem__(self, index):
+        return _Ref(self.array, index, self.jax_at)
+
+
+class _Ref:
+    """`array.at[index]`: JAX's update methods unless a tracer is involved."""
+    __slots__ = ("array", "index", "jax_at")
+
+    def __init__(self, array, index, jax_at):
+        self.array, self.index, self.jax_at = array, index, jax_at
+
+    def __getattr__(self, method):
+        def update(*args, **kwargs):
+            if _has_tracer(self.index) or _has_tracer(args) or _has_tracer(kwargs):
+                from .numpy._indexing import AtIndexer
+                return getattr(AtIndexer(self.array)[self.index], method)(*args, **kwargs)
+            return getattr(self.jax_at[self.index], method)(*args, **kwargs)
+        return update
+
+
+def install(array_type):
+    if getattr(array_type, "_functorch_lite_interop", False):
+        return
+    jax_getitem = array_type.__getitem__
+    jax_at = array_type.at
+
+    def __getitem__(self, index):
+        if _has_tracer(index):
+            from .numpy._indexing import _rewriting_take
+            return _rewriting_take(self, index)
+        return jax_getitem(self, index)
+
+    array_type.__getitem__ = __getitem__
+    array_type.at = property(lambda self: _At(self, jax_at.fget(self)))
+    array_type._functorch_lite_interop = True
