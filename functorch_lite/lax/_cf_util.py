@@ -20,7 +20,7 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, Tracer, get_aval, new_trace
 from .._ad import Zero, instantiate, jvp_traced, tangent_aval
 from .._batching import move_batch_axis, vmap_traced_dims
-from .._ir import Var, Literal, Equation, Program, eval_program, dead_code_elimination
+from .._ir import Var, Equation, Program, eval_program
 from .._lowering import LoweringContext, ir_type, lower_equations
 from .._partial_eval import PartialEvalTrace
 from .._staging import StagingTrace, StagingTracer, trace_to_program

@@ -11,9 +11,8 @@ __all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "psum_scatter", "axis_
 import numpy as np
 from jax import tree_util
 
-from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
-from .._ad import Zero, deflinear, instantiate, is_undefined
+from .._ad import deflinear, instantiate
 from .._batching import move_batch_axis
 
 

@@ -16,7 +16,7 @@ from .._ir import Var, Program, eval_program
 from .._batching import move_batch_axis, vmap_traced_dims
 from .. import _core
 from ._cf_util import (trace_body, abstractify, jvp_subprogram, partial_eval_subprogram,
-                       batch_subprogram, trace_closed, memo, with_unused_inputs)
+                       batch_subprogram, trace_closed, memo)
 
 cond_p = Primitive("cond", multiple_results=True)
 

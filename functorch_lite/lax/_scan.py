@@ -22,7 +22,6 @@ from .._ad import (Zero, UndefinedPrimal, add_tangents, backward_pass, instantia
                    is_undefined, tangent_aval)
 from .._batching import move_batch_axis
 from .._ir import Program, Var, dead_code_elimination, eval_program
-from .._staging import StagingTracer
 from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
                        partial_eval_subprogram, batch_subprogram, batch_fixed_point,
                        trace_closed, memo, reorder_inputs, reorder_outputs, depends_on,

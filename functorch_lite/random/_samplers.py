@@ -1,12 +1,11 @@
 """Samplers: every distribution is a transformation of `random_bits`, written as
 JAX writes it so that the draws are bit-identical for the same key."""
 import functools
-import math
 
 import numpy as np
 
 from .. import _dtypes, lax
-from .._core import Tracer, get_aval
+from .._core import get_aval
 from .._jit import jit
 from ._prng import UINT_DTYPES, _check_key, random_bits, split
 
