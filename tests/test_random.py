@@ -217,3 +217,6 @@ def test_multivariate_normal_moments():
     np.testing.assert_allclose(np.cov(x.T), cov, atol=0.06)
     ref = rng.multivariate_normal(mean, cov, N)
     assert ks_statistic(x[:, 0], ref[:, 0]) < KS_CRIT
+    k, kj = key(2)
+    assert equal(R.multivariate_normal(k, mean, cov, (5,)),
+                 jax.random.multivariate_normal(kj, mean, cov, (5,)))
