@@ -107,9 +107,8 @@ def batch_program_at_front(program, in_dims, axis_size, axis_name):
         def batched(*args):
             return vmap_traced(lambda *xs: eval_program(program, xs), args, in_dims,
                                axis_size, axis_name)
-        new_program, consts = trace_to_program(batched, avals, "vmap")
-        assert not consts
-        program.cache[key] = new_program
+        from .lax._cf_util import close_program
+        program.cache[key] = close_program(*trace_to_program(batched, avals, "vmap"))
     return program.cache[key]
 
 

@@ -272,6 +272,13 @@ from . import _ad, _batching, _partial_eval  # noqa: E402
 from ._ad import Zero, is_undefined  # noqa: E402
 
 
+def _closed(program, consts):
+    """Constants that user code (custom rules) created while a program was transformed
+    are folded into the new program, which must stay closed to be memoised."""
+    from .lax._cf_util import close_program
+    return close_program(program, consts)
+
+
 def _memo(program, key, build):
     if key not in program.cache:
         program.cache[key] = build()
@@ -294,8 +301,7 @@ def jvp_program(program, nonzero_tangents):
                                          tangents)
             out_nonzero.extend(not isinstance(t, Zero) for t in touts)
             return [*outs, *[t for t in touts if not isinstance(t, Zero)]]
-        new_program, consts = trace_to_program(fun, avals, "jvp")
-        assert not consts
+        new_program = _closed(*trace_to_program(fun, avals, "jvp"))
         return new_program, out_nonzero
     return _memo(program, ("jvp", tuple(nonzero_tangents)), build)
 
@@ -348,8 +354,7 @@ def transpose_program(program, linear, nonzero_cts):
                        for a, nz in zip(program.out_avals, nonzero_cts)]
             cts_in = _ad.backward_pass(program, ins, cts_out)
             return [_ad.instantiate(c) for c in cts_in]
-        new_program, consts = trace_to_program(fun, avals, "transpose")
-        assert not consts
+        new_program = _closed(*trace_to_program(fun, avals, "transpose"))
         return new_program
     return _memo(program, ("transpose", tuple(linear), tuple(nonzero_cts)), build)
 
@@ -383,8 +388,7 @@ def batch_program(program, in_dims, axis_size, axis_name):
             out_dims.extend(None if d is None else 0 for d in dims)
             return [o if d is None else _batching.move_batch_axis(axis_size, o, d, 0)
                     for o, d in zip(outs, dims)]
-        new_program, consts = trace_to_program(fun, avals, "vmap")
-        assert not consts
+        new_program = _closed(*trace_to_program(fun, avals, "vmap"))
         return new_program, out_dims
     return _memo(program, ("batch", tuple(in_dims), axis_size, axis_name), build)
 

@@ -345,3 +345,21 @@ def test_custom_jvp_rule_closing_over_a_value_batched_by_an_enclosing_vmap():
     grad = fl.grad(lambda x: fl.vmap(lambda c: per_c(c)(x))(Y).sum())(0.5)
     close(grad, np.float32(10.0 * Y.sum() * np.cos(0.5)))
     close(fl.vmap(lambda c: fl.grad(per_c(c))(0.5))(Y), 10.0 * Y * np.float32(np.cos(0.5)))
+
+
+def test_rules_creating_array_constants_under_transformed_jit():
+    """User rules run while a jitted program is differentiated or batched; arrays they
+    create become constants of the transformed program."""
+    scale = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
+    f = fl.custom_jvp(lambda x: fnp.sin(x) * scale)
+    f.defjvp(lambda p, t: (f(p[0]), fnp.cos(p[0]) * np.float32(2.0) * scale * t[0]))
+    g = fl.custom_vjp(lambda x: fnp.sin(x) * scale)
+    g.defvjp(lambda x: (fnp.sin(x) * scale, fnp.cos(x)),
+             lambda cos_x, ct: (cos_x * ct * scale * np.float32(3.0),))
+    for fn, factor in ((f, 2.0), (g, 3.0)):
+        want = np.float32(factor) * jnp.cos(X) * scale
+        close(fl.grad(fl.jit(lambda x: fn(x).sum()))(X), want)
+        xs = np.stack([X, 2 * X])  # d/dx sum(fn(x) x) = fn'(x) x + fn(x)
+        close(fl.vmap(fl.grad(fl.jit(lambda x: (fn(x) * x).sum())))(xs),
+              np.float32(factor) * jnp.cos(xs) * scale * xs + jnp.sin(xs) * scale)
+    close(fl.jvp(fl.jit(g), (X,), (Y,))[1], np.float32(3.0) * jnp.cos(X) * scale * Y)
