@@ -41,7 +41,9 @@ class BatchTrace(_core.Trace):
     def process_primitive(self, primitive, args, params):
         vals, dims = zip(*map(self.lift, args)) if args else ((), ())
         with set_current_trace(self.parent):
-            if all(d is None for d in dims):
+            if all(d is None for d in dims) and not (  # collectives over this axis
+                    getattr(primitive, "is_collective", False)
+                    and self.axis_name in params["axis_name"]):
                 return primitive.bind(*vals, **params)
             rule = primitive.batching_rule
             if rule is None:
