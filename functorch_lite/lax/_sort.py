@@ -13,7 +13,7 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
 from ._reductions import scalar_region, compare_scalars, take_along_axis
-from ._structural import broadcast_in_dim, i64_array
+from ._structural import i64_array
 from ._util import canonicalize_axis
 
 _BOOL = ShapedArray((), np.bool_)
@@ -117,8 +117,8 @@ def _sort_lowering(ctx, *operands, dimension, is_stable, num_keys):
 
 
 def _iota_like(operand, dimension):
-    shape = get_aval(operand).shape
-    return broadcast_in_dim(np.arange(shape[dimension], dtype=np.int32), shape, (dimension,))
+    from ._structural import broadcasted_iota
+    return broadcasted_iota(np.int32, get_aval(operand).shape, dimension)
 
 
 @sort_p.def_jvp
