@@ -1,0 +1,40 @@
+"""Every primitive has its rules: abstract evaluation and lowering always; batching
+unless it takes no array operand; JVP unless it is listed below with the reason."""
+import gc
+
+import functorch_lite  # noqa: F401  (registers every primitive)
+import nn  # noqa: F401
+from functorch_lite._core import Primitive
+
+NO_OPERANDS = {"iota", "literal_array", "axis_index"}  # nothing to batch or perturb
+NO_JVP = {
+    "nextafter": "piecewise constant in floating point; JAX defines no derivative",
+    "reduce_and": "boolean result", "reduce_or": "boolean result",
+    "reduce_xor": "boolean result",
+    "pmax": "JAX defines no derivative for pmax", "pmin": "as pmax",
+    "scatter_apply": "applies an arbitrary function; not differentiable (as in JAX)",
+    "linalg_kernel": "internal LAPACK/cuSOLVER call inside linalg lowerings; the "
+                     "lax.linalg primitives carry the derivative rules",
+}
+
+
+def all_primitives():
+    return sorted({p.name: p for p in gc.get_objects() if isinstance(p, Primitive)}.values(),
+                  key=lambda p: p.name)
+
+
+def test_every_primitive_has_abstract_eval_and_lowering():
+    missing = [p.name for p in all_primitives()
+               if p.abstract_eval_rule is None or p.lowering_rule is None]
+    assert not missing
+
+
+def test_every_primitive_with_operands_has_a_batching_rule():
+    missing = [p.name for p in all_primitives() if p.batching_rule is None
+               and p.name not in NO_OPERANDS | {"linalg_kernel"}]
+    assert not missing
+
+
+def test_jvp_rules_everywhere_but_the_documented_exceptions():
+    missing = {p.name for p in all_primitives() if p.jvp_rule is None}
+    assert missing <= NO_OPERANDS | set(NO_JVP), sorted(missing - NO_OPERANDS - set(NO_JVP))
