@@ -31,7 +31,7 @@ import operator
 import numpy as np
 
 from .. import _dtypes, lax
-from .._core import Tracer, get_aval
+from .._core import Tracer, current_trace, eval_trace, get_aval
 from ._util import asarray, broadcast_arrays_, is_scalar, _result_type_weak
 
 # --- promotion helpers (as jax.numpy.util.promote_args*) -----------------------------
@@ -43,8 +43,9 @@ def _arraylike(x):
 
 
 def _convert(x, dtype, weak):
-    if is_scalar(x):
-        return asarray(lax.full((), x, dtype, weak_type=weak))
+    if is_scalar(x):  # a literal when traced; a device scalar when eager
+        scalar = lax.full((), x, dtype, weak_type=weak)
+        return asarray(scalar) if current_trace() is eval_trace else scalar
     aval = get_aval(x)
     if aval.dtype != dtype or aval.weak_type != weak:
         return lax.convert_element_type(x, dtype, weak)
