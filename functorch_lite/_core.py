@@ -86,7 +86,9 @@ def get_aval(x):
     if isinstance(x, (bool, int, float, complex)):
         if type(x) is int and not (-2**63 <= x < 2**64):
             raise OverflowError(f"Python int {x} is too large for any integer type")
-        return ShapedArray((), _dtypes.python_scalar_dtype(x), weak_type=True)
+        # Python bools are never weakly typed in JAX (only int, float and complex are)
+        return ShapedArray((), _dtypes.python_scalar_dtype(x),
+                           weak_type=not isinstance(x, bool))
     if isinstance(x, (np.ndarray, np.generic)):
         return ShapedArray(x.shape, _dtypes.canonicalize_dtype(x.dtype))
     if hasattr(x, "__jax_array__"):

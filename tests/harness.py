@@ -114,7 +114,7 @@ def check_jvp_vjp(rec):
     argnums = list(rec.grad_argnums)
     rng = np.random.RandomState(1)
     primals = [args[i] for i in argnums]
-    tangents = [rng.randn(*np.shape(p)).astype(p.dtype) for p in primals]
+    tangents = [np.asarray(rng.randn(*np.shape(p))).astype(p.dtype) for p in primals]
     f_ours, f_ref = _partial(rec.ours, args, argnums), _partial(rec.ref, args, argnums)
     out, tout = fl.jvp(f_ours, primals, tangents)
     out_r, tout_r = jax.jvp(f_ref, primals, tangents)
@@ -124,7 +124,7 @@ def check_jvp_vjp(rec):
     out, pullback = fl.vjp(f_ours, *primals)
     out_r, pullback_r = jax.vjp(f_ref, *primals)
     ct = jax.tree_util.tree_map(
-        lambda o: rng.randn(*np.shape(o)).astype(np.asarray(o).dtype), to_np(out_r))
+        lambda o: np.asarray(rng.randn(*np.shape(o))).astype(np.asarray(o).dtype), to_np(out_r))
     assert_close(pullback(ct), pullback_r(ct), what=f"{rec.name} vjp", **tol)
 
 
