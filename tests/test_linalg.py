@@ -263,3 +263,17 @@ def test_float64_under_x64():
         np.testing.assert_allclose(np.asarray(g), np.linalg.inv(a).T, rtol=1e-10)
     finally:
         fl.config.update("jax_enable_x64", False)
+
+
+def test_array_api_spellings():
+    rng = np.random.RandomState(2)
+    x, y = rng.randn(2, 3, 3).astype(F32), rng.randn(2, 3, 3).astype(F32)
+    for name, args, kw in [("diagonal", (x,), {"offset": 1}), ("trace", (x,), {}),
+                           ("vecdot", (x, y), {"axis": 1}), ("cross", (x, y), {}),
+                           ("outer", (x[0, 0], y[0, 1]), {}), ("matmul", (x, y), {}),
+                           ("tensordot", (x, y[0]), {"axes": 1}),
+                           ("matrix_transpose", (x,), {}), ("svdvals", (x,), {}),
+                           ("vector_norm", (x,), {"ord": 3}),
+                           ("matrix_norm", (x,), {"ord": "nuc"})]:
+        assert_close(getattr(fla, name)(*args, **kw), getattr(jla, name)(*args, **kw),
+                     1e-5, 1e-5, name)

@@ -5,7 +5,8 @@ dimensions broadcast, NaN/inf (not exceptions) for singular or indefinite input.
 __all__ = ["cholesky", "solve", "inv", "det", "slogdet", "eigh", "eigvalsh", "svd",
            "svdvals", "qr", "lstsq", "pinv", "matrix_power", "matrix_rank", "norm",
            "vector_norm", "matrix_norm", "multi_dot", "tensorsolve", "tensorinv", "cond",
-           "matrix_transpose", "EighResult", "QRResult", "SlogdetResult", "SVDResult"]
+           "matrix_transpose", "matmul", "tensordot", "outer", "vecdot", "cross", "diagonal",
+           "trace", "EighResult", "QRResult", "SlogdetResult", "SVDResult"]
 from typing import NamedTuple
 
 import numpy as np
@@ -15,6 +16,7 @@ from .._core import get_aval
 from ..lax import _linalg as lax_linalg
 from .. import numpy as jnp
 from ._util import asarray, promote_to_inexact, broadcast_shapes, broadcast_to_shape
+from ._linalg_basic import matmul, tensordot
 
 
 class EighResult(NamedTuple):
@@ -422,3 +424,33 @@ def tensorinv(a, ind=2):
     if n != int(np.prod(cols, dtype=np.int64)):
         raise ValueError(f"tensorinv: shape {shape} with ind={ind} is not square")
     return lax.reshape(inv(lax.reshape(a, (n, n))), (*cols, *rows))
+
+
+# --- the array-API spellings --------------------------------------------------------
+
+def outer(x1, x2, /):
+    """Outer product of two vectors."""
+    if np.ndim(x1) != 1 or np.ndim(x2) != 1:
+        raise ValueError(f"outer requires 1-D inputs, got shapes {np.shape(x1)} and "
+                         f"{np.shape(x2)}")
+    return jnp.outer(x1, x2)
+
+
+def vecdot(x1, x2, /, *, axis=-1):
+    """sum(conj(x1) * x2) over `axis`, broadcasting the other axes."""
+    return jnp.sum(_conj(jnp.asarray(x1)) * x2, axis=axis)
+
+
+def cross(x1, x2, /, *, axis=-1):
+    """Cross product of 3-vectors along `axis`."""
+    return jnp.cross(x1, x2, axis=axis)
+
+
+def diagonal(x, /, *, offset=0):
+    """The `offset` diagonal of the last two axes."""
+    return jnp.diagonal(x, offset, axis1=-2, axis2=-1)
+
+
+def trace(x, /, *, offset=0, dtype=None):
+    """Sum of the `offset` diagonal of the last two axes."""
+    return jnp.trace(x, offset, axis1=-2, axis2=-1, dtype=dtype)
