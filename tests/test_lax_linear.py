@@ -208,3 +208,16 @@ def test_dot_general_preferred_element_type():
     gr = jax.grad(lambda a: jnp.sum(jax.lax.dot_general(a, yf, dn,
                                                         preferred_element_type=jnp.float32)))
     assert_close(g(xf), gr(xf), 1e-3, 1e-3, "grad f16")
+
+
+def test_precision_reaches_the_lowering():
+    x = np.ones((2, 3), F32)
+    dn = (((1,), (1,)), ((), ()))
+    text = fl.jit(lambda x: flax.dot_general(x, x, dn, precision=flax.Precision.HIGHEST)
+                  ).lower(x).as_text()
+    assert "precision_config = [#stablehlo<precision HIGHEST>, #stablehlo<precision " \
+           "HIGHEST>]" in text
+    got = flax.dot_general(x, x, dn, precision=(jax.lax.Precision.HIGH, "highest"))
+    assert_close(got, x @ x.T, 0, 0, "dot with precision")
+    assert "precision_config" not in fl.jit(lambda x: flax.dot_general(x, x, dn)).lower(
+        x).as_text()

@@ -3,7 +3,8 @@
 __all__ = ["dot_general", "conv_general_dilated", "conv", "conv_with_general_padding",
            "conv_transpose", "ConvDimensionNumbers", "conv_dimension_numbers",
            "conv_general_permutations", "conv_shape_tuple", "conv_general_shape_tuple",
-           "padtype_to_pads"]
+           "padtype_to_pads", "Precision"]
+import enum
 from typing import NamedTuple
 
 import numpy as np
@@ -238,6 +239,15 @@ def conv_general_shape_tuple(lhs_shape, rhs_shape, window_strides, padding,
     out = conv_shape_tuple(np.take(lhs_shape, lhs_perm), np.take(rhs_shape, rhs_perm),
                            window_strides, padding)
     return tuple(int(d) for d in np.take(out, np.argsort(out_perm)))
+
+
+class Precision(enum.Enum):
+    """Matmul/convolution precision for dot_general and conv_general_dilated (XLA's
+    PrecisionConfig): DEFAULT (fastest, e.g. TF32/bf16 passes on accelerators), HIGH,
+    HIGHEST (full float32)."""
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
 
 
 def _canonical_precision(precision):
