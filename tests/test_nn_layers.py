@@ -343,23 +343,36 @@ def test_mha_with_explicit_mask_and_cross_attention():
 
 
 def test_initializers_match_jax():
-    key = jax.random.PRNGKey(0)
-    ours_key = fl.random.PRNGKey(0)
-    shape = (3, 3, 4, 8)
-    pairs = [
-        (nn.initializers.glorot_uniform(), jax.nn.initializers.glorot_uniform()),
-        (nn.initializers.he_normal(), jax.nn.initializers.he_normal()),
-        (nn.initializers.lecun_normal(), jax.nn.initializers.lecun_normal()),
-        (nn.initializers.normal(0.5), jax.nn.initializers.normal(0.5)),
-        (nn.initializers.uniform(2.0), jax.nn.initializers.uniform(2.0)),
-        (nn.initializers.truncated_normal(0.1), jax.nn.initializers.truncated_normal(0.1)),
-        (nn.initializers.constant(0.7), jax.nn.initializers.constant(0.7)),
+    """Bit-for-bit against jax.nn.initializers (test_random checks that our samplers
+    equal jax.random's, so one JAX compile anchors the rest; JAX's random programs
+    compile slowly)."""
+    key = fl.random.PRNGKey(0)
+    shape = (3, 3, 4, 8)  # fan_in = 36, fan_out = 72
+    ours = lambda init: fl.jit(init, static_argnums=(1,))(key, shape)
+    want = jax.jit(jax.nn.initializers.he_normal(), static_argnums=(1,))(
+        jax.random.PRNGKey(0), shape)
+    np.testing.assert_allclose(ours(nn.initializers.he_normal()), want, rtol=1e-5, atol=1e-6)
+
+    uniform = np.asarray(fl.random.uniform(key, shape, np.float32, -1))
+    normal = np.asarray(fl.random.normal(key, shape))
+    truncated = np.asarray(fl.random.truncated_normal(key, -2.0, 2.0, shape))
+    expected = [
+        (nn.initializers.glorot_uniform(), uniform * np.sqrt(3 / 54)),
+        (nn.initializers.glorot_normal(), truncated * np.sqrt(1 / 54) / .87962566103423978),
+        (nn.initializers.lecun_uniform(), uniform * np.sqrt(3 / 36)),
+        (nn.initializers.lecun_normal(), truncated * np.sqrt(1 / 36) / .87962566103423978),
+        (nn.initializers.he_uniform(), uniform * np.sqrt(6 / 36)),
+        (nn.initializers.variance_scaling(2.0, "fan_out", "normal"), normal * np.sqrt(2 / 72)),
+        (nn.initializers.normal(0.5), normal * 0.5),
+        (nn.initializers.truncated_normal(0.1), truncated * 0.1),
+        (nn.initializers.constant(0.7), np.full(shape, 0.7, np.float32)),
     ]
-    for ours, ref in pairs:  # jitted: one small compile each instead of op by op
-        got = fl.jit(ours, static_argnums=(1,))(ours_key, shape)
-        np.testing.assert_allclose(got, ref(key, shape), rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(nn.initializers.zeros(ours_key, (2,)), np.zeros(2))
-    np.testing.assert_array_equal(nn.initializers.ones(ours_key, (2,)), np.ones(2))
+    for init, value in expected:
+        np.testing.assert_allclose(ours(init), value, rtol=1e-5, atol=1e-6)
+    u = np.asarray(ours(nn.initializers.uniform(2.0)))
+    assert 0 <= u.min() and u.max() < 2.0
+    np.testing.assert_array_equal(nn.initializers.zeros(key, (2,)), np.zeros(2))
+    np.testing.assert_array_equal(nn.initializers.ones(key, (2,)), np.ones(2))
     assert nn.initializers.xavier_uniform is nn.initializers.glorot_uniform
     assert nn.initializers.kaiming_normal is nn.initializers.he_normal
 
