@@ -84,8 +84,9 @@ def compare(fns, args, repeats=20, rounds=7):
 def main():
     rng = np.random.default_rng(0)
     for batch in (32, 128):
-        x = rng.random((batch, 8, 8, 1), dtype=np.float32)
-        y = rng.integers(0, 10, batch).astype(np.int32)
+        # inputs already on the device, as nn.fit passes them
+        x = jax.device_put(rng.random((batch, 8, 8, 1), dtype=np.float32))
+        y = jax.device_put(rng.integers(0, 10, batch).astype(np.int32))
         params, _ = MODEL.init(fl.random.PRNGKey(0), x[:1])
         params = jax.device_put(params)
         opt_state = OPTIMIZER.init(params)

@@ -91,7 +91,8 @@ class Trainer:
 
     def train_step(self, x, y):
         """One optimizer step on a batch; returns (loss, metrics) as device scalars."""
-        step = np.int32(self.step)
+        # device arrays take the jitted function's fast path (no retracing checks)
+        x, y, step = fl.device_put((x, y, np.int32(self.step)))
         if self.update_mode is None:
             self._choose_update_mode(x, y, step)
         if self.update_mode == "fused":
@@ -211,7 +212,7 @@ def evaluate(model, params, state, data, *, loss=None, metrics=(), batch_size=25
     step = _steps(model, loss_fn, tuple(metric_fns.items()))["evaluate"]
     running = _Mean()
     for x, y in _epoch_batches(data, batch_size, None):
-        running.add(step(params, state, x, y), len(x))
+        running.add(step(params, state, *fl.device_put((x, y))), len(x))
     result = running.result()
     order = (["loss"] if loss_fn is not None else []) + list(metric_fns)
     return {name: result[name] for name in order if name in result}
@@ -220,7 +221,7 @@ def evaluate(model, params, state, data, *, loss=None, metrics=(), batch_size=25
 def predict(model, params, state, x, *, batch_size=256):
     """Model outputs for every row of `x` (`training=False`), computed in batches."""
     step = _steps(model, None, ())["predict"]
-    outs = [step(params, state, xb) for xb in Batches(x, batch_size)]
+    outs = [step(params, state, fl.device_put(xb)) for xb in Batches(x, batch_size)]
     return tree_util.tree_map(lambda *parts: fl.device_put(np.concatenate(parts)), *outs)
 
 
