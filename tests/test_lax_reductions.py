@@ -3,7 +3,6 @@ values (eager and jit), jvp/vjp, and vmap at the first and the last axis."""
 import numpy as np
 import pytest
 import jax
-import jax.numpy as jnp
 
 import functorch_lite as fl
 import functorch_lite.lax as flax

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from .. import _dtypes, lax
-from .._core import ConcretizationTypeError, Tracer, get_aval
+from .._core import ConcretizationTypeError, get_aval
 from ..lax._reductions import take_along_axis
 from ..lax._util import canonicalize_axis
 from ._reductions import isnan, select, all as _all, sum as _sum
