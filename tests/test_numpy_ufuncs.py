@@ -277,15 +277,16 @@ def test_derivatives_at_corner_cases():
              (fnp.sinc, jnp.sinc, (x,)), (lambda v: fnp.power(v, 2), lambda v: v ** 2, (x,)),
              (fnp.abs, jnp.abs, (x,))]
     for ours, ref, args in cases:
-        g = fl.grad(lambda *a: ours(*a).sum(), argnums=tuple(range(len(args))))(*args)
-        g_ref = jax.grad(lambda *a: ref(*a).sum(), argnums=tuple(range(len(args))))(*args)
+        argnums = tuple(range(len(args)))
+        g = fl.jit(fl.grad(lambda *a: ours(*a).sum(), argnums=argnums))(*args)
+        g_ref = jax.grad(lambda *a: ref(*a).sum(), argnums=argnums)(*args)
         assert_close(g, g_ref, 1e-5, 1e-6, str(ours))
     # sinc's higher derivatives at 0 come from its series, as in JAX
-    for order in (2, 3, 4):
-        f, f_ref = fnp.sinc, jnp.sinc
-        for _ in range(order):
-            f, f_ref = fl.grad(f), jax.grad(f_ref)
-        assert_close(f(np.float32(0)), f_ref(np.float32(0)), 1e-4, 1e-4, f"sinc^({order})")
+    f, f_ref = fnp.sinc, jnp.sinc
+    for order in (1, 2, 3, 4):
+        f, f_ref = fl.grad(f), jax.grad(f_ref)
+        assert_close(fl.jit(f)(np.float32(0)), f_ref(np.float32(0)), 1e-4, 1e-4,
+                     f"sinc^({order})")
 
 
 def test_logaddexp_infinities():

@@ -42,9 +42,23 @@ def _arraylike(x):
     return asarray(x) if isinstance(x, (list, tuple)) else x
 
 
+_PYTHON_KIND = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
+
+
+def _scalar_as(x, dtype, weak):
+    """Python scalar x as a constant of `dtype` that tracing writes as a literal: a
+    Python scalar when weak (weak types are the default dtypes), else a 0-d NumPy
+    array."""
+    if weak:
+        value = _PYTHON_KIND[np.dtype(dtype).kind](x)
+        if _dtypes.python_scalar_dtype(value) == dtype:
+            return value
+    return np.asarray(x, dtype)
+
+
 def _convert(x, dtype, weak):
     if is_scalar(x):  # a literal when traced; a device scalar when eager
-        scalar = lax.full((), x, dtype, weak_type=weak)
+        scalar = _scalar_as(x, dtype, weak)
         return asarray(scalar) if current_trace() is eval_trace else scalar
     aval = get_aval(x)
     if aval.dtype != dtype or aval.weak_type != weak:
