@@ -85,7 +85,28 @@ SORT_RECS = [
     lax_rec("top_k_int", "top_k", [((3, 5), I32)], 3, grad=()),
 ]
 
-ALL_RECS = REDUCE_RECS + CUMULATIVE_RECS + SORT_RECS
+
+
+GENERAL_REDUCE_RECS = [
+    Rec("reduce_monoid", lambda x: flax.reduce(x, 0.0, flax.add, (1,)),
+        lambda x: jax.lax.reduce(x, 0.0, jax.lax.add, (1,)), [((3, 4), F32)],
+        grad_argnums=(0,)),
+    Rec("reduce_max_monoid", lambda x: flax.reduce(x, -np.inf, flax.max, (0,)),
+        lambda x: jax.lax.reduce(x, -np.inf, jax.lax.max, (0,)), [((3, 4), F32)],
+        grad_argnums=(0,)),
+    Rec("reduce_variadic",
+        lambda x, y: flax.reduce((x, y), (F32(-np.inf), F32(0)),
+                                 lambda a, b: (flax.max(a[0], b[0]), flax.add(a[1], b[1])), (1,)),
+        lambda x, y: jax.lax.reduce((x, y), (F32(-np.inf), F32(0)),
+                                    lambda a, b: (jax.lax.max(a[0], b[0]),
+                                                  jax.lax.add(a[1], b[1])), (1,)),
+        [((3, 4), F32), ((3, 4), F32)]),
+    Rec("reduce_custom", lambda x: flax.reduce(x, F32(1), lambda a, b: flax.mul(a, flax.abs(b)), (0,)),
+        lambda x: jax.lax.reduce(x, F32(1), lambda a, b: jax.lax.mul(a, jax.lax.abs(b)), (0,)),
+        [((3, 4), F32)]),
+]
+
+ALL_RECS = REDUCE_RECS + CUMULATIVE_RECS + SORT_RECS + GENERAL_REDUCE_RECS
 
 
 @pytest.mark.parametrize("rec", ALL_RECS, ids=str)

@@ -5,7 +5,7 @@ Lowerings follow JAX: `stablehlo.reduce` with a scalar region; argmax/argmin are
 variadic reduce over (value, iota index) pairs; cumulative ops are a
 `stablehlo.reduce_window` whose window spans the whole axis, padded in front."""
 
-__all__ = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
+__all__ = ["reduce", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
            "reduce_or", "reduce_xor", "argmax", "argmin", "cumsum", "cumprod", "cummax",
            "cummin", "cumlogsumexp"]
 import numpy as np
@@ -401,3 +401,94 @@ def _cumlogsumexp_jvp(g, ans, x, *, axis, reverse):
 
 
 defjvp(cumlogsumexp_p, _cumlogsumexp_jvp)
+
+
+# --- reduce with a user computation -------------------------------------------------------
+
+reduce_p = Primitive("reduce", multiple_results=True)
+_MONOIDS = {"add": (reduce_sum, 0), "mul": (reduce_prod, 1), "max": (reduce_max, None),
+            "min": (reduce_min, None), "bitwise_and": (reduce_and, None),
+            "bitwise_or": (reduce_or, 0), "bitwise_xor": (reduce_xor, 0)}
+_computation_programs = {}
+
+
+def reduce(operands, init_values, computation, dimensions):
+    """Reduce `operands` (an array or a pytree of same-shape arrays) over `dimensions`
+    with `computation(accumulated, element)` starting from `init_values`, as
+    `jax.lax.reduce`. A lax monoid (add, mul, max, ...) with its identity as the
+    initial value becomes reduce_sum, reduce_prod, ... (differentiable); any other
+    computation is staged into the region of one `stablehlo.reduce`."""
+    from jax import tree_util
+    flat_ops, tree = tree_util.tree_flatten(operands)
+    flat_init, init_tree = tree_util.tree_flatten(init_values)
+    if init_tree != tree:
+        raise TypeError(f"reduce: operands {tree} and init_values {init_tree} must have "
+                        f"the same structure")
+    axes = _canonical_axes(flat_ops[0], dimensions)
+    if len(flat_ops) == 1:
+        monoid = _monoid_reducer(computation, flat_ops[0], flat_init[0])
+        if monoid is not None:
+            return tree_util.tree_unflatten(tree, [monoid(flat_ops[0], axes)])
+    program = _computation_program(computation, tree, [get_aval(x).dtype for x in flat_ops])
+    outs = reduce_p.bind(*flat_ops, *flat_init, computation=program, dimensions=axes)
+    return tree_util.tree_unflatten(tree, outs)
+
+
+def _monoid_reducer(computation, x, init):
+    from . import _elementwise
+    for name, (reduce_fn, identity) in _MONOIDS.items():
+        if computation is getattr(_elementwise, name, None):
+            if identity is None:
+                dtype = get_aval(x).dtype
+                identity = {"max": _max_identity, "min": _min_identity,
+                            "bitwise_and": _all_ones}[name](dtype)
+            try:
+                is_identity = bool(np.all(np.asarray(init) == np.asarray(identity)))
+            except Exception:  # a traced initial value: use the general reduce
+                return None
+            return reduce_fn if is_identity else None
+    return None
+
+
+def _computation_program(computation, tree, dtypes):
+    from jax import tree_util
+    from .._staging import trace_to_program
+    key = (computation, tree, tuple(dtypes))
+    if key not in _computation_programs:
+        n = len(dtypes)
+
+        def flat(*scalars):
+            acc = tree_util.tree_unflatten(tree, scalars[:n])
+            x = tree_util.tree_unflatten(tree, scalars[n:])
+            return tree_util.tree_leaves(computation(acc, x))
+        avals = [ShapedArray((), d) for d in dtypes] * 2
+        program, consts = trace_to_program(flat, avals, "reduce computation")
+        if consts:
+            raise TypeError("the computation of lax.reduce may not close over arrays")
+        _computation_programs[key] = program
+    return _computation_programs[key]
+
+
+@reduce_p.def_abstract_eval
+def _reduce_general_abstract_eval(*args, computation, dimensions):
+    operands = args[:len(args) // 2]
+    return [_reduce_abstract_eval(x, axes=dimensions).strip_weak_type() for x in operands]
+
+
+@reduce_p.def_lowering
+def _reduce_general_lowering(ctx, *args, computation, dimensions):
+    region = ctx.region(computation, [None] * len(computation.in_vars))
+    outs = ctx.op("stablehlo.reduce", list(args), regions=[region],
+                  attrs={"dimensions": i64_array(dimensions)})
+    return [outs] if len(ctx.avals_out) == 1 else outs
+
+
+@reduce_p.def_batching
+def _reduce_general_batching(axis_size, vals, dims, *, computation, dimensions):
+    n = len(vals) // 2
+    if any(d is not None for d in dims[n:]):
+        raise NotImplementedError("vmap of lax.reduce over batched initial values")
+    operands = [bdim_at_front(axis_size, x, d) for x, d in zip(vals[:n], dims[:n])]
+    outs = reduce_p.bind(*operands, *vals[n:], computation=computation,
+                         dimensions=tuple(a + 1 for a in dimensions))
+    return outs, [0] * n
