@@ -8,6 +8,8 @@ variadic reduce over (value, iota index) pairs; cumulative ops are a
 __all__ = ["reduce", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
            "reduce_or", "reduce_xor", "argmax", "argmin", "cumsum", "cumprod", "cummax",
            "cummin", "cumlogsumexp"]
+import weakref
+
 import numpy as np
 
 from .. import _dtypes
@@ -409,7 +411,7 @@ reduce_p = Primitive("reduce", multiple_results=True)
 _MONOIDS = {"add": (reduce_sum, 0), "mul": (reduce_prod, 1), "max": (reduce_max, None),
             "min": (reduce_min, None), "bitwise_and": (reduce_and, None),
             "bitwise_or": (reduce_or, 0), "bitwise_xor": (reduce_xor, 0)}
-_computation_programs = {}
+_computation_programs = weakref.WeakKeyDictionary()  # computation -> {signature: Program}
 
 
 def reduce(operands, init_values, computation, dimensions):
@@ -453,8 +455,12 @@ def _monoid_reducer(computation, x, init):
 def _computation_program(computation, tree, dtypes):
     from jax import tree_util
     from .._staging import trace_to_program
-    key = (computation, tree, tuple(dtypes))
-    if key not in _computation_programs:
+    try:
+        cache = _computation_programs.setdefault(computation, {})
+    except TypeError:  # not weakly referenceable: trace every time
+        cache = {}
+    key = (tree, tuple(dtypes))
+    if key not in cache:
         n = len(dtypes)
 
         def flat(*scalars):
@@ -465,8 +471,8 @@ def _computation_program(computation, tree, dtypes):
         program, consts = trace_to_program(flat, avals, "reduce computation")
         if consts:
             raise TypeError("the computation of lax.reduce may not close over arrays")
-        _computation_programs[key] = program
-    return _computation_programs[key]
+        cache[key] = program
+    return cache[key]
 
 
 @reduce_p.def_abstract_eval
