@@ -131,7 +131,8 @@ def load(path, like=None, *, strict=True):
                             f"{tuple(np.shape(expected))})")
             continue
         _, array = by_path[name]
-        want_shape, want_dtype = tuple(np.shape(expected)), np.dtype(expected.dtype)
+        want_shape = tuple(np.shape(expected))
+        want_dtype = np.dtype(getattr(expected, "dtype", None) or np.asarray(expected).dtype)
         if array.shape != want_shape:
             problems.append(f"'{name}' has shape {array.shape}, expected {want_shape}")
         elif array.dtype != want_dtype:

@@ -100,6 +100,8 @@ class Dropout(Layer):
     broadcast_dims: Any = ()
 
     def forward(self, scope, x):
+        if not 0 <= self.rate <= 1:
+            raise ValueError(f"Dropout rate must be in [0, 1], got {self.rate}")
         if not scope.training or self.rate == 0:
             return x
         if self.rate >= 1:
