@@ -397,9 +397,9 @@ clamp_p = Primitive("clamp")
 
 def clamp(min, x, max):
     """max(min(x, max), min) elementwise; `min` and `max` may be scalars."""
-    x_aval = get_aval(x)
-    min, max = (full((), v, x_aval.dtype, weak_type=True)
-                if isinstance(v, (bool, int, float)) else v for v in (min, max))
+    dtype = get_aval(x).dtype  # Python scalar bounds take x's dtype (x's weak type rules)
+    min, max = (np.asarray(v, dtype) if isinstance(v, (bool, int, float)) else v
+                for v in (min, max))
     return clamp_p.bind(min, x, max)
 
 
