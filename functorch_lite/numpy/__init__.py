@@ -14,6 +14,7 @@ from ._indexing import *  # noqa: F401,F403
 from ._linalg_basic import *  # noqa: F401,F403
 from ._dtypes_api import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
-from . import _array_methods
+from . import _array_methods, _eager
 
+_eager.wrap(globals())
 _array_methods.install()
