@@ -45,7 +45,11 @@ def compile(module_text, out_avals):
     client = backend()
     devices = _xla.DeviceList((default_device(),))
     options = _xla.CompileOptions()
-    return Executable(client.compile_and_load(module_text, devices, options), out_avals)
+    if hasattr(client, "compile_and_load"):
+        loaded = client.compile_and_load(module_text, devices, options)
+    else:  # jaxlib releases before compile_and_load
+        loaded = client.compile(module_text, devices, options)
+    return Executable(loaded, out_avals)
 
 
 @functools.lru_cache(maxsize=None)
@@ -56,16 +60,27 @@ def _result_handler(shape, dtype, weak_type):
 
 
 class Executable:
-    __slots__ = ("loaded", "_execute", "_handlers")
+    """A loaded executable. Results are built by jaxlib's C++ result handlers; if this
+    jaxlib lacks them, results are disassembled into arrays in Python instead."""
+    __slots__ = ("loaded", "_execute", "_handlers", "_out_avals")
 
     def __init__(self, loaded, out_avals):
         self.loaded = loaded
         self._execute = loaded.execute_sharded
-        self._handlers = [_result_handler(a.shape, a.dtype, a.weak_type) for a in out_avals]
+        self._out_avals = list(out_avals)
+        try:
+            self._handlers = [_result_handler(a.shape, a.dtype, a.weak_type)
+                              for a in out_avals]
+        except (AttributeError, TypeError):
+            self._handlers = None
 
     def __call__(self, args):
         """Run on device arrays; returns the list of result arrays."""
-        return self._execute(args).consume_with_handlers(self._handlers)
+        if self._handlers is not None:
+            return self._execute(args).consume_with_handlers(self._handlers)
+        outs = [bufs[0] for bufs in
+                self._execute(args).disassemble_into_single_device_arrays()]
+        return [mark_weak(x) if a.weak_type else x for x, a in zip(outs, self._out_avals)]
 
     def hlo_text(self):
         return self.loaded.hlo_modules()[0].to_string()
@@ -77,7 +92,12 @@ def to_device(x, dtype=None):
         return x
     value = np.asarray(x, dtype=dtype)
     aval, sharding, devices = _put_target(value.shape, value.dtype)
-    return _xla.batched_device_put(aval, sharding, [value], devices, False, True)
+    if _HAS_BATCHED_PUT:
+        return _xla.batched_device_put(aval, sharding, [value], devices, False, True)
+    return jax.device_put(value, devices[0])
+
+
+_HAS_BATCHED_PUT = hasattr(_xla, "batched_device_put")
 
 
 @functools.lru_cache(maxsize=None)
@@ -93,9 +113,8 @@ def is_device_array(x):
 
 def mark_weak(array):
     """Return `array` flagged as weakly typed (results of ops on Python scalars)."""
-    from jax._src import core as jax_core
     from jax._src.array import ArrayImpl
-    aval = jax_core.ShapedArray(array.shape, array.dtype, weak_type=True)
+    aval = _jax_core.ShapedArray(array.shape, array.dtype, weak_type=True)
     return ArrayImpl(aval, array.sharding, [array], committed=False, _skip_checks=True)
 
 

@@ -165,3 +165,14 @@ def test_nested_jit_compiles_outer_once(compile_counter):
     outer = fl.jit(lambda x: inner(x) + inner(x + 1.0))
     np.testing.assert_allclose(outer(np.ones(2, np.float32)), [9, 9])
     assert len(compile_counter) == 1
+
+
+def test_runtime_fallback_without_cpp_result_handlers():
+    """The Python result path (for jaxlib releases without C++ result handlers) gives
+    the same arrays and weak types."""
+    compiled = fl.jit(lambda x: (x * 2.0, 3.0)).lower(np.ones(2, np.float32)).compile()
+    fast = compiled(np.ones(2, np.float32))
+    compiled.executable._handlers = None
+    slow = compiled(np.ones(2, np.float32))
+    np.testing.assert_array_equal(fast[0], slow[0])
+    assert slow[1].weak_type and fast[1].weak_type
