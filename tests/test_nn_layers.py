@@ -186,13 +186,16 @@ def test_layer_values_and_gradients(case):
     state = jax.tree_util.tree_map(np.abs, state)  # variances must be positive
     ref_params = _merged(params, state)
 
-    out = fl.jit(lambda p, s, x: case.layer.apply(p, s, x)[0])(params, state, case.x)
-    assert_close(out, case.ref(ref_params, case.x), case.tol, case.tol, f"{case} forward")
-
-    cotangent = randn(*np.shape(out))
+    # one compiled program gives the output and the gradients of <output, cotangent>
+    cotangent = randn(*case.layer.output_spec(params, state, case.x).shape)
     argnums = (0, 1) if case.grad_x else (0,)
-    ours = fl.jit(fl.grad(lambda p, x: fnp.sum(case.layer.apply(p, state, x)[0] * cotangent),
-                          argnums=argnums))(params, case.x)
+
+    def loss(p, x):
+        out = case.layer.apply(p, state, x)[0]
+        return fnp.sum(out * cotangent), out
+    (_, out), ours = fl.jit(fl.value_and_grad(loss, argnums=argnums, has_aux=True))(
+        params, case.x)
+    assert_close(out, case.ref(ref_params, case.x), case.tol, case.tol, f"{case} forward")
 
     def ref_loss(p, x):
         return jnp.sum(case.ref(_merged(p, state), x) * cotangent)
