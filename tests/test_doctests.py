@@ -1,8 +1,9 @@
 """The documentation stays true: every docstring example of functorch_lite runs as a
-doctest, and every ```python block of docs/guide.md runs, in order, in one namespace,
-printing exactly the ```text block that follows it (when there is one).
+doctest, and every ```python block of docs/guide.md and docs/sharp_bits.md runs, in
+order, in one namespace per page, printing exactly the ```text block that follows it
+(when there is one).
 
-To see what the guide's blocks print now (e.g. after an intended change of output):
+To see what the pages' blocks print now (e.g. after an intended change of output):
 `python tests/test_doctests.py`.
 """
 import contextlib
@@ -16,7 +17,8 @@ import pytest
 
 import functorch_lite
 
-GUIDE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "guide.md"
+DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
+PAGES = ["guide.md", "sharp_bits.md"]  # pages whose code blocks must run as written
 OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
@@ -68,9 +70,9 @@ def test_docstring_examples(test):
     assert result.failed == 0, f"{test.name} ({test.filename}):\n{report.getvalue()}"
 
 
-# --- docs/guide.md ----------------------------------------------------------------
+# --- docs/guide.md and docs/sharp_bits.md ------------------------------------------
 
-def guide_blocks(text):
+def code_blocks(text):
     """[(line number, code, expected output or None)] for each ```python block; the
     expected output is the ```text block that directly follows it (blank lines aside)."""
     lines = text.splitlines()
@@ -102,34 +104,40 @@ def _normalise(output):
     return "\n".join(line.rstrip() for line in output.strip("\n").splitlines())
 
 
-def run_guide(blocks):
-    """Run the blocks in one namespace; yield (lineno, expected, printed) per block."""
-    namespace = {"__name__": "guide"}
-    for lineno, code, expected in blocks:
+def run_page(page):
+    """Run a page's blocks in one namespace; yield (lineno, expected, printed) per
+    block."""
+    path = DOCS / page
+    namespace = {"__name__": page}
+    for lineno, code, expected in code_blocks(path.read_text()):
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            exec(compile(code, f"{GUIDE}:{lineno}", "exec"), namespace)
+            source = "\n" * lineno + code  # tracebacks give the page's line numbers
+            exec(compile(source, f"docs/{page}", "exec"), namespace)
         yield lineno, expected, printed.getvalue()
 
 
-def test_guide_blocks_are_found():
-    blocks = guide_blocks(GUIDE.read_text())
-    assert len(blocks) >= 20
-    assert sum(expected is not None for _, _, expected in blocks) >= 20
+@pytest.mark.parametrize("page", PAGES)
+def test_page_blocks_are_found(page):
+    blocks = code_blocks((DOCS / page).read_text())
+    assert len(blocks) >= 10
+    assert sum(expected is not None for _, _, expected in blocks) >= 10
 
 
-def test_guide_runs_as_written():
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_as_written(page):
     with _default_config():
-        for lineno, expected, printed in run_guide(guide_blocks(GUIDE.read_text())):
+        for lineno, expected, printed in run_page(page):
             if expected is not None:
                 assert _normalise(printed) == _normalise(expected), (
-                    f"docs/guide.md block at line {lineno} printed:\n{printed}\n"
-                    f"but the guide shows:\n{expected}")
+                    f"docs/{page} block at line {lineno} printed:\n{printed}\n"
+                    f"but the page shows:\n{expected}")
 
 
 if __name__ == "__main__":
-    with _default_config():
-        for lineno, expected, printed in run_guide(guide_blocks(GUIDE.read_text())):
-            status = ("" if expected is None else
-                      "ok" if _normalise(printed) == _normalise(expected) else "DIFFERS")
-            print(f"--- docs/guide.md:{lineno} {status}\n{printed}", end="")
+    for page in PAGES:
+        with _default_config():
+            for lineno, expected, printed in run_page(page):
+                status = ("" if expected is None else
+                          "ok" if _normalise(printed) == _normalise(expected) else "DIFFERS")
+                print(f"--- docs/{page}:{lineno} {status}\n{printed}", end="")
