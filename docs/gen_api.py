@@ -7,7 +7,8 @@ line of each docstring.
 A module's public names are its `__all__` when it has one; otherwise every name not
 starting with `_` that is not a module and, if it is a function or class of
 functorch_lite, is defined in that module or one of its private submodules (so helpers
-a module merely imports, e.g. `interop`'s `Primitive`, are not listed).
+a module merely imports, e.g. `interop`'s `Primitive`, are not listed; modules in
+REEXPORT_MODULES list all they import).
 """
 import inspect
 import sys
@@ -30,17 +31,21 @@ MODULES = [  # (heading, module, what it mirrors)
 ]
 
 
+# Modules without `__all__` whose imports from private modules are all re-exports.
+REEXPORT_MODULES = {"functorch_lite.dtypes"}
+
+
 def public_names(module):
     if hasattr(module, "__all__"):
         return sorted(module.__all__, key=str.lower)
-    home = module.__name__
+    home = "functorch_lite" if module.__name__ in REEXPORT_MODULES else module.__name__
     names = []
     for name in dir(module):
         obj = getattr(module, name)
         if name.startswith("_") or isinstance(obj, types.ModuleType):
             continue
         defined_in = getattr(obj, "__module__", None) or ""
-        if (defined_in.startswith("functorch_lite")
+        if (defined_in.startswith("functorch_lite") and defined_in != module.__name__
                 and not (defined_in == home or defined_in.startswith(home + "._"))):
             continue  # an implementation helper the module imports
         names.append(name)
