@@ -45,16 +45,22 @@ def _doctests():
 DOCTESTS = _doctests()
 
 
+def _set_flags(flags):
+    for name, value in flags.items():
+        if getattr(functorch_lite.config, name) != value:
+            functorch_lite.config.update(name, value)
+
+
 @contextlib.contextmanager
 def _default_config():
-    """Examples may flip flags (x64); later tests must see the defaults again."""
+    """Examples run under the default flags (x64 off) and may flip them; the flags the
+    surrounding tests had are restored afterwards."""
     saved = dict(vars(functorch_lite.config))
+    _set_flags(vars(type(functorch_lite.config)()))
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if getattr(functorch_lite.config, name) != value:
-                functorch_lite.config.update(name, value)
+        _set_flags(saved)
 
 
 def test_docstrings_have_examples():
