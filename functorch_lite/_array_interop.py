@@ -13,8 +13,13 @@ from ._core import Tracer
 
 
 def _has_tracer(x):
-    return any(isinstance(leaf, Tracer) for leaf in
-               tree_util.tree_leaves(x, is_leaf=lambda v: isinstance(v, Tracer)))
+    for leaf in tree_util.tree_leaves(x, is_leaf=lambda v: isinstance(v, Tracer)):
+        if isinstance(leaf, Tracer):
+            return True
+        if isinstance(leaf, slice) and any(isinstance(b, Tracer) for b in
+                                           (leaf.start, leaf.stop, leaf.step)):
+            return True
+    return False
 
 
 class _At:

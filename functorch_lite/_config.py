@@ -2,10 +2,9 @@
 
 
 class Config:
-    """`config.update("jax_enable_x64", True)` turns on 64-bit types.
-
-    Only flags that change behaviour are accepted; unknown names raise.
-    """
+    """`config.update("jax_enable_x64", True)` turns on 64-bit types;
+    `config.update("jax_debug_nans", True)` raises FloatingPointError when a computation
+    (eager or jitted) produces a NaN. Unknown flag names raise."""
 
     def __init__(self):
         self.jax_enable_x64 = False

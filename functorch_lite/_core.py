@@ -80,8 +80,14 @@ def get_aval(x):
     if aval is not None:
         ours = _FROM_JAX_AVAL.get(aval)
         if ours is None:
-            ours = _FROM_JAX_AVAL[aval] = ShapedArray(aval.shape, aval.dtype,
-                                                      aval.weak_type)
+            try:
+                ours = ShapedArray(aval.shape, aval.dtype, aval.weak_type)
+            except TypeError:
+                raise TypeError(
+                    f"functorch_lite does not support arrays of dtype {aval.dtype}. Typed "
+                    f"PRNG keys (jax.random.key) are not supported: use "
+                    f"functorch_lite.random.PRNGKey(seed), a uint32[2] key.") from None
+            _FROM_JAX_AVAL[aval] = ours
         return ours
     if isinstance(x, (bool, int, float, complex)):
         if type(x) is int and not (-2**63 <= x < 2**64):

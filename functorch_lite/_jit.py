@@ -83,6 +83,13 @@ class jit:
         for name in static_argnames:
             if name in positional:
                 self.static_argnums += (positional.index(name),)
+        if isinstance(donate_argnames, str):
+            donate_argnames = (donate_argnames,)
+        for name in donate_argnames:
+            if name not in positional:
+                raise ValueError(f"donate_argnames: {fun.__name__} has no positional "
+                                 f"parameter {name!r}")
+            self.donate_argnums += (positional.index(name),)
         self._name = getattr(fun, "__name__", "fun")
         self._fast = {}  # (treedef, *jax avals) -> runner, for eager calls
         self.inline = inline

@@ -10,6 +10,7 @@ from jax._src import core as _jax_core
 from jaxlib import _jax as _xla
 
 from . import _dtypes
+from ._config import config
 
 Array = jax.Array
 
@@ -77,13 +78,25 @@ class Executable:
     def __call__(self, args):
         """Run on device arrays; returns the list of result arrays."""
         if self._handlers is not None:
-            return self._execute(args).consume_with_handlers(self._handlers)
-        outs = [bufs[0] for bufs in
-                self._execute(args).disassemble_into_single_device_arrays()]
-        return [mark_weak(x) if a.weak_type else x for x, a in zip(outs, self._out_avals)]
+            outs = self._execute(args).consume_with_handlers(self._handlers)
+        else:
+            outs = [bufs[0] for bufs in
+                    self._execute(args).disassemble_into_single_device_arrays()]
+            outs = [mark_weak(x) if a.weak_type else x for x, a in zip(outs, self._out_avals)]
+        if config.jax_debug_nans:
+            _check_nans(outs, self.loaded)
+        return outs
 
     def hlo_text(self):
         return self.loaded.hlo_modules()[0].to_string()
+
+
+def _check_nans(outs, loaded):
+    for x in outs:
+        if _dtypes.is_inexact(x.dtype) and np.isnan(np.asarray(x)).any():
+            name = loaded.hlo_modules()[0].name
+            raise FloatingPointError(f"invalid value (nan) encountered in {name} "
+                                     f"(jax_debug_nans is on)")
 
 
 def to_device(x, dtype=None):

@@ -12,15 +12,15 @@ from ._ir import Var, Literal, Equation, Program
 
 
 class StagingTracer(Tracer):
-    __slots__ = ("var",)
+    __slots__ = ("ir_var",)
 
     def __init__(self, trace, var):
         self._trace = trace
-        self.var = var
+        self.ir_var = var
 
     @property
     def aval(self):
-        return self.var.aval
+        return self.ir_var.aval
 
 
 class StagingTrace(_core.Trace):
@@ -37,7 +37,7 @@ class StagingTrace(_core.Trace):
 
     def to_atom(self, x):
         if isinstance(x, StagingTracer) and x._trace is self:
-            return x.var
+            return x.ir_var
         if isinstance(x, Tracer):
             _core.check_tracer_alive(x)
         elif isinstance(x, (bool, int, float, complex)) or (
@@ -72,5 +72,5 @@ def trace_to_program(fun, in_avals, description="jit"):
     with new_trace(trace):
         args = [trace.new_arg(a) for a in in_avals]
         outs = fun(*args)
-        program = trace.to_program([a.var for a in args], outs)
+        program = trace.to_program([a.ir_var for a in args], outs)
     return program, trace.consts

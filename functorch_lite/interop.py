@@ -16,10 +16,11 @@ uses `jax.vmap` on the embedded function; reverse mode through it is not support
 """
 import re
 
+import numpy as np
 import jax
 from jax import tree_util
 
-from . import _core
+from . import _core, _dtypes
 from ._core import Primitive, ShapedArray, get_aval
 from ._ad import Zero, instantiate, tangent_aval
 
@@ -110,13 +111,14 @@ def _jax_call_lowering(ctx, *args, function):
 def _jax_call_jvp(primals, tangents, *, function):
     n = len(primals)
     nonzero = [not isinstance(t, Zero) for t in tangents]
+    out_inexact = [_dtypes.is_inexact(a.dtype) for a in function.out_avals]
 
     def flat_jvp(*args):
         ps, ts = list(args[:n]), iter(args[n:])
-        full_ts = [next(ts) if nz else jax.numpy.zeros(a.shape, a.dtype)
+        full_ts = [next(ts) if nz else np.zeros(a.shape, tangent_aval(a).dtype)
                    for a, nz in zip(function.in_avals, nonzero)]
         outs, touts = jax.jvp(function.flat_fun, ps, full_ts)
-        return [*outs, *touts]
+        return [*outs, *[t for t, f in zip(touts, out_inexact) if f]]
     key = ("jvp", tuple(nonzero))
     if key not in function.cache:
         avals = [*function.in_avals, *[tangent_aval(a) for a, nz in
@@ -125,7 +127,20 @@ def _jax_call_jvp(primals, tangents, *, function):
     outs = jax_call_p.bind(*primals, *[t for t in tangents if not isinstance(t, Zero)],
                            function=function.cache[key])
     m = len(function.out_avals)
-    return outs[:m], outs[m:]
+    touts = iter(outs[m:])
+    return outs[:m], [next(touts) if f else Zero(tangent_aval(a))
+                      for a, f in zip(function.out_avals, out_inexact)]
+
+
+def _jax_call_partial_eval(trace, args, *, function):
+    raise NotImplementedError(
+        f"reverse-mode differentiation (grad, vjp) through interop.call_jax("
+        f"{function.__name__.removeprefix('jvp_')}) is not supported: the embedded JAX function is opaque to "
+        f"functorch_lite's transposition. Compute the gradient outside the call (e.g. "
+        f"take grad of the loss, then pass the gradient to call_jax), or use jvp/jacfwd.")
+
+
+jax_call_p.partial_eval_rule = _jax_call_partial_eval
 
 
 @jax_call_p.def_batching

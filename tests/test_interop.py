@@ -56,3 +56,18 @@ def test_concrete_array_indexed_or_updated_with_tracers():
     # without tracers, JAX's own methods run unchanged
     np.testing.assert_array_equal(xs.at[1].set(9.0), [0, 9, 2, 3, 4])
     assert float(xs[1]) == 1.0
+
+
+def test_call_jax_integer_operand_and_reverse_mode_error():
+    out, t = fl.jvp(lambda x: fl.interop.call_jax(lambda a, n: a * n, x, 3), (2.0,), (1.0,))
+    assert float(out) == 6.0 and float(t) == 3.0
+    import pytest
+    with pytest.raises(NotImplementedError, match="reverse-mode"):
+        fl.grad(lambda x: fl.interop.call_jax(jnp.sin, x))(1.0)
+
+
+def test_traced_slice_bounds_on_concrete_array_name_the_fix():
+    import pytest
+    table = jax.device_put(np.arange(6.0, dtype=np.float32))
+    with pytest.raises(IndexError, match="dynamic_slice"):
+        fl.jit(lambda i: table[i:])(1)

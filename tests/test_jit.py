@@ -176,3 +176,32 @@ def test_runtime_fallback_without_cpp_result_handlers():
     slow = compiled(np.ones(2, np.float32))
     np.testing.assert_array_equal(fast[0], slow[0])
     assert slow[1].weak_type and fast[1].weak_type
+
+
+def test_donate_argnames_donates():
+    p = jax.device_put(np.ones(3, np.float32))
+    out = fl.jit(lambda p: p * 2, donate_argnames="p")(p)
+    np.testing.assert_allclose(out, 2.0)
+    assert p.is_deleted()
+
+
+def test_debug_nans_raises_and_switches_off():
+    fl.config.update("jax_debug_nans", True)
+    try:
+        with pytest.raises(FloatingPointError, match="nan"):
+            fl.jit(fnp.log)(-1.0)
+    finally:
+        fl.config.update("jax_debug_nans", False)
+    assert np.isnan(fl.jit(fnp.log)(-1.0))
+
+
+def test_typed_prng_key_is_rejected_clearly():
+    with pytest.raises(TypeError, match="PRNGKey"):
+        fl.random.normal(jax.random.key(0))
+
+
+def test_var_method_and_int_scalar_literals_under_jit():
+    x = np.arange(4, dtype=np.float32)
+    np.testing.assert_allclose(fl.jit(lambda v: v.var())(x), np.var(x), rtol=1e-6)
+    program = fl.make_jaxpr(lambda v: v * 2)(1.0)
+    assert len(program.in_vars) == 1  # the int 2 is a literal, not a captured constant

@@ -13,6 +13,8 @@ NO_JVP = {
     "reduce_xor": "boolean result",
     "pmax": "JAX defines no derivative for pmax", "pmin": "as pmax",
     "scatter_apply": "applies an arbitrary function; not differentiable (as in JAX)",
+    "reduce": "lax.reduce with an arbitrary computation or several operands; with "
+              "add/mul/max/min it becomes the differentiable reduce_* primitives",
     "linalg_kernel": "internal LAPACK/cuSOLVER call inside linalg lowerings; the "
                      "lax.linalg primitives carry the derivative rules",
 }

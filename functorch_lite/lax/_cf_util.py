@@ -221,7 +221,7 @@ def partial_eval_subprogram(program, unknown_in, instantiate_out):
                                              [o for o, u in zip(outs, out_unknown) if u])
             residuals = list(pe.consts)
             known_outs = [o for o, u in zip(outs, out_unknown) if not u]
-            known_prog = outer.to_program([a.var for a in known_args],
+            known_prog = outer.to_program([a.ir_var for a in known_args],
                                           [*known_outs, *residuals])
             known_prog = close_program(known_prog, outer.consts)
         return known_prog, unknown_prog, out_unknown, len(residuals)

@@ -729,10 +729,10 @@ def full(shape, fill_value, dtype=None, weak_type=False):
     size = int(np.prod(shape, dtype=np.int64))
     if _core.current_trace() is _core.eval_trace and size <= _HOST_FILL_LIMIT:
         return _host_to_device(np.full(shape, value, dtype), weak_type)
-    if weak_type:
-        scalar = fill_value if type(fill_value) in (bool, int, float, complex) and \
-            _dtypes.python_scalar_dtype(fill_value) == dtype else \
-            _host_to_device(value, weak_type=True)
+    if weak_type:  # a Python scalar of dtype's kind is a weak literal when traced
+        py_value = value.item()
+        scalar = py_value if _dtypes.python_scalar_dtype(py_value) == dtype and \
+            not isinstance(py_value, bool) else _host_to_device(value, weak_type=True)
     else:
         scalar = value
     if shape == ():
