@@ -96,6 +96,17 @@ def vmap_traced_dims(fun, args, in_dims, axis_size, axis_name=None):
 
 # --- helpers for batching rules ---------------------------------------------------
 
+def batched_avals(avals, dims, axis_size):
+    """The avals of values batched at `dims` (None: unbatched) with `axis_size`."""
+    out = []
+    for a, d in zip(avals, dims):
+        shape = list(a.shape)
+        if d is not None:
+            shape.insert(d, axis_size)
+        out.append(a.update(shape=shape))
+    return out
+
+
 def move_batch_axis(axis_size, x, src, dst):
     """Move batch dim `src` of x to `dst`, broadcasting if x is unbatched (src None)."""
     from . import lax

@@ -14,7 +14,7 @@ from jax import tree_util
 
 from . import _core, _dtypes
 from ._ad import Zero, add_tangents, instantiate, tangent_aval
-from ._batching import move_batch_axis, vmap_traced
+from ._batching import batched_avals, move_batch_axis, vmap_traced
 from ._core import Primitive, Tracer, get_aval, set_current_trace
 from ._ir import eval_program
 from ._jit import jit_p
@@ -97,12 +97,7 @@ def batch_program_at_front(program, in_dims, axis_size, axis_name):
     """`program` vmapped over `in_dims`; every output batched at axis 0."""
     key = ("batch_at_front", tuple(in_dims), axis_size, axis_name)
     if key not in program.cache:
-        avals = []
-        for a, d in zip(program.in_avals, in_dims):
-            shape = list(a.shape)
-            if d is not None:
-                shape.insert(d, axis_size)
-            avals.append(a.update(shape=shape))
+        avals = batched_avals(program.in_avals, in_dims, axis_size)
 
         def batched(*args):
             return vmap_traced(lambda *xs: eval_program(program, xs), args, in_dims,

@@ -64,6 +64,14 @@ class Program:
     __str__ = __repr__
 
 
+def memo(program, key, build):
+    """`build()` once per (program, key): transformations of a program are memoised in
+    its cache, so each is traced (and compiled) once."""
+    if key not in program.cache:
+        program.cache[key] = build()
+    return program.cache[key]
+
+
 # --- evaluation -------------------------------------------------------------------
 
 def eval_program(program, args):

@@ -286,12 +286,6 @@ def _closed(program, consts):
     return close_program(program, consts)
 
 
-def _memo(program, key, build):
-    if key not in program.cache:
-        program.cache[key] = build()
-    return program.cache[key]
-
-
 def jvp_program(program, nonzero_tangents):
     """Program (primals, nonzero tangents) -> (primal outs, nonzero tangent outs)."""
     def build():
@@ -310,7 +304,7 @@ def jvp_program(program, nonzero_tangents):
             return [*outs, *[t for t in touts if not isinstance(t, Zero)]]
         new_program = _closed(*trace_to_program(fun, avals, "jvp"))
         return new_program, out_nonzero
-    return _memo(program, ("jvp", tuple(nonzero_tangents)), build)
+    return memo(program, ("jvp", tuple(nonzero_tangents)), build)
 
 
 @jit_p.def_jvp
@@ -328,7 +322,7 @@ def _jit_jvp(primals, tangents, *, program, name, donated=()):
 
 def _jit_partial_eval(trace, args, *, program, name, donated=()):
     unknown = [trace.is_unknown(x) for x in args]
-    known_prog, unknown_prog, out_unknown, num_res = _memo(
+    known_prog, unknown_prog, out_unknown, num_res = memo(
         program, ("partial_eval", tuple(unknown)),
         lambda: _partial_eval.partial_eval_program(program, unknown))
     known_args = [x for x, u in zip(args, unknown) if not u]
@@ -363,7 +357,7 @@ def transpose_program(program, linear, nonzero_cts):
             return [_ad.instantiate(c) for c in cts_in]
         new_program = _closed(*trace_to_program(fun, avals, "transpose"))
         return new_program
-    return _memo(program, ("transpose", tuple(linear), tuple(nonzero_cts)), build)
+    return memo(program, ("transpose", tuple(linear), tuple(nonzero_cts)), build)
 
 
 @jit_p.def_transpose
@@ -381,12 +375,7 @@ def batch_program(program, in_dims, axis_size, axis_name):
     """Program over batched inputs (batch dims `in_dims`) -> outputs, batched at 0 or
     unbatched; returns (program, out_dims)."""
     def build():
-        avals = []
-        for a, d in zip(program.in_avals, in_dims):
-            shape = list(a.shape)
-            if d is not None:
-                shape.insert(d, axis_size)
-            avals.append(a.update(shape=shape))
+        avals = _batching.batched_avals(program.in_avals, in_dims, axis_size)
         out_dims = []
 
         def fun(*args):
@@ -397,7 +386,7 @@ def batch_program(program, in_dims, axis_size, axis_name):
                     for o, d in zip(outs, dims)]
         new_program = _closed(*trace_to_program(fun, avals, "vmap"))
         return new_program, out_dims
-    return _memo(program, ("batch", tuple(in_dims), axis_size, axis_name), build)
+    return memo(program, ("batch", tuple(in_dims), axis_size, axis_name), build)
 
 
 def _jit_batching(trace, vals, dims, *, program, name, donated=()):
@@ -408,4 +397,4 @@ def _jit_batching(trace, vals, dims, *, program, name, donated=()):
 _jit_batching.needs_trace = True
 jit_p.batching_rule = _jit_batching
 
-from ._ir import eval_program  # noqa: E402
+from ._ir import eval_program, memo  # noqa: E402

@@ -23,6 +23,7 @@ from jax import tree_util
 from . import _core, _dtypes
 from ._core import Primitive, ShapedArray, get_aval
 from ._ad import Zero, instantiate, tangent_aval
+from ._batching import batched_avals
 
 jax_call_p = Primitive("jax_call", multiple_results=True)
 
@@ -149,12 +150,7 @@ def _jax_call_batching(axis_size, vals, dims, *, function):
     if key not in function.cache:
         batched = jax.vmap(function.flat_fun, in_axes=list(dims), out_axes=0,
                            axis_size=axis_size)
-        avals = []
-        for a, d in zip(function.in_avals, dims):
-            shape = list(a.shape)
-            if d is not None:
-                shape.insert(d, axis_size)
-            avals.append(a.update(shape=shape))
+        avals = batched_avals(function.in_avals, dims, axis_size)
         function.cache[key] = JaxFunction(lambda *xs: list(batched(*xs)), avals,
                                           f"vmap_{function.__name__}")
     outs = jax_call_p.bind(*vals, function=function.cache[key])

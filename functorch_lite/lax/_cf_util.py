@@ -19,8 +19,8 @@ from jax import tree_util
 from .. import _dtypes
 from .._core import Primitive, ShapedArray, Tracer, get_aval, new_trace
 from .._ad import Zero, instantiate, jvp_traced, tangent_aval
-from .._batching import move_batch_axis, vmap_traced_dims
-from .._ir import Var, Equation, Program, eval_program
+from .._batching import batched_avals, move_batch_axis, vmap_traced_dims
+from .._ir import Var, Equation, Program, eval_program, memo
 from .._lowering import LoweringContext, ir_type, lower_equations
 from .._partial_eval import PartialEvalTrace
 from .._staging import StagingTrace, StagingTracer, trace_to_program
@@ -91,12 +91,6 @@ def with_unused_inputs(program, before=(), after=()):
     """`program` taking extra leading/trailing inputs of the given avals, ignored."""
     return Program([*[Var(a) for a in before], *program.in_vars, *[Var(a) for a in after]],
                    program.equations, program.outs)
-
-
-def memo(program, key, build):
-    if key not in program.cache:
-        program.cache[key] = build()
-    return program.cache[key]
 
 
 def is_differentiable(aval):
@@ -244,12 +238,7 @@ def batch_subprogram(program, in_dims, axis_size, axis_name, force_out):
     (or unbatched). Outputs in `force_out` are always batched. Returns
     (program, out_batched)."""
     def build():
-        avals = []
-        for a, d in zip(program.in_avals, in_dims):
-            shape = list(a.shape)
-            if d is not None:
-                shape.insert(d, axis_size)
-            avals.append(a.update(shape=shape))
+        avals = batched_avals(program.in_avals, in_dims, axis_size)
         out_batched = []
 
         def fun(*args):
