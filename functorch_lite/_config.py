@@ -17,7 +17,9 @@ class Config:
         setattr(self, name, value)
         if name == "jax_enable_x64":  # the runtime must keep 64-bit buffers too
             from ._runtime import set_x64
+            from ._jit import clear_caches
             set_x64(value)
+            clear_caches()  # programs traced under the other setting are stale
 
     def read(self, name):
         return getattr(self, name)

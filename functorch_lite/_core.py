@@ -89,14 +89,14 @@ def get_aval(x):
                     f"functorch_lite.random.PRNGKey(seed), a uint32[2] key.") from None
             _FROM_JAX_AVAL[aval] = ours
         return ours
+    if isinstance(x, (np.ndarray, np.generic)):  # before Python scalars: np.float64
+        return ShapedArray(x.shape, _dtypes.canonicalize_dtype(x.dtype))  # is a float
     if isinstance(x, (bool, int, float, complex)):
         if type(x) is int and not (-2**63 <= x < 2**64):
             raise OverflowError(f"Python int {x} is too large for any integer type")
         # Python bools are never weakly typed in JAX (only int, float and complex are)
         return ShapedArray((), _dtypes.python_scalar_dtype(x),
                            weak_type=not isinstance(x, bool))
-    if isinstance(x, (np.ndarray, np.generic)):
-        return ShapedArray(x.shape, _dtypes.canonicalize_dtype(x.dtype))
     if hasattr(x, "__jax_array__"):
         return get_aval(x.__jax_array__())
     raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid array type "

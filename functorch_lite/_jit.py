@@ -3,10 +3,12 @@ XLA executable. `jit_p` is a primitive whose parameter is the program, so every
 transformation sees a jitted call as one equation (its rules are in `_jit_rules`)."""
 import functools
 import inspect
+import weakref
 
 from jax import tree_util
 
-from . import _core, _dispatch, _runtime
+from . import _core, _dispatch, _dtypes, _runtime
+from ._ir import Program
 from ._core import Primitive, Tracer, get_aval
 from ._lowering import lower_program
 from ._staging import trace_to_program
@@ -92,6 +94,7 @@ class jit:
             self.donate_argnums += (positional.index(name),)
         self._name = getattr(fun, "__name__", "fun")
         self._fast = {}  # (treedef, *jax avals) -> runner, for eager calls
+        _ALL_JITS.add(self)
         self.inline = inline
 
     def __get__(self, instance, owner):  # used as a method decorator
@@ -133,8 +136,12 @@ class jit:
         out_tree = []
         program, consts = trace_to_program(flatten_fun(with_statics, in_tree, out_tree),
                                            avals, description=f"jit({self._name})")
+        program, consts, outputs = _strip_float0(program, consts, out_tree[0])
+        # captured host arrays are snapshotted now (as JAX does), not re-read per call
+        consts = [c if isinstance(c, Tracer) else _runtime.to_device(c, v.aval.dtype)
+                  for c, v in zip(consts, program.in_vars)]
         donated = self._donated_indices(args, static_pos, len(consts))
-        return program, consts, out_tree[0], donated
+        return program, consts, outputs, donated
 
     def _donated_indices(self, args, static_pos, num_consts):
         if not self.donate_argnums:
@@ -165,7 +172,7 @@ class jit:
         if key is not None and not any(isinstance(c, Tracer) for c in consts):
             convert = any(isinstance(t, type) for t in key[3:])
             self._fast[key] = _fast_runner(program, consts, out_tree, donated, convert)
-        return tree_util.tree_unflatten(out_tree, outs)
+        return out_tree(outs)
 
     def _fast_key(self, args, kwargs):
         """(key, dynamic leaves) for the fast path, or (None, None) if not applicable:
@@ -201,17 +208,56 @@ class jit:
 _SCALAR_TYPES = (float, int, bool)
 
 
+class _Outputs:
+    """Builds a jitted function's output pytree from the executable's results,
+    putting back the float0 outputs (zero tangents of integers), which carry no data
+    and are not part of the compiled program."""
+    __slots__ = ("treedef", "float0")
+
+    def __init__(self, treedef, float0):
+        self.treedef, self.float0 = treedef, float0
+
+    def __call__(self, outs):
+        if self.float0:
+            outs = list(outs)
+            for i, shape in self.float0:
+                outs.insert(i, _runtime.float0_zeros(shape))
+        return tree_util.tree_unflatten(self.treedef, outs)
+
+
+def _strip_float0(program, consts, treedef):
+    """Remove float0 outputs (and captured float0 constants) from the program."""
+    float0 = tuple((i, a.shape) for i, a in enumerate(program.out_avals)
+                   if a.dtype == _dtypes.float0)
+    if float0:
+        n = len(consts)
+        kept = [(v, c) for v, c in zip(program.in_vars, consts) if v.aval.dtype != _dtypes.float0]
+        outs = [o for o in program.outs if o.aval.dtype != _dtypes.float0]
+        program = Program([v for v, _ in kept] + program.in_vars[n:], program.equations, outs)
+        consts = [c for _, c in kept]
+    return program, consts, _Outputs(treedef, float0)
+
+
 def _fast_runner(program, consts, out_tree, donated, convert):
     """Run the compiled program straight on device arrays (no tracing, no bind);
     `convert`: some leaves are Python scalars to put on the device first."""
     executable = program.cache[("executable", donated)]
     consts = _dispatch.to_device_args(consts, program.in_avals[:len(consts)])
     arg_avals = program.in_avals[len(consts):]
-    unflatten = tree_util.tree_unflatten
     if convert:
-        return lambda leaves: unflatten(out_tree, executable(
+        return lambda leaves: out_tree(executable(
             [*consts, *_dispatch.to_device_args(leaves, arg_avals)]))
-    return lambda leaves: unflatten(out_tree, executable([*consts, *leaves]))
+    return lambda leaves: out_tree(executable([*consts, *leaves]))
+
+
+_ALL_JITS = weakref.WeakSet()
+
+
+def clear_caches():
+    """Forget every traced program (e.g. after the x64 setting changed)."""
+    for f in list(_ALL_JITS):
+        f._cache.clear()
+        f._fast.clear()
 
 
 def _hashable(value, what, fun_name):
@@ -256,7 +302,7 @@ class Compiled:
                             f"{len(program.in_vars) - len(self.lowered.consts)} array "
                             f"arguments, got {len(leaves)}")
         outs = self.executable(_dispatch.to_device_args(flat, program.in_avals))
-        return tree_util.tree_unflatten(self.lowered.out_tree, outs)
+        return self.lowered.out_tree(outs)
 
     def as_text(self):
         return self.executable.hlo_text()

@@ -104,7 +104,8 @@ class ModuleBuilder:
         """The symbol of a private function for `program` (lowered once per module)."""
         key = id(program)
         if key not in self.function_names:
-            name = f"{_sanitize(hint)}_{len(self.functions)}"
+            name = f"{_sanitize(hint)}_{len(self.function_names)}"  # unique: the
+            # dict entry exists before the body (and its nested callees) is lowered
             self.function_names[key] = name
             self.function(program, name)
         return self.function_names[key]

@@ -205,3 +205,36 @@ def test_var_method_and_int_scalar_literals_under_jit():
     np.testing.assert_allclose(fl.jit(lambda v: v.var())(x), np.var(x), rtol=1e-6)
     program = fl.make_jaxpr(lambda v: v * 2)(1.0)
     assert len(program.in_vars) == 1  # the int 2 is a literal, not a captured constant
+
+
+def test_three_nested_lambdas_compile():
+    f = fl.jit(lambda x: fl.jit(lambda y: fl.jit(lambda z: z * 2.0)(y) + 1.0)(x))
+    assert float(f(1.0)) == 3.0
+
+
+def test_numpy_scalars_are_strongly_typed():
+    x = np.ones(2, np.float16)
+    got = fl.jit(lambda a, b: a + b)(x, np.float64(1.0))
+    assert got.dtype == jax.jit(lambda a, b: a + b)(x, np.float64(1.0)).dtype
+
+
+def test_float0_outputs_under_jit():
+    def step(x, n):
+        return fl.vjp(lambda x, n: x * n, x, n)[1](1.0)
+    ct_x, ct_n = fl.jit(step)(2.0, 3)
+    assert float(ct_x) == 3.0 and ct_n.dtype == jax.dtypes.float0
+
+
+def test_x64_toggle_retraces_and_constants_are_snapshots():
+    f = fl.jit(lambda x: x * 2)
+    assert f(1.0).dtype == np.float32
+    fl.config.update("jax_enable_x64", True)
+    try:
+        assert f(1.0).dtype == np.float64
+    finally:
+        fl.config.update("jax_enable_x64", False)
+    w = np.ones(2, np.float32)
+    g = fl.jit(lambda x: x + w)
+    g(np.ones(2, np.float32))
+    w[:] = 5  # captured at trace time, as in JAX: both call paths agree
+    np.testing.assert_array_equal(g(np.ones(2, np.float32)), g(fnp.ones(2)))

@@ -128,3 +128,12 @@ def test_vmap_of_jit_compiles_one_batched_program(monkeypatch):
     out = fl.jit(fl.vmap(f))(X)
     np.testing.assert_allclose(out, np.sin(X) * 2, rtol=1e-6)
     assert len(calls) == 1
+
+
+def test_chunk_size_with_unbatched_outputs_and_collectives():
+    f = lambda x: (fnp.sin(x), x.sum())
+    jac, aux = fl.jacfwd(f, has_aux=True, chunk_size=2)(fnp.ones(4))
+    assert float(aux) == 4.0 and jac.shape == (4, 4)
+    with pytest.raises(ValueError, match="chunk_size cannot use axis_name"):
+        fl.vmap(lambda x: x / fl.lax.psum(x, "i"), axis_name="i", chunk_size=2)(
+            np.arange(1.0, 5.0, dtype=np.float32))

@@ -122,7 +122,10 @@ def close_program(program, consts):
     if not consts:
         return program
     if any(isinstance(c, Tracer) for c in consts):
-        raise RuntimeError("internal error: a transformed sub-program captured a tracer")
+        raise NotImplementedError(
+            "a custom_jvp/custom_vjp rule (or a loop body) inside jit closes over a traced "
+            "value of an enclosing transformation; pass that value as an argument of the "
+            "custom function instead of closing over it")
     eqns = []
     for v, c in zip(program.in_vars, consts):
         value = np.asarray(c)

@@ -10,7 +10,8 @@ from .. import lax
 
 
 def is_scalar(x):
-    return isinstance(x, (bool, int, float, complex))
+    """A Python scalar (weakly typed); NumPy scalars such as np.float64 are not."""
+    return isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic)
 
 
 def asarray(x, dtype=None):
