@@ -132,8 +132,6 @@ def deflinear(primitive, transpose_rule):
     """A primitive linear in all its arguments: its JVP applies it to the tangents."""
     def jvp_rule(primals, tangents, **params):
         ans = primitive.bind(*primals, **params)
-        if primitive.multiple_results:
-            return ans, primitive.bind(*map(instantiate, tangents), **params)
         return ans, primitive.bind(*map(instantiate, tangents), **params)
     primitive.jvp_rule = jvp_rule
     primitive.transpose_rule = transpose_rule

@@ -31,12 +31,6 @@ def _check_float_input(x, what):
             f"  at {_core.user_frame_summary()}")
 
 
-def _float0_or_value(t, primal):
-    if isinstance(t, Zero):
-        return _ad.zeros_like_aval(t.aval)
-    return t
-
-
 # --- forward mode -----------------------------------------------------------------
 
 def jvp(fun, primals, tangents, has_aux=False):
@@ -58,7 +52,7 @@ def jvp(fun, primals, tangents, has_aux=False):
                   for p, t in zip(p_leaves, t_leaves)]
     outs, touts = _ad.jvp_traced(_flat_fun(_aux_wrap(fun, has_aux), in_tree, out_tree),
                                  p_leaves, tangent_in)
-    touts = [_float0_or_value(t, p) for t, p in zip(touts, outs)]
+    touts = [instantiate(t) for t in touts]
     tree = out_tree[0]
     if has_aux:
         (out, aux), (tout, _) = (tree_util.tree_unflatten(tree, outs),
@@ -315,13 +309,9 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False, chunk_size=None):
             result.append(per if multiple else per[0])
         jac = tree_util.tree_unflatten(y_tree, result)
         if has_aux:
-            return jac, _aux_first(aux)
+            return jac, aux
         return jac
     return jac_fun
-
-
-def _aux_first(aux):
-    return aux
 
 
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False, chunk_size=None):

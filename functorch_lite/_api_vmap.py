@@ -1,10 +1,9 @@
 """`vmap` and the Jacobian transformations built on it."""
 import functools
 
-import numpy as np
 from jax import tree_util
 
-from . import _batching, _core
+from . import _batching
 from ._core import get_aval
 
 
@@ -52,21 +51,23 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, chunk_size=
         leaves, in_tree = tree_util.tree_flatten((args, kwargs))
         axes = _broadcast_prefix((in_axes, 0), (args, kwargs), "in_axes")
         dims = []
-        sizes = {}
-        paths = [tree_util.keystr(p) for p, _ in
-                 tree_util.tree_flatten_with_path((args, kwargs))[0]]
-        for leaf, ax, path in zip(leaves, axes, paths):
+        sizes = {}  # leaf index -> size of its mapped axis
+
+        def path(i):  # only computed for error messages
+            return tree_util.keystr(tree_util.tree_flatten_with_path((args, kwargs))[0][i][0])
+
+        for i, (leaf, ax) in enumerate(zip(leaves, axes)):
             if ax is None:
                 dims.append(None)
                 continue
             aval = get_aval(leaf)
             if not -aval.ndim <= ax < aval.ndim:
                 raise ValueError(f"vmap was requested to map its argument along axis {ax}, "
-                                 f"which implies that its rank should be at least {ax + 1 if ax >= 0 else -ax}, "
-                                 f"but is only {aval.ndim} (its shape is {aval.shape}); "
-                                 f"argument {path}")
+                                 f"which implies that its rank should be at least "
+                                 f"{ax + 1 if ax >= 0 else -ax}, but is only {aval.ndim} "
+                                 f"(its shape is {aval.shape}); argument {path(i)}")
             dims.append(ax % aval.ndim)
-            sizes[path] = aval.shape[ax]
+            sizes[i] = aval.shape[ax]
         distinct = set(sizes.values())
         if axis_size is not None:
             distinct.add(axis_size)
@@ -74,7 +75,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, chunk_size=
             raise ValueError("vmap must have at least one non-None value in in_axes "
                              "(or give axis_size)")
         if len(distinct) > 1:
-            detail = ", ".join(f"argument {p} has size {s}" for p, s in sizes.items())
+            detail = ", ".join(f"argument {path(i)} has size {s}" for i, s in sizes.items())
             raise ValueError(f"vmap got inconsistent sizes for the mapped axis: {detail}"
                              + (f"; axis_size={axis_size}" if axis_size else ""))
         size = distinct.pop()
@@ -84,7 +85,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, chunk_size=
             a, k = tree_util.tree_unflatten(in_tree, flat)
             out = fun(*a, **k)
             flat_out, tree = tree_util.tree_flatten(out)
-            out_tree.append((tree, out))
+            out_tree.append(tree)
             return flat_out
 
         if chunk_size is not None and chunk_size < size:
@@ -93,7 +94,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, chunk_size=
         else:
             outs, out_dims = _batching.vmap_traced_dims(flat_fun, leaves, dims, size,
                                                         axis_name)
-        tree, example = out_tree[0]
+        tree = out_tree[0]
         o_axes = _broadcast_prefix(out_axes, tree_util.tree_unflatten(tree, outs),
                                    "out_axes")
         final = []

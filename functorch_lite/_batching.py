@@ -144,7 +144,6 @@ def broadcast_batcher(primitive):
             d = dims[0]  # all batched at the same place with the same shape
             return primitive.bind(*vals, **params), d
         vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
-        return primitive.bind(*vals, **params), (
-            [0] * len(vals) if primitive.multiple_results else 0)
+        return primitive.bind(*vals, **params), 0
     primitive.batching_rule = rule
     return rule

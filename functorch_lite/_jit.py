@@ -282,8 +282,8 @@ class Lowered:
         return lower_program(self.program, name=f"jit_{self.name}", donated=self.donated)
 
     def compile(self):
-        from . import _runtime
-        return Compiled(self, _runtime.compile(self.as_text(), self.program.out_avals))
+        return Compiled(self, _dispatch.compile_program(self.program, f"jit_{self.name}",
+                                                         self.donated))
 
 
 class Compiled:

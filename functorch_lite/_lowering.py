@@ -6,7 +6,7 @@ inputs and returns the SSA name(s) of its outputs, emitting operations with `ctx
 import numpy as np
 
 from . import _dtypes
-from ._ir import Literal, Var
+from ._ir import Literal
 
 _ELEMENT_TYPES = {
     "bool": "i1", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",

@@ -3,8 +3,8 @@ unknown part, staged into a Program. `linearize` runs JVP over this trace with k
 primals and unknown tangents; the staged program is the linear map, and the known
 values it uses are its residuals."""
 from . import _core
-from ._core import Tracer, set_current_trace, new_trace
-from ._ir import Var, Literal, Equation, Program, dead_code_elimination
+from ._core import set_current_trace, new_trace
+from ._ir import Var, Equation, Program, dead_code_elimination
 from ._staging import StagingTrace, StagingTracer
 from . import _ad
 

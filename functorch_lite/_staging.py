@@ -7,7 +7,7 @@ constant input of the program; scalars become literals.
 import numpy as np
 
 from . import _core
-from ._core import Tracer, ShapedArray, get_aval, new_trace
+from ._core import Tracer, get_aval, new_trace
 from ._ir import Var, Literal, Equation, Program
 
 

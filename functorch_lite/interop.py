@@ -22,7 +22,7 @@ from jax import tree_util
 
 from . import _core, _dtypes
 from ._core import Primitive, ShapedArray, get_aval
-from ._ad import Zero, instantiate, tangent_aval
+from ._ad import Zero, tangent_aval
 from ._batching import batched_avals
 
 jax_call_p = Primitive("jax_call", multiple_results=True)

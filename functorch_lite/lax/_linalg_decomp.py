@@ -3,11 +3,11 @@ Same conventions as `_linalg`: stacks of matrices, lowerings through the LAPACK 
 cuSOLVER kernels, JVPs as JAX's, standard stack batching."""
 import numpy as np
 
-from .._core import Primitive, ShapedArray, get_aval
-from .._ad import Zero, instantiate, tangent_aval
+from .._core import Primitive, ShapedArray
+from .._ad import instantiate
 from . import _elementwise as el
 from . import _linalg_kernels as kernels
-from ._linalg import (_shape, _dtype, _is_complex, _T, _H, _matmul, _full_like, _tril, _triu,
+from ._linalg import (_shape, _dtype, _is_complex, _H, _matmul, _full_like, _tril, _triu,
                       _eye_like, _diagonal, _nan_unless, _info_ok, _check_matrix,
                       _stack_batching, _slice_last2, symmetrize, triangular_solve)
 from ._structural import broadcast_in_dim, convert_element_type, pad

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
-from .._ad import Zero, add_tangents, is_undefined, instantiate, tangent_aval
+from .._ad import Zero, add_tangents, is_undefined, tangent_aval
 from .._batching import bdim_at_front
 from ._structural import transpose, reshape, convert_element_type
 

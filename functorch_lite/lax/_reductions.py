@@ -177,7 +177,7 @@ def _product_tangent(x, g, total, prod_nonzero, count_zeros):
     with exactly one zero (at m) only g_m * prod(nonzeros) survives; with more, 0.
     `total(v)` sums v the way the product was taken (reduce_sum or cumsum);
     `prod_nonzero` is the product of the nonzero entries, `count_zeros(mask)` counts."""
-    from ._elementwise import div, eq, mul
+    from ._elementwise import div, mul
     is_zero, nonzero = _zeros_and_nonzeros(x)
     zeros_g = full(get_aval(g).shape, 0, get_aval(g).dtype)
     no_zero_part = mul(prod_nonzero, total(select_n(is_zero, div(g, nonzero), zeros_g)))

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import _dtypes
-from .._core import ShapedArray, Tracer, get_aval, user_source_line
+from .._core import get_aval, user_source_line
 
 
 def standard_lowering(hlo_op):

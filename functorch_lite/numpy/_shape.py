@@ -14,7 +14,7 @@ import operator
 
 import numpy as np
 
-from .. import _dtypes, lax
+from .. import lax
 from .._core import Tracer, get_aval
 from ._util import asarray, broadcast_arrays_, broadcast_to_shape, promote_dtypes
 from ._pad import pad
