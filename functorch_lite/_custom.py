@@ -81,6 +81,25 @@ def trace_flat(fun, merge, in_tree, avals, description):
     return program, consts, out_tree[0]
 
 
+def stage_call(custom, args, kind, make_rules):
+    """Trace `custom.fun` on the differentiable leaves of `args` (once per signature)
+    and build its flat rules with `make_rules(nondiff, merge, in_tree, avals, out_tree,
+    program)`. Returns (leaves, program, consts, out_tree, rules)."""
+    nondiff, diff, merge = split_nondiff(args, custom.nondiff_argnums)
+    leaves, in_tree = tree_util.tree_flatten(diff)
+    avals = tuple(map(get_aval, leaves))
+    key = signature_key(in_tree, avals, nondiff)
+    entry = custom._cache.get(key) if key is not None else None
+    if entry is None:
+        program, consts, out_tree = trace_flat(custom.fun, merge, in_tree, avals,
+                                               f"{kind}({custom.__name__})")
+        rules = make_rules(nondiff, merge, in_tree, avals, out_tree, program)
+        entry = (program, consts, out_tree, rules)
+        if key is not None and cacheable(consts):
+            custom._cache[key] = entry
+    return (leaves, *entry)
+
+
 def cacheable(consts):
     return not any(isinstance(c, Tracer) for c in consts)
 
@@ -184,20 +203,10 @@ class custom_jvp:
         args = resolve_args(self.fun, args, kwargs)
         if _core.current_trace() is _core.eval_trace:
             return self.fun(*args)
-        nondiff, diff, merge = split_nondiff(args, self.nondiff_argnums)
-        leaves, in_tree = tree_util.tree_flatten(diff)
-        avals = tuple(map(get_aval, leaves))
-        key = signature_key(in_tree, avals, nondiff)
-        entry = self._cache.get(key) if key is not None else None
-        if entry is None:
-            program, consts, out_tree = trace_flat(self.fun, merge, in_tree, avals,
-                                                   f"custom_jvp({self.__name__})")
-            rule = _FlatJVPRule(self.jvp, nondiff, in_tree, out_tree, program.out_avals,
-                                self.__name__)
-            entry = (program, consts, out_tree, rule)
-            if key is not None and cacheable(consts):
-                self._cache[key] = entry
-        program, consts, out_tree, rule = entry
+        leaves, program, consts, out_tree, rule = stage_call(
+            self, args, "custom_jvp",
+            lambda nondiff, merge, in_tree, avals, out_tree, program: _FlatJVPRule(
+                self.jvp, nondiff, in_tree, out_tree, program.out_avals, self.__name__))
         outs = custom_jvp_call_p.bind(*consts, *leaves, program=program, jvp=rule,
                                       num_consts=len(consts), name=self.__name__)
         return tree_util.tree_unflatten(out_tree, outs)

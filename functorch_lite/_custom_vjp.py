@@ -18,8 +18,8 @@ from . import _ad, _core, _dtypes
 from ._ad import Zero, instantiate, tangent_aval
 from ._batching import move_batch_axis, vmap_traced
 from ._core import Primitive, get_aval
-from ._custom import (resolve_args, split_nondiff, signature_key, trace_flat, cacheable,
-                      batch_program_at_front, float0_tangent_placeholder, _name)
+from ._custom import (resolve_args, stage_call, cacheable, batch_program_at_front,
+                      float0_tangent_placeholder, _name)
 from ._jit import jit_p
 from ._staging import trace_to_program
 
@@ -67,21 +67,12 @@ class custom_vjp:
         args = resolve_args(self.fun, args, kwargs)
         if _core.current_trace() is _core.eval_trace:
             return self.fun(*args)
-        nondiff, diff, merge = split_nondiff(args, self.nondiff_argnums)
-        leaves, in_tree = tree_util.tree_flatten(diff)
-        avals = tuple(map(get_aval, leaves))
-        key = signature_key(in_tree, avals, nondiff)
-        entry = self._cache.get(key) if key is not None else None
-        if entry is None:
-            program, consts, out_tree = trace_flat(self.fun, merge, in_tree, avals,
-                                                   f"custom_vjp({self.__name__})")
-            rules = _FlatRules(self, nondiff, merge, in_tree, avals, out_tree,
-                               program.out_avals)
-            entry = (program, consts, out_tree, rules.fwd, rules.bwd)
-            if key is not None and cacheable(consts):
-                self._cache[key] = entry
-        program, consts, out_tree, fwd, bwd = entry
-        outs = custom_vjp_call_p.bind(*consts, *leaves, program=program, fwd=fwd, bwd=bwd,
+        leaves, program, consts, out_tree, rules = stage_call(
+            self, args, "custom_vjp",
+            lambda nondiff, merge, in_tree, avals, out_tree, program: _FlatRules(
+                self, nondiff, merge, in_tree, avals, out_tree, program.out_avals))
+        outs = custom_vjp_call_p.bind(*consts, *leaves, program=program, fwd=rules.fwd,
+                                      bwd=rules.bwd,
                                       num_consts=len(consts), name=self.__name__)
         return tree_util.tree_unflatten(out_tree, outs)
 
