@@ -131,8 +131,10 @@ class ConvTranspose(Layer):
                              f"channels), got shape {tuple(x.shape)}")
         strides = as_tuple(self.strides, n, "strides")
         dilation = as_tuple(self.dilation, n, "dilation")
-        kernel = scope.param("kernel", (*window, x.shape[-1], self.features),
-                             self.kernel_init, self.param_dtype)
+        # a transposed kernel is stored as the forward conv's (*window, out, in), as Flax
+        io = (self.features, x.shape[-1]) if self.transpose_kernel else \
+            (x.shape[-1], self.features)
+        kernel = scope.param("kernel", (*window, *io), self.kernel_init, self.param_dtype)
         padding = self.padding.upper() if isinstance(self.padding, str) else \
             tuple(tuple(int(v) for v in p) for p in self.padding)
         y = lax.conv_transpose(x, kernel, strides, padding, rhs_dilation=dilation,

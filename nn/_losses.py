@@ -44,6 +44,19 @@ def _as_targets(logits, labels):
     return labels
 
 
+def _align(predictions, targets):
+    """Targets shaped like the predictions: a (N,) target for (N, 1) predictions (a
+    Dense(1) head) gains the trailing axis, as Keras does; other mismatches raise."""
+    targets = fnp.asarray(targets)
+    p_shape, t_shape = tuple(predictions.shape), tuple(targets.shape)
+    if p_shape == t_shape:
+        return targets
+    if p_shape == t_shape + (1,):
+        return fnp.expand_dims(targets, -1)
+    raise ValueError(f"predictions of shape {p_shape} and targets of shape {t_shape} do "
+                     f"not match (elementwise losses need equal shapes)")
+
+
 def softmax_cross_entropy(logits, labels, *, label_smoothing=0.0, reduction="mean"):
     """Cross-entropy of softmax(logits) (classes on the last axis) against integer
     labels or one-hot/probability targets; `label_smoothing` mixes the targets with the
@@ -58,6 +71,7 @@ def softmax_cross_entropy(logits, labels, *, label_smoothing=0.0, reduction="mea
 def binary_cross_entropy_with_logits(logits, labels, *, reduction="mean"):
     """Sigmoid cross-entropy of `logits` against labels in [0, 1] (elementwise),
     computed stably from log-sigmoids."""
+    labels = _align(logits, labels)
     labels = lax.convert_element_type(labels, logits.dtype) \
         if np.dtype(labels.dtype) != np.dtype(logits.dtype) else labels
     loss = -labels * fl.nn.log_sigmoid(logits) - (1 - labels) * fl.nn.log_sigmoid(-logits)
@@ -66,12 +80,12 @@ def binary_cross_entropy_with_logits(logits, labels, *, reduction="mean"):
 
 def mean_squared_error(predictions, targets, *, reduction="mean"):
     """(predictions - targets)^2, elementwise before reduction."""
-    return _reduce(fnp.square(predictions - targets), reduction)
+    return _reduce(fnp.square(predictions - _align(predictions, targets)), reduction)
 
 
 def huber_loss(predictions, targets, *, delta=1.0, reduction="mean"):
     """0.5 e^2 for |e| <= delta, delta (|e| - 0.5 delta) beyond (e = error)."""
-    abs_error = fnp.abs(predictions - targets)
+    abs_error = fnp.abs(predictions - _align(predictions, targets))
     quadratic = fnp.minimum(abs_error, delta)
     linear = abs_error - quadratic
     return _reduce(0.5 * quadratic * quadratic + delta * linear, reduction)
@@ -111,6 +125,7 @@ def top_k_accuracy(logits, labels, k=5):
 def binary_accuracy(logits, labels, threshold=0.0):
     """Fraction of entries where (logits > threshold) equals the 0/1 label."""
     predicted = logits > threshold
+    labels = _align(logits, labels)
     return fnp.mean(lax.convert_element_type(lax.eq(predicted, labels > 0.5), np.float32))
 
 

@@ -54,7 +54,7 @@ def avg_pool(x, window_shape, strides=None, padding="VALID", count_include_pad=T
     if count_include_pad or all(p == (0, 0) for p in pads):
         return summed / np.prod(window)
     counts = _window_counts(x.shape[1:-1], window, strides, pads)
-    return summed / counts.astype(np.float32)[None, ..., None]
+    return summed / counts.astype(summed.dtype)[None, ..., None]
 
 
 class MaxPool(Layer):

@@ -72,3 +72,19 @@ def test_x64_switch():
     finally:
         fl.config.update("jax_enable_x64", False)
     assert fnp.asarray(np.ones(2)).dtype == np.float32
+
+
+def test_review_fixes_numpy_surface():
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    assert float(fnp.sum(x, axis=[0, 1])) == 15.0  # list axis, eager
+    seen = []
+    fl.jit(lambda v: seen.append(isinstance(v, fnp.ndarray)) or v)(x)
+    assert seen == [True] and isinstance(fnp.asarray(x), fnp.ndarray)
+    assert not fnp.asarray(True).weak_type and fnp.asarray(1.0).weak_type
+    got = fl.lax.convert_element_type(np.array([300, -1, np.nan, 3e9], np.float32), np.uint8)
+    want = jax.lax.convert_element_type(np.array([300, -1, np.nan, 3e9], np.float32), np.uint8)
+    np.testing.assert_array_equal(got, want)  # saturates like XLA, not NumPy's wrap
+    with pytest.raises(TypeError, match="complex"):
+        fnp.remainder(np.float32(1.5), np.complex64(1 + 1j))
+    with pytest.raises(TypeError, match="complex"):
+        fnp.less(np.array([1 + 2j], np.complex64), np.array([1 + 1j], np.complex64))

@@ -387,3 +387,24 @@ def test_orthogonal_initializer(shape):
     m = w.reshape(-1, shape[-1])
     gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
     np.testing.assert_allclose(gram, 4.0 * np.eye(gram.shape[0]), atol=1e-4)
+
+
+def test_review_fixes_dtype_promotion_keras_targets_and_transpose_kernel():
+    """Dense on bf16/int inputs, (N,1) predictions against (N,) targets, and
+    ConvTranspose(transpose_kernel=True)."""
+    import nn as nn_lib
+    import functorch_lite as fl_lib
+    key = fl_lib.random.PRNGKey(0)
+    for x in (jnp.ones((2, 3), jnp.bfloat16), np.ones((2, 3), np.int32)):
+        params, _ = nn_lib.Dense(4).init(key, x)
+        assert nn_lib.Dense(4)(params, x).dtype == np.float32
+    pred = np.array([[5.0], [-5.0]], np.float32)
+    target = np.array([1.0, 0.0], np.float32)
+    np.testing.assert_allclose(nn_lib._losses.binary_cross_entropy_with_logits(pred, target),
+                               np.log1p(np.exp(-5.0)), rtol=1e-5)
+    assert float(nn_lib._losses.mean_squared_error(pred, np.array([5.0, -5.0]))) == 0.0
+    assert float(nn_lib._losses.binary_accuracy(pred, target)) == 1.0
+    layer = nn_lib.ConvTranspose(4, 3, strides=2, transpose_kernel=True)
+    x = np.ones((1, 5, 5, 3), np.float32)
+    params, _ = layer.init(key, x)
+    assert params["kernel"].shape == (3, 3, 4, 3) and layer(params, x).shape == (1, 10, 10, 4)

@@ -632,10 +632,26 @@ def compare(name, direction):
     return binary(name, ZERO, None, ANY, lowering=lowering, out_dtype=lambda d: _dtypes.bool_)
 
 
+def _reject_complex(prim):
+    """Orderings (and remainders) of complex numbers are undefined: raise, as JAX does,
+    instead of comparing real parts (or crashing XLA)."""
+    rule = prim.abstract_eval_rule
+
+    def checked(*avals, **params):
+        if any(_dtypes.is_complex(a.dtype) for a in avals):
+            raise TypeError(f"{prim.name} does not accept complex operands, got "
+                            f"{', '.join(a.dtype.name for a in avals)}"
+                            f"\n  at {user_source_line()}")
+        return rule(*avals, **params)
+    prim.abstract_eval_rule = checked
+
+
 eq_p, eq = compare("eq", "EQ")
 ne_p, ne = compare("ne", "NE")
 lt_p, lt = compare("lt", "LT")
 le_p, le = compare("le", "LE")
 gt_p, gt = compare("gt", "GT")
 ge_p, ge = compare("ge", "GE")
+for _p in (lt_p, le_p, gt_p, ge_p, rem_p):
+    _reject_complex(_p)
 

@@ -42,6 +42,10 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     dn = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
     if preferred_element_type is not None:
         preferred_element_type = _dtypes.canonicalize_dtype(preferred_element_type)
+    l_dtype, r_dtype = get_aval(lhs).dtype, get_aval(rhs).dtype
+    if l_dtype != r_dtype:  # mixed inputs (bf16 x f32, int x f32) promote, as in JAX
+        dtype = _dtypes.promote_types(l_dtype, r_dtype)
+        lhs, rhs = convert_element_type(lhs, dtype), convert_element_type(rhs, dtype)
     return dot_general_p.bind(lhs, rhs, dimension_numbers=dn,
                               precision=_canonical_precision(precision),
                               preferred_element_type=preferred_element_type)

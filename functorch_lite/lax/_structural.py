@@ -282,7 +282,9 @@ def convert_element_type(operand, new_dtype, weak_type=False):
     aval = get_aval(operand)
     if aval.dtype == new_dtype and aval.weak_type == weak_type:
         return operand
-    if _is_host_value(operand) and _core.current_trace() is _core.eval_trace:
+    float_to_int = _dtypes.is_inexact(aval.dtype) and _dtypes.is_integer(new_dtype)
+    if _is_host_value(operand) and _core.current_trace() is _core.eval_trace and \
+            not float_to_int:  # (NumPy wraps out-of-range floats; XLA saturates)
         value = np.asarray(operand)
         if _dtypes.is_complex(value.dtype) and not _dtypes.is_complex(new_dtype):
             value = value.real

@@ -54,5 +54,14 @@ signedinteger, unsignedinteger, complexfloating = (np.signedinteger, np.unsigned
 pi, e, inf, nan, euler_gamma = np.pi, np.e, np.inf, np.nan, np.euler_gamma
 newaxis = None
 
+class _ArrayMeta(type):
+    def __instancecheck__(cls, obj):
+        from .._core import Tracer
+        return isinstance(obj, (_jax.Array, Tracer))
+
+
+class ndarray(metaclass=_ArrayMeta):
+    """`isinstance(x, jnp.ndarray)` holds for concrete arrays and for traced arrays."""
+
+
 import jax as _jax  # noqa: E402
-ndarray = _jax.Array

@@ -16,6 +16,9 @@ _BINARY = """add subtract multiply divide true_divide floor_divide remainder mod
 _REDUCTION_STATICS = ("axis", "dtype", "out", "keepdims", "ddof", "correction",
                       "promote_integers")
 _REDUCTIONS = "sum prod mean max min var std any all argmax argmin cumsum cumprod"
+_PRODUCT_STATICS = ("precision", "preferred_element_type")
+_OTHER = {"matmul": _PRODUCT_STATICS, "dot": _PRODUCT_STATICS, "clip": (), "take": ("axis", "mode", "unique_indices",
+                                                       "indices_are_sorted", "fill_value")}
 
 
 def wrap(namespace):
@@ -26,10 +29,26 @@ def wrap(namespace):
     for name in _REDUCTIONS.split():
         if name in namespace:
             namespace[name] = _eager_jit(namespace[name], _REDUCTION_STATICS)
+    for name, statics in _OTHER.items():
+        if name in namespace:
+            namespace[name] = _eager_jit(namespace[name], statics)
 
 
 def _eager_jit(fn, static_names):
+    import functools
     import inspect
-    params = inspect.signature(fn).parameters
+    params = list(inspect.signature(fn).parameters)
     static = tuple(n for n in static_names if n in params)
-    return jit(fn, static_argnames=static, inline=True)
+    jitted = jit(fn, static_argnames=static, inline=True)
+    if "axis" not in static:
+        return jitted
+    axis_pos = params.index("axis")
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):  # jnp accepts axis=[0, 1]; a static value must hash
+        if isinstance(kwargs.get("axis"), list):
+            kwargs["axis"] = tuple(kwargs["axis"])
+        elif len(args) > axis_pos and isinstance(args[axis_pos], list):
+            args = (*args[:axis_pos], tuple(args[axis_pos]), *args[axis_pos + 1:])
+        return jitted(*args, **kwargs)
+    return call

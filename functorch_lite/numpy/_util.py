@@ -28,7 +28,7 @@ def asarray(x, dtype=None):
         from .._runtime import to_device, mark_weak
         aval = get_aval(x)
         out = to_device(x, dtype or aval.dtype)
-        return out if dtype is not None else mark_weak(out)
+        return mark_weak(out) if dtype is None and aval.weak_type else out
     value = np.asarray(x)
     if value.dtype == object:
         raise TypeError(f"cannot convert {type(x).__name__} to an array")
