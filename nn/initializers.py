@@ -9,6 +9,7 @@ in * prod(receptive_field) and fan_out = out * prod(receptive_field).
 >>> w.shape
 (3, 4)
 """
+import functools
 import math
 
 import numpy as np
@@ -22,6 +23,43 @@ __all__ = ["zeros", "ones", "constant", "normal", "uniform", "truncated_normal",
            "lecun_uniform", "lecun_normal", "orthogonal"]
 
 
+class Initializer:
+    """An initializer made by a factory. Two are equal when the same factory made them
+    from equal arguments, so layers built with `normal(0.02)` compare (and cache) equal
+    and share one compiled initialization program."""
+    __slots__ = ("fn", "key")
+
+    def __init__(self, fn, key):
+        self.fn, self.key = fn, key
+
+    def __call__(self, key, shape, dtype=np.float32):
+        return self.fn(key, shape, dtype)
+
+    def __eq__(self, other):
+        return isinstance(other, Initializer) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __repr__(self):
+        name, args, kwargs = self.key
+        return f"{name}({', '.join([*map(repr, args), *(f'{k}={v!r}' for k, v in kwargs)])})"
+
+
+def _factory(make):
+    """Decorate an initializer factory so that it returns an `Initializer`."""
+    @functools.wraps(make)
+    def factory(*args, **kwargs):
+        fn = make(*args, **kwargs)
+        key = (make.__name__, args, tuple(sorted(kwargs.items())))
+        try:
+            hash(key)
+        except TypeError:  # e.g. constant(array): equal only to itself
+            key = (make.__name__, (id(fn),), ())
+        return Initializer(fn, key)
+    return factory
+
+
 def zeros(key, shape, dtype=np.float32):
     """All zeros."""
     return fl.lax.full(shape, 0, dtype)
@@ -32,6 +70,7 @@ def ones(key, shape, dtype=np.float32):
     return fl.lax.full(shape, 1, dtype)
 
 
+@_factory
 def constant(value):
     """An initializer filling every entry with `value`."""
     def init(key, shape, dtype=np.float32):
@@ -39,6 +78,7 @@ def constant(value):
     return init
 
 
+@_factory
 def normal(stddev=1e-2):
     """Normal with mean 0 and standard deviation `stddev`."""
     def init(key, shape, dtype=np.float32):
@@ -46,6 +86,7 @@ def normal(stddev=1e-2):
     return init
 
 
+@_factory
 def uniform(scale=1e-2):
     """Uniform on [0, scale) (as JAX's)."""
     def init(key, shape, dtype=np.float32):
@@ -53,6 +94,7 @@ def uniform(scale=1e-2):
     return init
 
 
+@_factory
 def truncated_normal(stddev=1e-2, lower=-2.0, upper=2.0):
     """Normal with standard deviation `stddev` (before truncation), cut to
     [lower, upper] standard deviations."""
@@ -76,6 +118,7 @@ def compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()):
     return float(shape[in_axis] * receptive), float(shape[out_axis] * receptive)
 
 
+@_factory
 def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=()):
     """Samples with variance `scale / n`, n = fan_in, fan_out or their mean (`mode`);
     `distribution` is "truncated_normal", "normal" or "uniform"."""
@@ -98,33 +141,39 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     return init
 
 
+@_factory
 def glorot_uniform(in_axis=-2, out_axis=-1, batch_axis=()):
     """Glorot/Xavier uniform: variance 1 / fan_avg."""
     return variance_scaling(1.0, "fan_avg", "uniform", in_axis, out_axis, batch_axis)
 
 
+@_factory
 def glorot_normal(in_axis=-2, out_axis=-1, batch_axis=()):
     """Glorot/Xavier normal (truncated): variance 1 / fan_avg."""
     return variance_scaling(1.0, "fan_avg", "truncated_normal", in_axis, out_axis,
                             batch_axis)
 
 
+@_factory
 def he_uniform(in_axis=-2, out_axis=-1, batch_axis=()):
     """He/Kaiming uniform: variance 2 / fan_in."""
     return variance_scaling(2.0, "fan_in", "uniform", in_axis, out_axis, batch_axis)
 
 
+@_factory
 def he_normal(in_axis=-2, out_axis=-1, batch_axis=()):
     """He/Kaiming normal (truncated): variance 2 / fan_in."""
     return variance_scaling(2.0, "fan_in", "truncated_normal", in_axis, out_axis,
                             batch_axis)
 
 
+@_factory
 def lecun_uniform(in_axis=-2, out_axis=-1, batch_axis=()):
     """LeCun uniform: variance 1 / fan_in."""
     return variance_scaling(1.0, "fan_in", "uniform", in_axis, out_axis, batch_axis)
 
 
+@_factory
 def lecun_normal(in_axis=-2, out_axis=-1, batch_axis=()):
     """LeCun normal (truncated): variance 1 / fan_in."""
     return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis, out_axis,
@@ -135,6 +184,7 @@ xavier_uniform, xavier_normal = glorot_uniform, glorot_normal
 kaiming_uniform, kaiming_normal = he_uniform, he_normal
 
 
+@_factory
 def orthogonal(scale=1.0, column_axis=-1):
     """A (semi-)orthogonal matrix from the QR decomposition of a normal sample, the
     columns along `column_axis`; the other axes are flattened into rows."""

@@ -408,3 +408,14 @@ def test_review_fixes_dtype_promotion_keras_targets_and_transpose_kernel():
     x = np.ones((1, 5, 5, 3), np.float32)
     params, _ = layer.init(key, x)
     assert params["kernel"].shape == (3, 3, 4, 3) and layer(params, x).shape == (1, 10, 10, 4)
+
+
+def test_initializers_from_equal_arguments_are_equal():
+    """Layers built with equal initializer arguments compare equal, so they share one
+    compiled initialization program (closures compared by identity did not)."""
+    a, b = nn.initializers.normal(0.02), nn.initializers.normal(0.02)
+    assert a == b and hash(a) == hash(b) and a != nn.initializers.normal(0.03)
+    assert nn.Dense(4, kernel_init=a) == nn.Dense(4, kernel_init=b)
+    w1 = a(fl.random.PRNGKey(0), (3, 4))
+    w2 = jax.nn.initializers.normal(0.02)(jax.random.PRNGKey(0), (3, 4))
+    np.testing.assert_allclose(w1, w2, rtol=1e-6)
