@@ -157,12 +157,19 @@ class jit:
         return tuple(donated)
 
     def __call__(self, *args, **kwargs):
-        eager = _core.current_trace() is _core.eval_trace
+        eager = _core._state.trace is _core.eval_trace
         if not eager and self.inline:
             return self.fun(*args, **kwargs)
         key = None
         if eager:  # fast path: a signature seen before runs its executable directly
-            key, leaves = self._fast_key(args, kwargs)
+            if kwargs or self.static_argnums or self.static_argnames:
+                key, leaves = self._fast_key(args, kwargs)
+            else:  # the common case, inlined: device arrays only, no statics
+                leaves, in_tree = tree_util.tree_flatten(args)
+                try:
+                    key = (in_tree, *[x.aval for x in leaves])
+                except AttributeError:
+                    key, leaves = self._fast_key(args, kwargs)
             entry = self._fast.get(key) if key is not None else None
             if entry is not None:
                 return entry(leaves)
@@ -170,16 +177,17 @@ class jit:
         extra = {"donated": donated} if eager and donated else {}
         outs = jit_p.bind(*consts, *leaves, program=program, name=self._name, **extra)
         if key is not None and not any(isinstance(c, Tracer) for c in consts):
-            convert = any(isinstance(t, type) for t in key[3:])
+            convert = any(t in _SCALAR_TYPES for t in key if isinstance(t, type))
             self._fast[key] = _fast_runner(program, consts, out_tree, donated, convert)
         return out_tree(outs)
 
     def _fast_key(self, args, kwargs):
         """(key, dynamic leaves) for the fast path, or (None, None) if not applicable:
         the key is the pytree structure, static values and each leaf's type."""
-        statics = ()
-        if self.static_argnums or self.static_argnames:
+        prefix = ()
+        if self.static_argnums or self.static_argnames or kwargs:
             dyn_args, kwargs, statics, _ = self._split_static(args, kwargs)
+            prefix = (bool(kwargs), statics)
         else:
             dyn_args = args
         leaves, in_tree = tree_util.tree_flatten((dyn_args, kwargs) if kwargs else dyn_args)
@@ -195,7 +203,7 @@ class jit:
                     sig.append(x.aval)
                 else:
                     return None, None
-        return (in_tree, bool(kwargs), statics, *sig), leaves
+        return (in_tree, *prefix, *sig), leaves
 
     def lower(self, *args, **kwargs):
         (program, consts, out_tree, donated), leaves = self._program(args, kwargs)
