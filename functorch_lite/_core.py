@@ -97,6 +97,9 @@ def get_aval(x):
         # Python bools are never weakly typed in JAX (only int, float and complex are)
         return ShapedArray((), _dtypes.python_scalar_dtype(x),
                            weak_type=not isinstance(x, bool))
+    if type(x).__name__ == "ShapeDtypeStruct":  # jax.ShapeDtypeStruct (eval_shape)
+        return ShapedArray(x.shape, _dtypes.canonicalize_dtype(x.dtype),
+                           getattr(x, "weak_type", False))
     if hasattr(x, "__jax_array__"):
         return get_aval(x.__jax_array__())
     raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid array type "

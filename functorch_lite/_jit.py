@@ -326,6 +326,21 @@ def make_jaxpr(fun, static_argnums=()):
     return traced
 
 
+def eval_shape(fun, *args, **kwargs):
+    """The shapes and dtypes of `fun(*args, **kwargs)` as a pytree of
+    `jax.ShapeDtypeStruct`, found by tracing alone (nothing is computed). Arguments may
+    be arrays or `jax.ShapeDtypeStruct`s.
+
+    >>> import jax, functorch_lite as fl
+    >>> fl.eval_shape(lambda x: x.sum(0), jax.ShapeDtypeStruct((3, 4), "float32"))
+    ShapeDtypeStruct(shape=(4,), dtype=float32)
+    """
+    import jax
+    lowered = jit(fun).lower(*args, **kwargs)
+    return lowered.out_tree([jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+                             for a in lowered.program.out_avals])
+
+
 # --- jit_p's transformation rules: each transforms the sub-program once (memoised on
 # the program), so grad(jit(f)) compiles one forward and one backward program. ------
 

@@ -6,6 +6,7 @@ Each block holds a primitive, its wrapper and all of its rules. Batching rules k
 batch dimension where it is when the operation allows it (rev, squeeze, slice, pad)."""
 
 __all__ = [
+    "select",
     "broadcast_in_dim", "broadcast", "reshape", "squeeze", "expand_dims", "collapse",
     "transpose", "rev", "iota", "broadcasted_iota", "convert_element_type",
     "bitcast_convert_type", "select_n", "slice", "slice_in_dim", "index_in_dim", "pad",
@@ -395,6 +396,11 @@ copy_p.batching_rule = lambda axis_size, vals, dims: (copy_p.bind(vals[0]), dims
 # --- select_n ---------------------------------------------------------------------
 
 select_n_p = Primitive("select_n")
+
+
+def select(pred, on_true, on_false):
+    """`on_true` where the boolean `pred` holds, else `on_false` (elementwise)."""
+    return select_n(pred, on_false, on_true)
 
 
 def select_n(which, *cases):
