@@ -6,6 +6,7 @@ from ._elementwise import *  # noqa: F401,F403
 from ._structural import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
 from ._linear import *  # noqa: F401,F403
+from ._conv import *  # noqa: F401,F403
 from ._windowed import *  # noqa: F401,F403
 from ._sort import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403

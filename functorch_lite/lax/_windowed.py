@@ -11,8 +11,8 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, deflinear, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
 from .._lowering import LoweringContext, dense_attr, ir_type
-from ._linear import (padtype_to_pads, conv_general_vjp_lhs_padding, _dilate_shape,
-                      _strided_out_size)
+from ._linear import padtype_to_pads
+from ._conv import conv_general_vjp_lhs_padding, _dilate_shape, _strided_out_size
 from ._structural import i64_array
 
 
