@@ -54,3 +54,24 @@ def test_eval_shape_tree_and_select():
     a, b = np.ones(2, np.float32), np.zeros(2, np.float32)
     assert_close(fl.lax.select(pred, a, b), jax.lax.select(pred, a, b), 0, 0)
     assert_close(fl.vmap(fl.lax.select)(pred, a, b), jax.vmap(jax.lax.select)(pred, a, b), 0, 0)
+
+
+def test_cov_corrcoef_and_interp_match_jax():
+    rng = np.random.RandomState(0)
+    m = rng.randn(3, 10).astype(np.float32)
+    fw = np.array([1, 2, 1, 1, 3, 1, 1, 2, 1, 1])
+    aw = rng.rand(10).astype(np.float32)
+    for kwargs in ({}, {"rowvar": False, "bias": True}, {"fweights": fw, "aweights": aw},
+                   {"ddof": 0}):
+        assert_close(fnp.cov(m, **kwargs), jnp.cov(m, **kwargs), 1e-5, 1e-6, str(kwargs))
+    assert_close(fnp.cov(m[0]), jnp.cov(m[0]), 1e-5, 1e-6)
+    assert_close(fnp.corrcoef(m), jnp.corrcoef(m), 1e-5, 1e-6)
+    xp = np.array([0.0, 1.0, 2.5, 4.0], np.float32)
+    fp = np.array([1.0, 3.0, 2.0, 0.0], np.float32)
+    x = np.array([-1, 0, 0.5, 1, 2, 3.9, 5], np.float32)
+    for kwargs in ({}, {"left": -9.0, "right": 9.0}, {"period": 4.0}):
+        assert_close(fnp.interp(x, xp, fp, **kwargs), jnp.interp(x, xp, fp, **kwargs),
+                     1e-6, 1e-6, str(kwargs))
+    assert_close(fl.jit(fnp.interp)(x, xp, fp), jnp.interp(x, xp, fp), 1e-6, 1e-6)
+    assert_close(fl.grad(lambda v: fnp.sum(fnp.interp(v, xp, fp)))(x),
+                 jax.grad(lambda v: jnp.sum(jnp.interp(v, xp, fp)))(x), 1e-6, 1e-6)
