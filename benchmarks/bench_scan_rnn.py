@@ -8,7 +8,6 @@ function is jit(value_and_grad(loss)) in functorch_lite and in JAX. Times are th
 of several rounds, measured in alternation so that load from other processes affects
 both alike.
 """
-import time
 
 import numpy as np
 import jax
@@ -16,6 +15,7 @@ import jax.numpy as jnp
 
 import functorch_lite as fl
 import functorch_lite.numpy as fnp
+from bench_grad_vmap import compare  # timing in alternation, shared
 
 BATCH, TIME, HIDDEN, CLASSES = 32, 64, 128, 64
 
@@ -45,20 +45,6 @@ def data():
     return params, xs, ys
 
 
-def compare(fns, args, repeats=20, rounds=7):
-    for fn in fns:
-        jax.block_until_ready(fn(*args))
-    best = [float("inf")] * len(fns)
-    for _ in range(rounds):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            for _ in range(repeats):
-                out = fn(*args)
-            jax.block_until_ready(out)
-            best[i] = min(best[i], (time.perf_counter() - t0) / repeats * 1e3)
-    return best
-
-
 def main():
     params, xs, ys = data()
     ours = fl.jit(fl.value_and_grad(make_loss(fl.lax, fnp)))
@@ -67,7 +53,7 @@ def main():
     assert np.allclose(l1, l2, rtol=1e-5)
     for k in g1:
         np.testing.assert_allclose(g1[k], g2[k], rtol=1e-3, atol=1e-5)
-    t_ours, t_jax = compare([ours, ref], (params, xs, ys))
+    t_ours, t_jax = compare([ours, ref], (params, xs, ys), repeats=20)
     print(f"scan-RNN gradient step (B={BATCH}, T={TIME}, H={HIDDEN}, C={CLASSES}), "
           f"{jax.devices()[0].platform}")
     print(f"  functorch_lite {t_ours:8.3f} ms")

@@ -10,10 +10,11 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, deflinear, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
-from .._lowering import LoweringContext, dense_attr, ir_type
+from .._lowering import dense_attr
 from ._linear import padtype_to_pads
 from ._conv import conv_general_vjp_lhs_padding, _dilate_shape, _strided_out_size
 from ._structural import i64_array
+from ._reductions import scalar_region, _max_identity, _min_identity
 
 
 def _window_shape(operand_shape, window_dimensions, window_strides, padding, base_dilation,
@@ -53,40 +54,9 @@ def _window_attrs(window_dimensions, window_strides, padding, base_dilation=None
     return attrs
 
 
-def scalar_region(ctx, dtypes, body):
-    """A region over scalar block arguments of `dtypes`; `body(inner_ctx, *args)` emits
-    its operations and returns the names to return."""
-    avals = [ShapedArray((), d) for d in dtypes]
-    args = []
-    for a in avals:
-        name = ctx.module.fresh()
-        ctx.module.types[name] = ir_type(a)
-        args.append(name)
-    lines = []
-    inner = LoweringContext(ctx.module, lines, avals, [])
-    outs = body(inner, *args)
-    types = ", ".join(ctx.module.types[o] for o in outs)
-    lines.append(f'"stablehlo.return"({", ".join(outs)}) : ({types}) -> ()')
-    head = ", ".join(f"{a}: {ctx.module.types[a]}" for a in args)
-    text = "\n".join("      " + l for l in lines)
-    return f"{{\n    ^bb0({head}):\n{text}\n    }}"
-
-
 def _compare(ctx, a, b, direction):
     return ctx.op("stablehlo.compare", [a, b], [ShapedArray((), np.bool_)], attrs={
         "comparison_direction": f"#stablehlo<comparison_direction {direction}>"})
-
-
-def _max_identity(dtype):
-    if _dtypes.is_inexact(dtype):
-        return -np.inf
-    return False if dtype == _dtypes.bool_ else np.iinfo(dtype).min
-
-
-def _min_identity(dtype):
-    if _dtypes.is_inexact(dtype):
-        return np.inf
-    return True if dtype == _dtypes.bool_ else np.iinfo(dtype).max
 
 
 # --- reduce_window_{sum,max,min} --------------------------------------------------
