@@ -59,7 +59,7 @@ def main(argv=None):
     nn.summary(model, params, x_train[:args.batch_size], state=state)
 
     checkpoint_dir = tempfile.mkdtemp(prefix="digits_cnn_")
-    best_path = os.path.join(checkpoint_dir, "best.npz")
+    best_path = os.path.join(checkpoint_dir, "best.safetensors")
     callbacks = [nn.EarlyStopping(monitor="val_accuracy", patience=3),
                  nn.ModelCheckpoint(best_path, monitor="val_accuracy",
                                     save_best_only=True)]

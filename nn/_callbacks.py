@@ -131,7 +131,7 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Save `{"params", "state"}` (and `opt_state` with `save_opt_state`) with
     `nn.save` after each epoch. `path` may use `{epoch}` and log names, e.g.
-    "ckpt/epoch{epoch:02d}-{val_loss:.3f}.npz". With `save_best_only`, only epochs that
+    "ckpt/epoch{epoch:02d}-{val_loss:.3f}.safetensors". With `save_best_only`, only epochs that
     improve `monitor` are written."""
 
     def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto",
