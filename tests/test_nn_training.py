@@ -159,8 +159,11 @@ def test_callbacks_early_stopping_checkpoint_and_lr(tmp_path):
     assert history.epoch == [0, 1] and stop.stopped_epoch == 1
     assert history["lr"] == [0.0, 0.0]
     assert [p.split("/")[-1] for p in ckpt.saved] == ["ep1.safetensors", "ep2.safetensors"]
-    restored = nn.load(ckpt.saved[-1], like={"params": params1, "state": state1})
+    restored = nn.load(ckpt.saved[-1], like={"params": params1, "state": state1,
+                                             "opt_state": history.opt_state,
+                                             "epoch": 0, "step": 0})
     assert_close(restored["params"], params1, 0, 0, "checkpoint")
+    assert restored["epoch"] == 2 and restored["step"] == 4
 
     schedule = optax.linear_schedule(1.0, 0.0, 4)
     _, _, history = nn.fit(MLP, params, state, optax.sgd(schedule), (x, y), epochs=2,
