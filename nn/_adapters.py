@@ -160,7 +160,8 @@ def make_source(data, role, *, where, batch_size=None, shuffle_key=None,
         and all(part is None or _is_array_tree(part) for part in data[1:])
         and _is_array_tree(data[0]))
     if arrays:
-        return ArraySource(data, role, where, batch_size or 32, shuffle_key, sample_weight)
+        return ArraySource(data, role, where, 32 if batch_size is None else batch_size,
+                           shuffle_key, sample_weight)
     if sample_weight is not None:
         raise ValueError("sample_weight= goes with array data; a data source yields "
                          "(x, y, sample_weight) tuples instead")

@@ -328,7 +328,8 @@ def fit(model, params, state, optimizer, data, *, loss="cross_entropy", loss_wei
     if validation_data is not None:
         validation = Feeder(make_source(validation_data, "evaluate",
                                         where="validation_data",
-                                        batch_size=validation_batch_size or batch_size))
+                                        batch_size=batch_size if validation_batch_size is None
+                                        else validation_batch_size))
     for name, fed, passes in (("data", feeder, epochs - initial_epoch),
                               ("validation_data", validation, validations)):
         if fed is not None and fed.source.one_shot and fed.steps is None and passes > 1:
@@ -346,7 +347,7 @@ def fit(model, params, state, optimizer, data, *, loss="cross_entropy", loss_wei
                                 weighted_metrics)
     trainer = Trainer(model, params, state, optimizer, opt_state, objective,
                       fold_name(rng, "layers"), feeder)
-    trainer.epoch = initial_epoch
+    trainer.epoch, trainer.on_nan = initial_epoch, on_nan
     pad = objective.per_example and not tree_util.tree_leaves(state)
     weighted = sample_weight is not None or class_weight is not None or \
         (first[2] is not None)
@@ -409,7 +410,8 @@ def evaluate(model, params, state, data, *, loss=None, loss_weights=None, metric
     """The loss (when `loss` is given) and metrics over all of `data` with
     `training=False`, accumulated over the whole data (see `fit` for the data forms and
     per-output losses and metrics; `batch_size` defaults to 256). Returns a dict."""
-    source = make_source(data, "evaluate", where="data", batch_size=batch_size or 256,
+    source = make_source(data, "evaluate", where="data",
+                         batch_size=256 if batch_size is None else batch_size,
                          sample_weight=sample_weight)
     feeder = Feeder(source)
     first = unpack(feeder.peek(), "evaluate", "data")
@@ -425,7 +427,8 @@ def predict(model, params, state, x, *, batch_size=None, steps=None, callbacks=(
     of arrays, or an iterable of batches), computed in batches of `batch_size`
     (default 256; a smaller last batch is padded and its padding dropped) and
     concatenated. Zero examples give an empty result of the right shape."""
-    source = make_source(x, "predict", where="x", batch_size=batch_size or 256)
+    source = make_source(x, "predict", where="x",
+                         batch_size=256 if batch_size is None else batch_size)
     step = prediction_step(model)
     callbacks = CallbackList(callbacks)
     callbacks.on_predict_begin({})
