@@ -1,11 +1,11 @@
 """`BackupAndRestore`: resume an interrupted `fit` exactly where it stopped."""
 import json
 import os
-import warnings
 
 from ._callbacks import Callback
 from ._checkpoint import load, save
 from ._history import History
+from ._warnings import warn
 
 
 class BackupAndRestore(Callback):
@@ -63,9 +63,8 @@ class BackupAndRestore(Callback):
             source.shuffle_key = backup["shuffle_key"]
         trainer.data_position = backup["data_position"]
         if source.one_shot:
-            warnings.warn("BackupAndRestore: the data is a one-shot iterator, which "
-                          "cannot be rewound; training resumes with its next batches",
-                          stacklevel=2)
+            warn("BackupAndRestore: the data is a one-shot iterator, which cannot be "
+                 "rewound; training resumes with its next batches")
         elif trainer.feeder.steps is not None:
             trainer.feeder.seek(backup["data_position"])
         self.restored = True

@@ -10,9 +10,9 @@ the running values of the epoch, computed (one device transfer) only when read.
 import collections.abc
 import math
 import os
-import warnings
 
 from ._history import History
+from ._warnings import warn
 
 HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
          "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end",
@@ -121,8 +121,8 @@ class _Monitor:
 
     def value(self, logs, who):
         if self.monitor not in logs:
-            warnings.warn(f"{who} monitors {self.monitor!r}, which the logs lack (have "
-                          f"{sorted(logs)})", stacklevel=3)
+            warn(f"{who} monitors {self.monitor!r}, which the logs lack (have "
+                 f"{sorted(logs)})")
             return None
         return logs[self.monitor]
 

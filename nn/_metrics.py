@@ -21,7 +21,7 @@ import numpy as np
 import functorch_lite as fl
 import functorch_lite.lax as lax
 import functorch_lite.numpy as fnp
-from ._losses import (_align, _as_float, _categorical_log_probabilities, _label_ids,
+from ._losses import (_align, _categorical_log_probabilities, _label_ids,
                       _EPSILON, one_hot, per_example_mean)
 
 

@@ -8,13 +8,11 @@ copies of its own rows, weighted 0), so it reuses the compiled step instead of
 compiling a second one; the results are those of the smaller batch. Training pads only
 when that is exact: the model keeps no state (BatchNorm's batch statistics would see
 the copies) and every loss and metric gives per-example values; otherwise the small
-batch gets its own compiled step. Evaluation and prediction always pad when the
-functions are per-example.
+batch gets its own compiled step. Evaluation pads whenever the losses and metrics are
+per-example; prediction always pads.
 """
 import itertools
 import math
-import os
-import warnings
 
 import numpy as np
 import optax
@@ -30,19 +28,9 @@ from ._progress import Progress
 from ._scope import fold_name
 from ._steps import (NOT_TRACEABLE, evaluation_step, model_inputs, prediction_step,
                      training_steps)
+from ._warnings import warn
 
 _NAN_POLICIES = ("raise", "stop", "continue")
-_NN_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def warn(message, category=UserWarning):
-    """A warning attributed to the first caller outside `nn` (the user's line)."""
-    import sys
-    frame, level = sys._getframe(1), 2
-    while frame is not None and os.path.dirname(os.path.abspath(
-            frame.f_code.co_filename)) == _NN_DIR:
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
 
 
 def build_objective(model, params, state, first, loss, loss_weights, metrics,
