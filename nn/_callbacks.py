@@ -45,6 +45,16 @@ class CallbackList:
             if trainer is not None:
                 cb.set_trainer(trainer)
 
+    def overrides(self, *hooks):
+        """True when some callback may implement one of `hooks` (conservatively: also
+        when its class customises attribute lookup)."""
+        def implements(cb, hook):
+            kind = type(cb)
+            return hook in vars(cb) or getattr(kind, hook) is not getattr(Callback, hook) \
+                or kind.__getattribute__ is not object.__getattribute__ \
+                or hasattr(kind, "__getattr__")
+        return any(implements(cb, hook) for cb in self.callbacks for hook in hooks)
+
     def __getattr__(self, hook):
         if hook not in HOOKS:
             raise AttributeError(hook)

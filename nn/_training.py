@@ -188,12 +188,15 @@ def _labels_error(problems, where):
                       f"the width of the output layer")
 
 
-def _check_report(trainer, report, epoch, index, before):
+def _check_report(trainer, report, epoch, index, number, before, following):
+    """Act on a finished step's report: labels out of range raise, the first step's
+    head check warns, a non-finite loss raises or stops (rolling back to `before`, and
+    past the `following` step when that one already ran)."""
     loss, invalid, contradicted = trainer.objective.read_report(report)
     where = f"epoch {epoch + 1}, batch {index + 1}"
     if invalid:
         raise _labels_error(invalid, where)
-    if trainer.step == 1:
+    if number == 1:
         for output in contradicted:
             what = "logits" if output.loss.expects == "logits" else "probabilities"
             other = "probabilities (every value in [0, 1], rows summing to 1: a " \
@@ -204,19 +207,33 @@ def _check_report(trainer, report, epoch, index, before):
                  f"from_logits={what == 'probabilities'} or change the output layer")
     if math.isfinite(loss) or trainer.on_nan == "continue":
         return
-    message = f"the loss is {loss} at {where} (step {trainer.step})"
+    message = f"the loss is {loss} at {where} (step {number})"
     if trainer.on_nan == "raise":
         raise FloatingPointError(
             f"{message}. Common causes: a learning rate too high, log of 0, bad inputs. "
             f"fit(..., on_nan='stop') ends training there instead (keeping the "
             f"parameters from before that step), on_nan='continue' trains on")
-    trainer.params, trainer.state, trainer.opt_state = before
+    trainer.params, trainer.state, trainer.opt_state = before[:3]
+    if following is not None:  # undo the next step too; keep this step's metrics
+        trainer.metric_states, trainer.step = following[3], number
     trainer.stop_training = True
     warn(f"{message}: training stopped with the parameters from before that step",
          RuntimeWarning)
 
 
+def _settle(trainer, done, epoch, progress, following=None):
+    """Check a finished step (see `_check_report`) and count it as done."""
+    report, index, number, n, position, before = done
+    trainer.data_position, trainer.batches_done = position, index + 1
+    _check_report(trainer, report, epoch, index, number, before, following)
+    progress.step(n, trainer.results)
+
+
 def _train_epoch(trainer, epoch, epochs, batcher, callbacks, verbose):
+    """One epoch. Each step's report (loss, label check) is read on the host; without
+    per-batch callbacks that happens while the next step runs, so the device is never
+    idle waiting for the host, and a non-finite loss found one step late rolls back
+    both steps."""
     start = trainer.batches_done
     if start == 0:
         trainer.metric_states = trainer.objective.initial_states()
@@ -231,20 +248,27 @@ def _train_epoch(trainer, epoch, epochs, batcher, callbacks, verbose):
         element = next(elements, None)
         return None if element is None else (batcher(element), feeder.position)
 
-    index, pending = start, draw()
+    pipelined = not callbacks.overrides("on_train_batch_begin", "on_train_batch_end")
+    index, pending, waiting = start, draw(), None
     while pending is not None:
         (x, y, weights, mask, count, n), position = pending
         callbacks.on_train_batch_begin(index, {})
-        before = (trainer.params, trainer.state, trainer.opt_state)
+        before = (trainer.params, trainer.state, trainer.opt_state, trainer.metric_states)
         report = trainer.train_step(x, y, weights, mask, count)
+        done = (report, index, trainer.step, n, position, before)
         pending = None if trainer.stop_training else draw()
-        trainer.data_position, trainer.batches_done = position, index + 1
-        _check_report(trainer, report, epoch, index, before)
-        callbacks.on_train_batch_end(index, LazyLogs(trainer.results))
-        progress.step(n, trainer.results)
+        if pipelined:
+            if waiting is not None:
+                _settle(trainer, waiting, epoch, progress, following=before)
+            waiting = None if trainer.stop_training else done
+        else:
+            _settle(trainer, done, epoch, progress)
+            callbacks.on_train_batch_end(index, LazyLogs(trainer.results))
         index += 1
         if trainer.stop_training:
             break
+    if waiting is not None:
+        _settle(trainer, waiting, epoch, progress)
     trainer.batches_done = 0
     if index == start and start == 0:
         raise ValueError(f"epoch {epoch + 1} drew no batches from the data")

@@ -113,6 +113,14 @@ def test_on_nan_stop_keeps_the_last_finite_parameters():
         same, _, _ = _fit((_poisoned(), DATA_Y), epochs=3,
                           callbacks=[nn.TerminateOnNaN()])
     assert_close(same, before, 0, 0, "TerminateOnNaN")
+    # with a per-batch callback each step is checked before the next one starts
+    ends = []
+    counter = nn.LambdaCallback(on_train_batch_end=lambda batch, logs: ends.append(batch))
+    with pytest.warns(RuntimeWarning, match="batch 3"):
+        checked, _, _ = _fit((_poisoned(), DATA_Y), epochs=3, on_nan="stop",
+                             callbacks=[counter])
+    assert_close(checked, before, 0, 0, "stop with batch callbacks")
+    assert ends == [0, 1, 2]
 
 
 def test_on_nan_continue_trains_on():
