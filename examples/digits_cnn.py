@@ -5,7 +5,7 @@ scikit-learn, no download), trained with `nn.fit` and optax.
 
 Shows the whole `nn` workflow: a `Sequential` with named layers, shape inference at
 `init`, `nn.summary`, BatchNorm state, Dropout keys, a jitted train step with a
-progress bar, validation, early stopping, checkpointing with `nn.save`/`nn.load`,
+progress bar, validation, early stopping, best-epoch checkpoints (safetensors files),
 and the test accuracy (>= 97% expected; the script exits 1 below that).
 """
 import argparse
@@ -59,7 +59,7 @@ def main(argv=None):
     nn.summary(model, params, x_train[:args.batch_size], state=state)
 
     checkpoint_dir = tempfile.mkdtemp(prefix="digits_cnn_")
-    best_path = os.path.join(checkpoint_dir, "best.npz")
+    best_path = os.path.join(checkpoint_dir, "best.safetensors")
     callbacks = [nn.EarlyStopping(monitor="val_accuracy", patience=3),
                  nn.ModelCheckpoint(best_path, monitor="val_accuracy",
                                     save_best_only=True)]
@@ -74,7 +74,8 @@ def main(argv=None):
     print(f"trained {epochs_run} epochs in {seconds:.1f} s "
           f"({seconds / epochs_run:.2f} s per epoch, the first includes compilation)")
 
-    restored = nn.load(best_path, like={"params": params, "state": state})
+    # the checkpoint also holds the optimizer state and epoch; strict=False reads a part
+    restored = nn.load(best_path, like={"params": params, "state": state}, strict=False)
     result = nn.evaluate(model, restored["params"], restored["state"], (x_test, y_test),
                          loss="cross_entropy", metrics=["accuracy"])
     print(f"test accuracy {result['accuracy']:.4f}  test loss {result['loss']:.4f} "

@@ -15,7 +15,7 @@ Activation functions (`nn.relu`, `nn.softmax`, ...) are those of `functorch_lite
 from . import initializers
 from ._abstract import Spec, eval_shape
 from ._layer import Layer
-from ._scope import Scope, fold_name
+from ._scope import Scope, fold_name, ParamsKeyError
 from ._linear import Dense, Embedding, Flatten
 from ._conv import Conv, ConvTranspose
 from ._pooling import (MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, max_pool,
@@ -27,15 +27,21 @@ from ._attention import MultiHeadAttention, dot_product_attention, causal_mask
 from ._recurrent import SimpleRNNCell, LSTMCell, GRUCell, RNN, Bidirectional
 from ._combinators import Sequential, Residual
 from ._losses import (softmax_cross_entropy, binary_cross_entropy_with_logits,
-                      mean_squared_error, huber_loss, kl_divergence, one_hot, accuracy,
-                      top_k_accuracy, binary_accuracy)
+                      mean_squared_error, mean_absolute_error, huber_loss, kl_divergence,
+                      one_hot, accuracy, top_k_accuracy, binary_accuracy)
+from . import losses, metrics
 from ._paths import (tree_paths, count_params, count_bytes, path_mask, path_labels,
                      freeze)
 from ._summary import summary, Summary
 from ._checkpoint import save, load, CheckpointError
 from ._data import batches, Batches
-from ._callbacks import (History, Callback, EarlyStopping, ModelCheckpoint,
-                         LearningRateLogger)
+from ._callbacks import (Callback, LambdaCallback, TerminateOnNaN, EarlyStopping,
+                         ModelCheckpoint)
+from ._history import History
+from ._lr_callbacks import (ReduceLROnPlateau, LearningRateScheduler, LearningRateLogger,
+                            get_learning_rate, set_learning_rate)
+from ._log_callbacks import CSVLogger, TensorBoard
+from ._backup import BackupAndRestore
 from ._training import fit, evaluate, predict
 
 mse = mean_squared_error

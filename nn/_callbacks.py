@@ -1,189 +1,218 @@
-"""Training history and callbacks for `fit`.
+"""Callbacks with Keras' hooks, the training history, and the simple standard callbacks
+(`LambdaCallback`, `TerminateOnNaN`, `EarlyStopping`, `ModelCheckpoint`).
 
-A callback sees the `Trainer` (with `.params`, `.state`, `.opt_state`, `.step`,
-`.history` and a settable `.stop_training`) at the start and end of training and of
-each epoch; `on_epoch_end` may add entries to `logs`.
+A callback sees the `Trainer` as `self.trainer` (`.params`, `.state`, `.opt_state`,
+`.optimizer`, `.step`, `.epoch`, `.history`, a settable `.stop_training`; replacing
+`.params` or `.opt_state` changes what training continues with). Hooks get `logs`:
+epoch logs are a dict of floats that a callback may extend (e.g. "lr"); batch logs are
+the running values of the epoch, computed (one device transfer) only when read.
 """
+import collections.abc
 import math
 import os
-import warnings
 
-import numpy as np
-from jax import tree_util
+from ._history import History
+from ._warnings import warn
 
-
-class History:
-    """Per-epoch logs: `history.history["loss"]`, `history["val_accuracy"]`, ...;
-    `history.epoch` lists the epochs run; `history.opt_state` is the optimizer state
-    at the end (pass it to `fit(..., opt_state=...)` to resume)."""
-
-    def __init__(self):
-        self.history = {}
-        self.epoch = []
-        self.opt_state = None
-
-    def append(self, epoch, logs):
-        self.epoch.append(epoch)
-        for name, value in logs.items():
-            self.history.setdefault(name, []).append(float(value))
-
-    def __getitem__(self, name):
-        return self.history[name]
-
-    def __repr__(self):
-        last = {k: round(v[-1], 4) for k, v in self.history.items()}
-        return f"History(epochs={len(self.epoch)}, last={last})"
-
-    def plot(self, path, names=None):
-        """Save a PNG with one panel per quantity (training and validation curves).
-        Needs matplotlib (`pip install functorch-lite[plot]`)."""
-        try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError as e:
-            raise ImportError("History.plot needs matplotlib: pip install "
-                              "'functorch-lite[plot]'") from e
-        bases = names or [n for n in self.history if not n.startswith("val_")]
-        fig, axes = plt.subplots(1, len(bases), figsize=(4.5 * len(bases), 3.5),
-                                 squeeze=False)
-        epochs = [e + 1 for e in self.epoch]
-        for ax, name in zip(axes[0], bases):
-            for key, label in ((name, "train"), ("val_" + name, "validation")):
-                if key in self.history:
-                    ax.plot(epochs, self.history[key], marker="o", label=label)
-            ax.set_title(name)
-            ax.set_xlabel("epoch")
-            ax.legend()
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
-        return path
+HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+         "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end",
+         "on_test_batch_begin", "on_test_batch_end", "on_predict_begin", "on_predict_end",
+         "on_predict_batch_begin", "on_predict_batch_end")
 
 
 class Callback:
-    """Base class: override the hooks you need."""
+    """Base class: override the hooks you need (Keras' names and arguments)."""
+    trainer = None
+    runs_last = False  # called after the others (BackupAndRestore)
 
-    def on_train_begin(self, trainer):
-        pass
-
-    def on_epoch_begin(self, epoch, trainer):
-        pass
-
-    def on_epoch_end(self, epoch, logs, trainer):
-        pass
-
-    def on_train_end(self, trainer):
-        pass
+    def set_trainer(self, trainer):
+        self.trainer = trainer
 
 
-def _improved(mode, monitor, current, best, min_delta):
+for _hook in HOOKS:
+    setattr(Callback, _hook, lambda self, *args, **kwargs: None)
+
+
+class CallbackList:
+    """Calls a hook on every callback, in order."""
+
+    def __init__(self, callbacks, trainer=None):
+        self.callbacks = sorted(callbacks or (), key=lambda cb: getattr(cb, "runs_last", 0))
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks must be nn.Callback instances, got "
+                                f"{type(cb).__name__}")
+            if trainer is not None:
+                cb.set_trainer(trainer)
+
+    def overrides(self, *hooks):
+        """True when some callback may implement one of `hooks` (conservatively: also
+        when its class customises attribute lookup)."""
+        def implements(cb, hook):
+            kind = type(cb)
+            return hook in vars(cb) or getattr(kind, hook) is not getattr(Callback, hook) \
+                or kind.__getattribute__ is not object.__getattribute__ \
+                or hasattr(kind, "__getattr__")
+        return any(implements(cb, hook) for cb in self.callbacks for hook in hooks)
+
+    def __getattr__(self, hook):
+        if hook not in HOOKS:
+            raise AttributeError(hook)
+
+        def call(*args):
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args)
+        return call
+
+
+class LazyLogs(collections.abc.Mapping):
+    """Batch logs computed on first read (reading them synchronises with the device)."""
+
+    def __init__(self, compute):
+        self._compute, self._values = compute, None
+
+    def _logs(self):
+        if self._values is None:
+            self._values = self._compute()
+        return self._values
+
+    def __getitem__(self, name):
+        return self._logs()[name]
+
+    def __iter__(self):
+        return iter(self._logs())
+
+    def __len__(self):
+        return len(self._logs())
+
+
+class LambdaCallback(Callback):
+    """A callback from functions, e.g. `LambdaCallback(on_epoch_end=lambda epoch,
+    logs: print(epoch, logs["loss"]))`; any of Keras' hook names."""
+
+    def __init__(self, **hooks):
+        unknown = set(hooks) - set(HOOKS)
+        if unknown:
+            raise TypeError(f"LambdaCallback got unknown hooks {sorted(unknown)}; "
+                            f"known: {list(HOOKS)}")
+        for name, fn in hooks.items():
+            setattr(self, name, fn)
+
+
+class TerminateOnNaN(Callback):
+    """Stop training when the loss becomes NaN or infinite (Keras' callback): the same
+    as `fit(..., on_nan="stop")`; training ends with the parameters from before the
+    non-finite step, and a warning names the epoch and batch."""
+
+    def on_train_begin(self, logs=None):
+        self.trainer.on_nan = "stop"
+
+
+def _mode(mode, monitor):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode == "auto":
-        mode = "max" if "acc" in monitor else "min"
-    if mode == "min":
-        return current < best - min_delta
-    return current > best + min_delta
+        return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall",
+                                                   "f1")) else "min"
+    return mode
 
 
-def _initial_best(mode, monitor):
-    if mode == "auto":
-        mode = "max" if "acc" in monitor else "min"
-    return math.inf if mode == "min" else -math.inf
+class _Monitor:
+    """Tracks the best value of `monitor` in the epoch logs."""
+
+    def __init__(self, monitor, mode, min_delta=0.0, baseline=None):
+        self.monitor, self.mode = monitor, _mode(mode, monitor)
+        self.min_delta, self.baseline = abs(min_delta), baseline
+        self.reset()
+
+    def reset(self):
+        self.best = self.baseline if self.baseline is not None else \
+            (math.inf if self.mode == "min" else -math.inf)
+
+    def value(self, logs, who):
+        if self.monitor not in logs:
+            warn(f"{who} monitors {self.monitor!r}, which the logs lack (have "
+                 f"{sorted(logs)})")
+            return None
+        return logs[self.monitor]
+
+    def improved(self, current):
+        if self.mode == "min":
+            return current < self.best - self.min_delta
+        return current > self.best + self.min_delta
 
 
 class EarlyStopping(Callback):
-    """Stop when `monitor` has not improved by `min_delta` for `patience` epochs;
-    with `restore_best`, the parameters of the best epoch are restored at the end.
-    `mode` "min", "max" or "auto" (max for accuracies)."""
+    """Stop when `monitor` has not improved by `min_delta` for `patience` epochs (after
+    `start_from_epoch`; `baseline`: a value to beat). With `restore_best_weights`, the
+    parameters and state of the best epoch are restored at the end. `mode` "min",
+    "max" or "auto" (max for accuracies, AUC, precision, recall, F1)."""
 
-    def __init__(self, monitor="val_loss", patience=3, min_delta=0.0, mode="auto",
-                 restore_best=True):
-        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
-        self.mode, self.restore_best = mode, restore_best
-        self.stopped_epoch = None
+    def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+        self.tracker = _Monitor(monitor, mode, min_delta, baseline)
+        self.patience, self.restore_best_weights = patience, restore_best_weights
+        self.start_from_epoch = start_from_epoch
+        self.stopped_epoch, self.best_epoch, self.best_weights = None, None, None
 
-    def on_train_begin(self, trainer):
-        self.best = _initial_best(self.mode, self.monitor)
-        self.wait = 0
-        self.best_weights = None
+    def on_train_begin(self, logs=None):
+        self.tracker.reset()
+        self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, None, None, None
 
-    def on_epoch_end(self, epoch, logs, trainer):
-        if self.monitor not in logs:
-            warnings.warn(f"EarlyStopping monitors {self.monitor!r}, which the logs lack "
-                          f"(have {sorted(logs)})", stacklevel=2)
+    def on_epoch_end(self, epoch, logs=None):
+        current = self.tracker.value(logs, "EarlyStopping")
+        if current is None or epoch < self.start_from_epoch:
             return
-        current = logs[self.monitor]
-        if _improved(self.mode, self.monitor, current, self.best, self.min_delta):
-            self.best, self.wait = current, 0
-            if self.restore_best:
-                self.best_weights = (trainer.params, trainer.state)
+        if self.tracker.improved(current):
+            self.tracker.best, self.wait, self.best_epoch = current, 0, epoch
+            if self.restore_best_weights:
+                self.best_weights = (self.trainer.params, self.trainer.state)
             return
         self.wait += 1
-        if self.wait >= self.patience:
+        if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
-            trainer.stop_training = True
+            self.trainer.stop_training = True
 
-    def on_train_end(self, trainer):
-        if self.restore_best and self.best_weights is not None:
-            trainer.params, trainer.state = self.best_weights
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.trainer.params, self.trainer.state = self.best_weights
 
 
 class ModelCheckpoint(Callback):
-    """Save `{"params", "state"}` (and `opt_state` with `save_opt_state`) with
-    `nn.save` after each epoch. `path` may use `{epoch}` and log names, e.g.
-    "ckpt/epoch{epoch:02d}-{val_loss:.3f}.npz". With `save_best_only`, only epochs that
-    improve `monitor` are written."""
+    """Save `{"params", "state", "opt_state", "epoch", "step"}` with `nn.save` (a
+    safetensors file) at the end of epochs. `path` may use `{epoch}` and log names,
+    e.g. "ckpt/epoch{epoch:02d}-{val_loss:.3f}.safetensors". With `save_best_only`,
+    only epochs that improve `monitor` are written; `save_opt_state=False` leaves the
+    optimizer state out. Restore with `nn.load(path, like=...)` and pass
+    `opt_state=` and `initial_epoch=` to `fit` to continue."""
 
     def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto",
-                 save_opt_state=False):
-        self.path, self.monitor, self.save_best_only = path, monitor, save_best_only
-        self.mode, self.save_opt_state = mode, save_opt_state
+                 save_opt_state=True):
+        self.path, self.save_best_only = path, save_best_only
+        self.tracker = _Monitor(monitor, mode)
+        self.save_opt_state = save_opt_state
         self.saved = []
 
-    def on_train_begin(self, trainer):
-        self.best = _initial_best(self.mode, self.monitor)
+    def on_train_begin(self, logs=None):
+        self.tracker.reset()
 
-    def on_epoch_end(self, epoch, logs, trainer):
+    def on_epoch_end(self, epoch, logs=None):
         from ._checkpoint import save
         if self.save_best_only:
-            if self.monitor not in logs:
-                warnings.warn(f"ModelCheckpoint monitors {self.monitor!r}, which the logs "
-                              f"lack (have {sorted(logs)})", stacklevel=2)
+            current = self.tracker.value(logs, "ModelCheckpoint")
+            if current is None or not self.tracker.improved(current):
                 return
-            if not _improved(self.mode, self.monitor, logs[self.monitor], self.best, 0.0):
-                return
-            self.best = logs[self.monitor]
+            self.tracker.best = current
         path = str(self.path).format(epoch=epoch + 1, **logs)
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        tree = {"params": trainer.params, "state": trainer.state}
+        trainer = self.trainer
+        tree = {"params": trainer.params, "state": trainer.state, "epoch": epoch + 1,
+                "step": trainer.step}
         if self.save_opt_state:
             tree["opt_state"] = trainer.opt_state
         save(path, tree)
         self.saved.append(path)
 
 
-class LearningRateLogger(Callback):
-    """Add the learning rate to the logs as "lr": from `schedule(step)` when given,
-    else from an `optax.inject_hyperparams` optimizer state."""
-
-    def __init__(self, schedule=None):
-        self.schedule = schedule
-
-    def on_epoch_end(self, epoch, logs, trainer):
-        if self.schedule is not None:
-            lr = self.schedule(trainer.step) if callable(self.schedule) else self.schedule
-        else:
-            lr = _find_learning_rate(trainer.opt_state)
-            if lr is None:
-                warnings.warn("LearningRateLogger found no learning rate: pass "
-                              "schedule= or use optax.inject_hyperparams", stacklevel=2)
-                return
-        logs["lr"] = float(np.asarray(lr))
-
-
-def _find_learning_rate(opt_state):
-    for node in tree_util.tree_leaves(opt_state, is_leaf=lambda x: hasattr(x, "hyperparams")):
-        hyperparams = getattr(node, "hyperparams", None)
-        if isinstance(hyperparams, dict) and "learning_rate" in hyperparams:
-            return hyperparams["learning_rate"]
-    return None
+__all__ = ["Callback", "CallbackList", "LazyLogs", "LambdaCallback", "TerminateOnNaN",
+           "EarlyStopping", "ModelCheckpoint", "History"]

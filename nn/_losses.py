@@ -1,8 +1,18 @@
-"""Losses and metrics over functorch_lite arrays (optax's losses call jax.numpy, which
-our tracers do not enter, so the formulas are restated here with the same
-conventions). Every loss takes `(predictions, targets)` and by default returns the
-mean over examples (`reduction="mean"`; also "sum" and "none")."""
-import functools
+"""Losses over functorch_lite arrays (optax's losses call jax.numpy, which our tracers
+do not enter, so the formulas are restated here with the same conventions).
+
+Two forms, both taking `(predictions, targets)`:
+
+- functions named after optax's (`softmax_cross_entropy`, `binary_cross_entropy_with_logits`,
+  ...) that take logits and return the mean over examples (`reduction="mean"`; also
+  "sum" and "none"), plus the functional metrics `accuracy`, `top_k_accuracy`,
+  `binary_accuracy`;
+- Keras-style loss objects (`CategoricalCrossentropy(from_logits=False)`, ...) that say
+  what they expect: `from_logits=False` (Keras' default) means the predictions are
+  probabilities. `fit` uses their `per_example` values, so sample weights, class
+  weights and padded batches weight each example exactly.
+"""
+import dataclasses
 
 import numpy as np
 
@@ -129,49 +139,227 @@ def binary_accuracy(logits, labels, threshold=0.0):
     return fnp.mean(lax.convert_element_type(lax.eq(predicted, labels > 0.5), np.float32))
 
 
+def mean_absolute_error(predictions, targets, *, reduction="mean"):
+    """|predictions - targets|, elementwise before reduction."""
+    return _reduce(fnp.abs(predictions - _align(predictions, targets)), reduction)
+
+
+# --- loss objects -------------------------------------------------------------------
+
+_EPSILON = 1e-7  # Keras' backend epsilon: probabilities are clipped to [eps, 1 - eps]
+
+
+def per_example_mean(values):
+    """(batch, ...) values -> (batch,) means over every axis but the first."""
+    if values.ndim <= 1:
+        return values
+    return fnp.mean(fnp.reshape(values, (values.shape[0], -1)), axis=1)
+
+
+def _as_float(x, like):
+    return x if np.dtype(x.dtype) == np.dtype(like.dtype) else \
+        lax.convert_element_type(x, like.dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class Loss:
+    """A loss object: `per_example(predictions, targets)` gives one value per example
+    (the mean over any other axes); calling it gives their (weighted) mean.
+
+    `expects` is "logits" or "probabilities" for classification losses (None for
+    regression), and `fit` warns when the model's outputs contradict it.
+    """
+
+    expects = None
+
+    def per_example(self, predictions, targets):
+        raise NotImplementedError
+
+    def __call__(self, predictions, targets, sample_weight=None):
+        values = self.per_example(predictions, targets)
+        if sample_weight is not None:
+            values = values * sample_weight
+        return fnp.mean(values)
+
+    def contradicted(self, predictions):
+        """A traced 0/1 flag: the predictions cannot be what `expects` says."""
+        return fnp.zeros((), np.float32)
+
+
+def _probability_flags(predictions, categorical):
+    inside = fnp.all((predictions >= 0) & (predictions <= 1))
+    if categorical and predictions.shape[-1] > 1:
+        inside = inside & fnp.all(fnp.abs(fnp.sum(predictions, axis=-1) - 1) < 1e-3)
+    return inside
+
+
+class _Probabilistic(Loss):
+    categorical = True
+
+    @property
+    def expects(self):
+        return "logits" if self.from_logits else "probabilities"
+
+    def contradicted(self, predictions):
+        predictions = lax.convert_element_type(predictions, np.float32)
+        looks_like_probabilities = _probability_flags(predictions, self.categorical)
+        if self.from_logits:
+            return lax.convert_element_type(looks_like_probabilities, np.float32)
+        in_range = fnp.all((predictions >= 0) & (predictions <= 1))
+        return lax.convert_element_type(~in_range, np.float32)
+
+
+def _categorical_log_probabilities(predictions, from_logits):
+    if from_logits:
+        return fl.nn.log_softmax(predictions, axis=-1)
+    # Keras: rescale so that the classes sum to 1, clip to [eps, 1 - eps], take logs
+    probabilities = predictions / fnp.sum(predictions, axis=-1, keepdims=True)
+    return fnp.log(fnp.clip(probabilities, _EPSILON, 1 - _EPSILON))
+
+
+@dataclasses.dataclass(frozen=True)
+class CategoricalCrossentropy(_Probabilistic):
+    """Cross-entropy over the last axis against integer labels or one-hot/probability
+    targets. `from_logits=False` (Keras' default): the predictions are probabilities
+    (a Softmax head); True: logits. `label_smoothing` s mixes the targets with the
+    uniform distribution: (1 - s) t + s / classes."""
+    from_logits: bool = False
+    label_smoothing: float = 0.0
+
+    def per_example(self, predictions, targets):
+        targets = _as_targets(predictions, fnp.asarray(targets))
+        if self.label_smoothing:
+            classes = predictions.shape[-1]
+            targets = targets * (1.0 - self.label_smoothing) + self.label_smoothing / classes
+        log_p = _categorical_log_probabilities(predictions, self.from_logits)
+        return per_example_mean(-fnp.sum(targets * log_p, axis=-1))
+
+
+@dataclasses.dataclass(frozen=True)
+class SparseCategoricalCrossentropy(_Probabilistic):
+    """Cross-entropy against integer class labels (shape of the predictions without
+    their last axis). `from_logits=False` (Keras' default): probabilities."""
+    from_logits: bool = False
+
+    def per_example(self, predictions, targets):
+        targets = fnp.asarray(targets)
+        if not np.issubdtype(targets.dtype, np.integer):
+            raise TypeError(f"SparseCategoricalCrossentropy needs integer class labels, "
+                            f"got {np.dtype(targets.dtype).name} targets of shape "
+                            f"{tuple(targets.shape)}; use CategoricalCrossentropy for "
+                            f"one-hot or probability targets")
+        return CategoricalCrossentropy(self.from_logits).per_example(predictions, targets)
+
+
+@dataclasses.dataclass(frozen=True)
+class BinaryCrossentropy(_Probabilistic):
+    """Elementwise binary cross-entropy against labels in [0, 1]. `from_logits=False`
+    (Keras' default): the predictions are probabilities (a Sigmoid head); True:
+    logits, computed stably from log-sigmoids. `label_smoothing` s: t (1 - s) + s / 2."""
+    from_logits: bool = False
+    label_smoothing: float = 0.0
+    categorical = False
+
+    def per_example(self, predictions, targets):
+        targets = _as_float(_align(predictions, targets), predictions)
+        if self.label_smoothing:
+            targets = targets * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        if self.from_logits:
+            log_p, log_not_p = fl.nn.log_sigmoid(predictions), fl.nn.log_sigmoid(-predictions)
+        else:
+            p = fnp.clip(predictions, _EPSILON, 1 - _EPSILON)
+            log_p, log_not_p = fnp.log(p), fnp.log(1 - p)
+        return per_example_mean(-targets * log_p - (1 - targets) * log_not_p)
+
+
+@dataclasses.dataclass(frozen=True)
+class KLDivergence(_Probabilistic):
+    """KL(targets || predictions) over the last axis; targets are probabilities,
+    predictions probabilities (`from_logits=False`, Keras) or logits."""
+    from_logits: bool = False
+
+    def per_example(self, predictions, targets):
+        targets = _as_float(fnp.asarray(targets), predictions)
+        log_p = fl.nn.log_softmax(predictions, axis=-1) if self.from_logits else \
+            fnp.log(fnp.clip(predictions, _EPSILON, 1))  # Keras: no renormalising
+        safe_log_t = fnp.log(fnp.clip(targets, _EPSILON, 1))
+        return per_example_mean(fnp.sum(targets * (safe_log_t - log_p), axis=-1))
+
+
+@dataclasses.dataclass(frozen=True)
+class MeanSquaredError(Loss):
+    """(predictions - targets)^2, averaged over each example's entries."""
+
+    def per_example(self, predictions, targets):
+        return per_example_mean(mean_squared_error(predictions, targets, reduction="none"))
+
+
+@dataclasses.dataclass(frozen=True)
+class MeanAbsoluteError(Loss):
+    """|predictions - targets|, averaged over each example's entries."""
+
+    def per_example(self, predictions, targets):
+        return per_example_mean(mean_absolute_error(predictions, targets, reduction="none"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Huber(Loss):
+    """0.5 e^2 for |e| <= delta, delta (|e| - 0.5 delta) beyond, per entry."""
+    delta: float = 1.0
+
+    def per_example(self, predictions, targets):
+        return per_example_mean(huber_loss(predictions, targets, delta=self.delta,
+                                           reduction="none"))
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionLoss(Loss):
+    """A user function `fn(predictions, targets)` returning per-example values (or a
+    scalar: then sample weights and padded batches cannot weight its examples)."""
+    fn: object = None
+
+    def per_example(self, predictions, targets):
+        values = self.fn(predictions, targets)
+        return values if fnp.ndim(values) == 0 else per_example_mean(values)
+
+
 LOSSES = {
-    "cross_entropy": softmax_cross_entropy,
-    "softmax_cross_entropy": softmax_cross_entropy,
-    "categorical_crossentropy": softmax_cross_entropy,
-    "sparse_categorical_crossentropy": softmax_cross_entropy,
-    "binary_cross_entropy": binary_cross_entropy_with_logits,
-    "binary_crossentropy": binary_cross_entropy_with_logits,
-    "mse": mean_squared_error,
-    "mean_squared_error": mean_squared_error,
-    "huber": huber_loss,
-    "kl_divergence": kl_divergence,
+    # optax / PyTorch meaning: computed from logits
+    "cross_entropy": CategoricalCrossentropy(from_logits=True),
+    "softmax_cross_entropy": CategoricalCrossentropy(from_logits=True),
+    "sigmoid_binary_cross_entropy": BinaryCrossentropy(from_logits=True),
+    # Keras names, Keras meaning: probabilities
+    "categorical_crossentropy": CategoricalCrossentropy(),
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy(),
+    "binary_crossentropy": BinaryCrossentropy(),
+    "kl_divergence": KLDivergence(),
+    "kld": KLDivergence(),
+    # regression
+    "mse": MeanSquaredError(),
+    "mean_squared_error": MeanSquaredError(),
+    "mae": MeanAbsoluteError(),
+    "mean_absolute_error": MeanAbsoluteError(),
+    "huber": Huber(),
 }
 
-METRICS = {
-    "accuracy": accuracy,
-    "acc": accuracy,
-    "top5_accuracy": functools.partial(top_k_accuracy, k=5),
-    "top_5_accuracy": functools.partial(top_k_accuracy, k=5),
-    "binary_accuracy": binary_accuracy,
+_AMBIGUOUS = {
+    "binary_cross_entropy": "'binary_crossentropy' (Keras: probabilities, a Sigmoid head) "
+                            "or 'sigmoid_binary_cross_entropy' (optax: logits)",
 }
 
 
 def get_loss(loss):
-    """A loss function from a name in `LOSSES` or a callable."""
-    if callable(loss):
+    """A `Loss` from a name in `LOSSES`, a `Loss` object or a function
+    `(predictions, targets) -> per-example values or scalar`."""
+    if isinstance(loss, Loss):
         return loss
+    if callable(loss):
+        return FunctionLoss(loss)
+    if loss in _AMBIGUOUS:
+        raise ValueError(f"loss {loss!r} is ambiguous: say {_AMBIGUOUS[loss]}, or pass "
+                         f"nn.BinaryCrossentropy(from_logits=...)")
     if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; known: {sorted(LOSSES)} or a function "
-                         f"(predictions, targets) -> scalar")
+        raise ValueError(f"unknown loss {loss!r}; known: {sorted(LOSSES)}, a loss object "
+                         f"(nn.CategoricalCrossentropy(from_logits=True), ...) or a "
+                         f"function (predictions, targets) -> per-example losses")
     return LOSSES[loss]
-
-
-def get_metrics(metrics):
-    """{name: fn} from names in `METRICS`, callables (named by __name__) or a dict."""
-    if isinstance(metrics, dict):
-        return dict(metrics)
-    result = {}
-    for m in metrics or ():
-        if callable(m):
-            result[getattr(m, "__name__", f"metric{len(result)}")] = m
-        elif m in METRICS:
-            result[m] = METRICS[m]
-        else:
-            raise ValueError(f"unknown metric {m!r}; known: {sorted(METRICS)} or a "
-                             f"function (predictions, targets) -> scalar")
-    return result

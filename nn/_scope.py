@@ -2,6 +2,7 @@
 `training` flag and its sub-layers. In "init" mode (the abstract pass of `init`) it
 records declarations and hands out traced placeholders; in "apply" mode it reads the
 parameter and state trees and collects the new state."""
+import difflib
 import zlib
 
 import numpy as np
@@ -32,6 +33,30 @@ def uses_forward(layer):
 
 def is_layer(value):
     return hasattr(value, "init") and hasattr(value, "apply")
+
+
+class ParamsKeyError(KeyError):
+    """A parameter or state tree passed to `apply` lacks a key a layer needs."""
+
+    def __str__(self):
+        return self.args[0]
+
+
+def _missing_key(scope, kind, name):
+    """The error for `kind` ("parameter"/"state") `name` absent from the tree of
+    `scope`: names the layer, the expected key and the keys found, with a suggestion."""
+    layer = f"layer '{_path_str(scope.path)}' ({type(scope._layer).__name__})"
+    tree = "params" if kind == "parameter" else "state"
+    where, found, wanted = scope.path, getattr(scope, f"_{tree}"), name
+    if tree in scope._absent:  # this layer's whole entry is missing in its parent
+        where, found, wanted = scope._absent[tree]
+    keys = sorted(map(str, found))
+    close = difflib.get_close_matches(str(wanted), keys, n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return ParamsKeyError(
+        f"{layer} needs the {kind} '{_path_str(scope.path + (name,))}', but the {tree} "
+        f"passed to apply {'lack' if tree == 'params' else 'lacks'} the key '{wanted}' at '{_path_str(where)}': found keys "
+        f"{keys}{hint}. Pass the {tree} that this model's init returned.")
 
 
 class _NoState(dict):
@@ -79,6 +104,7 @@ class Scope:
         self.training = bool(training) if mode == "apply" else False
         self.path = tuple(path)
         self._observer = observer  # .enter(path, layer) / .exit(outputs) per sub-layer call
+        self._absent = {}  # "params"/"state": (parent path, its keys, name) if lacking us
 
     # --- parameters and state -------------------------------------------------------
 
@@ -89,9 +115,7 @@ class Scope:
             self._declare(self._record.params, name, shape, dtype, init, "parameter")
             return fl.lax.full(shape, 0, dtype)  # a traced placeholder
         if name not in self._params:
-            raise KeyError(f"missing parameter '{_path_str(self.path + (name,))}': the "
-                           f"params were not created by this model's init (found keys "
-                           f"{sorted(self._params)})")
+            raise _missing_key(self, "parameter", name)
         value = self._params[name]
         if tuple(value.shape) != shape:
             raise ValueError(f"parameter '{_path_str(self.path + (name,))}' has shape "
@@ -112,8 +136,7 @@ class Scope:
                 raise ValueError(
                     f"layer '{where}' ({type(self._layer).__name__}) keeps state: call "
                     f"layer.apply(params, state, x, ...) with the state from init")
-            raise KeyError(f"missing state '{_path_str(self.path + (name,))}' (found keys "
-                           f"{sorted(self._state)})")
+            raise _missing_key(self, "state", name)
         return self._state[name]
 
     def set_state(self, name, value):
@@ -200,6 +223,11 @@ class Scope:
         state = _get_path(self._new_state, names)
         if state is None:
             state = _get_path(self._state, names)
+        absent = {tree: (self.path + names[:-1], _get_path(parent, names[:-1]) or {},
+                         names[-1])
+                  for tree, value, parent in (("params", params, self._params),
+                                              ("state", state, self._state))
+                  if value is None}
         state = {} if state is None else state
         if isinstance(self._state, _NoState) and not state:
             state = NO_STATE
@@ -208,6 +236,7 @@ class Scope:
             sub = Scope(layer, "apply", params=params, state=state, training=self.training,
                         path=self.path + names, key_source=_ChildKey(self, names),
                         observer=self._observer)
+            sub._absent = absent
             out = layer.forward(sub, *args, **kwargs)
             new_state = sub.final_state()
         else:

@@ -150,7 +150,7 @@ def test_callbacks_early_stopping_checkpoint_and_lr(tmp_path):
     x, y = _blobs(64)
     params, state = MLP.init(KEY, x[:1])
     stop = nn.EarlyStopping(monitor="val_loss", patience=1)
-    ckpt = nn.ModelCheckpoint(tmp_path / "ep{epoch}.npz")
+    ckpt = nn.ModelCheckpoint(tmp_path / "ep{epoch}.safetensors")
     lr = nn.LearningRateLogger()
     frozen = optax.inject_hyperparams(optax.sgd)(learning_rate=0.0)  # nothing changes
     params1, state1, history = nn.fit(MLP, params, state, frozen, (x, y), epochs=5,
@@ -158,9 +158,12 @@ def test_callbacks_early_stopping_checkpoint_and_lr(tmp_path):
                                       verbose=0)
     assert history.epoch == [0, 1] and stop.stopped_epoch == 1
     assert history["lr"] == [0.0, 0.0]
-    assert [p.split("/")[-1] for p in ckpt.saved] == ["ep1.npz", "ep2.npz"]
-    restored = nn.load(ckpt.saved[-1], like={"params": params1, "state": state1})
+    assert [p.split("/")[-1] for p in ckpt.saved] == ["ep1.safetensors", "ep2.safetensors"]
+    restored = nn.load(ckpt.saved[-1], like={"params": params1, "state": state1,
+                                             "opt_state": history.opt_state,
+                                             "epoch": 0, "step": 0})
     assert_close(restored["params"], params1, 0, 0, "checkpoint")
+    assert restored["epoch"] == 2 and restored["step"] == 4
 
     schedule = optax.linear_schedule(1.0, 0.0, 4)
     _, _, history = nn.fit(MLP, params, state, optax.sgd(schedule), (x, y), epochs=2,
