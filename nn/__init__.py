@@ -15,6 +15,7 @@ Activation functions (`nn.relu`, `nn.softmax`, ...) are those of `functorch_lite
 from . import initializers
 from ._abstract import Spec, eval_shape
 from ._layer import Layer
+from ._policy import DtypePolicy, set_dtype_policy, dtype_policy
 from ._scope import Scope, fold_name
 from ._linear import Dense, Embedding, Flatten
 from ._conv import Conv, ConvTranspose

@@ -81,7 +81,6 @@ class Conv(Layer):
     use_bias: bool = True
     kernel_init: Callable = initializers.glorot_uniform()
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     def forward(self, scope, x):
         window = _window(self.kernel_size, x)
@@ -121,7 +120,6 @@ class ConvTranspose(Layer):
     transpose_kernel: bool = False
     kernel_init: Callable = initializers.glorot_uniform()
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     def forward(self, scope, x):
         window = _window(self.kernel_size, x)

@@ -24,7 +24,6 @@ class Dense(Layer):
     use_bias: bool = True
     kernel_init: Callable = initializers.glorot_uniform()
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     def forward(self, scope, x):
         kernel = scope.param("kernel", (x.shape[-1], self.features), self.kernel_init,
@@ -44,7 +43,6 @@ class Embedding(Layer):
     num_embeddings: int
     features: int
     embedding_init: Callable = initializers.normal(1.0)
-    param_dtype: Any = np.float32
 
     def forward(self, scope, ids):
         if not np.issubdtype(ids.dtype, np.integer):

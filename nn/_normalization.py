@@ -62,7 +62,6 @@ class BatchNorm(Layer):
     use_bias: bool = True
     scale_init: Callable = initializers.ones
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     def forward(self, scope, x):
         axis = self.axis % x.ndim
@@ -93,7 +92,6 @@ class LayerNorm(Layer):
     use_bias: bool = True
     scale_init: Callable = initializers.ones
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     def forward(self, scope, x):
         axes = _normalized_axes(self.axis, x.ndim)
@@ -112,7 +110,6 @@ class GroupNorm(Layer):
     use_bias: bool = True
     scale_init: Callable = initializers.ones
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     def forward(self, scope, x):
         channels = x.shape[-1]
@@ -134,7 +131,6 @@ class RMSNorm(Layer):
     axis: Any = -1
     use_scale: bool = True
     scale_init: Callable = initializers.ones
-    param_dtype: Any = np.float32
     use_bias = False
 
     def forward(self, scope, x):

@@ -28,7 +28,6 @@ class _Cell(Layer):
     kernel_init: Callable = initializers.glorot_uniform()
     recurrent_init: Callable = initializers.orthogonal()
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     gates = 1
 

@@ -9,6 +9,7 @@ from jax import tree_util
 
 import functorch_lite as fl
 from ._abstract import to_spec
+from ._policy import cast, cast_tree
 
 
 def name_hash(name):
@@ -32,6 +33,13 @@ def uses_forward(layer):
 
 def is_layer(value):
     return hasattr(value, "init") and hasattr(value, "apply")
+
+
+def run_forward(layer, scope, args, kwargs, method="forward"):
+    """Run `layer.<method>(scope, *args, **kwargs)` with its floating inputs cast to
+    the layer's compute dtype (as Keras' autocast)."""
+    args, kwargs = cast_tree((args, kwargs), getattr(layer, "dtype", None))
+    return getattr(layer, method)(scope, *args, **kwargs)
 
 
 class _NoState(dict):
@@ -82,12 +90,17 @@ class Scope:
 
     # --- parameters and state -------------------------------------------------------
 
-    def param(self, name, shape, init, dtype=np.float32):
-        """The parameter `name` of this layer, created by `init(key, shape, dtype)`."""
+    def param(self, name, shape, init, dtype=None):
+        """The parameter `name` of this layer, created by `init(key, shape, dtype)`;
+        `dtype` defaults to the layer's `param_dtype`. Floating parameters are returned
+        cast to the layer's compute `dtype` (gradients reach the stored ones)."""
         shape = tuple(int(d) for d in shape)
+        if dtype is None:
+            dtype = getattr(self._layer, "param_dtype", None) or np.float32
+        compute = getattr(self._layer, "dtype", None)
         if self._mode == "init":
             self._declare(self._record.params, name, shape, dtype, init, "parameter")
-            return fl.lax.full(shape, 0, dtype)  # a traced placeholder
+            return cast(fl.lax.full(shape, 0, dtype), compute)  # a traced placeholder
         if name not in self._params:
             raise KeyError(f"missing parameter '{_path_str(self.path + (name,))}': the "
                            f"params were not created by this model's init (found keys "
@@ -96,7 +109,7 @@ class Scope:
         if tuple(value.shape) != shape:
             raise ValueError(f"parameter '{_path_str(self.path + (name,))}' has shape "
                              f"{tuple(value.shape)}, but this input needs {shape}")
-        return value
+        return cast(value, compute)
 
     def state(self, name, shape, init, dtype=np.float32):
         """The current value of the running state `name` (created by `init`)."""
@@ -191,9 +204,17 @@ class Scope:
             raise AttributeError(name)
         return self.child(name)
 
-    def _run_child(self, names, layer, args, kwargs):
+    @property
+    def initializing(self):
+        """True during `init`'s abstract pass (parameters are placeholders)."""
+        return self._mode == "init"
+
+    def _run_child(self, names, layer, args, kwargs, method="forward"):
+        if method != "forward" and not uses_forward(layer):
+            raise TypeError(f"scope.{'.'.join(names)}.{method}(...): only layers written "
+                            f"with forward(scope, ...) can run other methods in a scope")
         if self._mode == "init":
-            return self._init_child(names, layer, args, kwargs)
+            return self._init_child(names, layer, args, kwargs, method)
         if self._observer is not None:
             self._observer.enter(self.path + names, layer)
         params = _get_path(self._params, names)
@@ -208,7 +229,7 @@ class Scope:
             sub = Scope(layer, "apply", params=params, state=state, training=self.training,
                         path=self.path + names, key_source=_ChildKey(self, names),
                         observer=self._observer)
-            out = layer.forward(sub, *args, **kwargs)
+            out = run_forward(layer, sub, args, kwargs, method)
             new_state = sub.final_state()
         else:
             key = _ChildKey(self, names).key_or_none()
@@ -220,7 +241,7 @@ class Scope:
             self._observer.exit(out)
         return out
 
-    def _init_child(self, names, layer, args, kwargs):
+    def _init_child(self, names, layer, args, kwargs, method):
         table = self._record.children
         for n in names[:-1]:
             table = table.setdefault(n, {})
@@ -233,7 +254,7 @@ class Scope:
             if record is None:
                 record = table[name] = InitRecord(layer)
             sub = Scope(layer, "init", record=record, path=self.path + names)
-            return layer.forward(sub, *args, **kwargs)
+            return run_forward(layer, sub, args, kwargs, method)
         specs = tree_util.tree_map(to_spec, (args, kwargs))
         table[name] = OpaqueChild(layer, specs[0], specs[1])
         params, state = layer.init(fl.random.PRNGKey(0), *args, **kwargs)
@@ -257,13 +278,21 @@ class _ChildKey:
 
 
 class _BoundLayer:
-    """A sub-layer bound to its parent's scope: calling it runs the sub-layer."""
+    """A sub-layer bound to its parent's scope: calling it runs the sub-layer's
+    `forward`; `bound.<method>(...)` runs another of its methods taking `(scope, ...)`
+    with the same parameters (e.g. `scope.embed.attend(x)` for tied embeddings)."""
 
     def __init__(self, scope, names, layer):
         self.scope, self.names, self.layer = scope, names, layer
 
     def __call__(self, *args, **kwargs):
         return self.scope._run_child(self.names, self.layer, args, kwargs)
+
+    def __getattr__(self, method):
+        if method.startswith("_") or not callable(getattr(self.layer, method, None)):
+            raise AttributeError(f"{type(self.layer).__name__} has no method {method!r}")
+        return lambda *args, **kwargs: self.scope._run_child(self.names, self.layer, args,
+                                                             kwargs, method)
 
 
 def _get_path(tree, names):
