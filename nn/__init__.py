@@ -24,7 +24,10 @@ from ._pooling import (MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, max_pool,
 from ._normalization import BatchNorm, LayerNorm, GroupNorm, RMSNorm
 from ._elementwise import (Lambda, ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, SiLU,
                            Softplus, Softmax, LogSoftmax, Dropout)
-from ._attention import MultiHeadAttention, dot_product_attention, causal_mask
+from ._attention import MultiHeadAttention
+from ._attention_functions import dot_product_attention, causal_mask
+from ._positional import (PositionalEmbedding, SinusoidalPositionalEmbedding,
+                          RotaryEmbedding, sinusoidal_encoding, apply_rotary)
 from ._recurrent import SimpleRNNCell, LSTMCell, GRUCell, RNN, Bidirectional
 from ._combinators import Sequential, Residual
 from ._losses import (softmax_cross_entropy, binary_cross_entropy_with_logits,
