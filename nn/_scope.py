@@ -90,14 +90,15 @@ class Scope:
 
     # --- parameters and state -------------------------------------------------------
 
-    def param(self, name, shape, init, dtype=None):
+    def param(self, name, shape, init, dtype=None, autocast=True):
         """The parameter `name` of this layer, created by `init(key, shape, dtype)`;
         `dtype` defaults to the layer's `param_dtype`. Floating parameters are returned
-        cast to the layer's compute `dtype` (gradients reach the stored ones)."""
+        cast to the layer's compute `dtype` (gradients reach the stored ones) unless
+        `autocast=False`."""
         shape = tuple(int(d) for d in shape)
         if dtype is None:
             dtype = getattr(self._layer, "param_dtype", None) or np.float32
-        compute = getattr(self._layer, "dtype", None)
+        compute = getattr(self._layer, "dtype", None) if autocast else None
         if self._mode == "init":
             self._declare(self._record.params, name, shape, dtype, init, "parameter")
             return cast(fl.lax.full(shape, 0, dtype), compute)  # a traced placeholder
