@@ -86,7 +86,7 @@ class Scope:
         self._key_source = key_source  # folds this scope's key lazily from the parent's
         self.training = bool(training) if mode == "apply" else False
         self.path = tuple(path)
-        self._observer = observer  # .enter(path, layer) / .exit(outputs) per sub-layer call
+        self._observer = observer  # .enter(path, layer, args, kwargs) / .exit(outputs)
 
     # --- parameters and state -------------------------------------------------------
 
@@ -217,7 +217,7 @@ class Scope:
         if self._mode == "init":
             return self._init_child(names, layer, args, kwargs, method)
         if self._observer is not None:
-            self._observer.enter(self.path + names, layer)
+            self._observer.enter(self.path + names, layer, args, kwargs)
         params = _get_path(self._params, names)
         state = _get_path(self._new_state, names)
         if state is None:
