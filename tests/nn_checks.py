@@ -14,7 +14,7 @@ KEY = fl.random.PRNGKey(0)
 
 
 def randn(rng, *shape):
-    return rng.randn(*shape).astype(np.float32)
+    return np.asarray(rng.randn(*shape), np.float32)
 
 
 def perturbed(tree, rng, scale=0.3):
