@@ -2,7 +2,9 @@
 its parameters are stored in.
 
 Every layer has `dtype` (compute) and `param_dtype` fields; left at None they take the
-values of the policy in force when the layer is built. A layer casts its floating
+values of the policy in force when the layer is built. A layer built while another
+layer's `forward` runs (a sub-layer made in a property or in `forward`) takes that
+layer's dtypes, so sub-layers follow the model they belong to. A layer casts its floating
 inputs and parameters to its compute dtype; normalization layers compute their
 statistics and attention its softmax in float32; the outermost `apply` returns floating
 outputs in the parameter dtype, so losses and metrics see float32.
@@ -13,7 +15,9 @@ outputs in the parameter dtype, so losses and metrics see float32.
 >>> layer.dtype.name, layer.param_dtype.name
 ('bfloat16', 'float32')
 """
+import contextlib
 import dataclasses
+import threading
 
 import numpy as np
 from jax import tree_util
@@ -46,6 +50,7 @@ POLICIES = {
 }
 
 _current = [POLICIES["float32"]]
+_running = threading.local()  # the dtypes of the layers whose forward is running
 
 
 def as_policy(policy):
@@ -59,8 +64,32 @@ def as_policy(policy):
 
 
 def dtype_policy():
-    """The policy new layers take their dtypes from (default "float32")."""
-    return _current[0]
+    """The policy new layers take their dtypes from: the global one (default
+    "float32"), or inside a layer's `forward` that layer's dtypes."""
+    stack = getattr(_running, "stack", None)
+    return stack[-1] if stack else _current[0]
+
+
+def _policy_of(layer):
+    compute, param = layer.dtype, layer.param_dtype
+    for policy in POLICIES.values():
+        if (policy.compute_dtype, policy.param_dtype) == (compute, param):
+            return policy
+    return DtypePolicy(f"{np.dtype(compute).name}/{np.dtype(param).name}", compute, param)
+
+
+@contextlib.contextmanager
+def layer_dtypes(layer):
+    """While `layer`'s forward runs, layers built take its dtypes."""
+    if getattr(layer, "dtype", None) is None or getattr(layer, "param_dtype", None) is None:
+        yield
+        return
+    stack = _running.__dict__.setdefault("stack", [])
+    stack.append(_policy_of(layer))
+    try:
+        yield
+    finally:
+        stack.pop()
 
 
 class _PolicyRestorer:
@@ -80,7 +109,8 @@ def set_dtype_policy(policy):
     "bfloat16" / "float16" (both). Also a context manager that restores the previous
     policy on exit: `with nn.set_dtype_policy("mixed_bfloat16"): model = ...`.
 
-    Layers read the policy when they are built, so set it before building the model.
+    Layers read the policy when they are built, so set it before building the model
+    (sub-layers built later, in properties or `forward`, follow their parent).
     "mixed_float16" has no automatic loss scaling: prefer "mixed_bfloat16".
     """
     previous = _current[0]

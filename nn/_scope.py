@@ -9,7 +9,7 @@ from jax import tree_util
 
 import functorch_lite as fl
 from ._abstract import to_spec
-from ._policy import cast, cast_tree
+from ._policy import cast, cast_tree, layer_dtypes
 
 
 def name_hash(name):
@@ -37,9 +37,11 @@ def is_layer(value):
 
 def run_forward(layer, scope, args, kwargs, method="forward"):
     """Run `layer.<method>(scope, *args, **kwargs)` with its floating inputs cast to
-    the layer's compute dtype (as Keras' autocast)."""
+    the layer's compute dtype (as Keras' autocast) and its dtypes as the policy of the
+    layers built meanwhile."""
     args, kwargs = cast_tree((args, kwargs), getattr(layer, "dtype", None))
-    return getattr(layer, method)(scope, *args, **kwargs)
+    with layer_dtypes(layer):  # sub-layers built in properties follow this layer
+        return getattr(layer, method)(scope, *args, **kwargs)
 
 
 class _NoState(dict):
