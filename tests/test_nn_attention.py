@@ -75,11 +75,12 @@ def test_causal_mask_is_computed_in_the_program():
 
 # --- MultiHeadAttention --------------------------------------------------------------
 
-def _rotate_half(x, positions, base=10000.0):
-    """Hugging Face Llama's rotary embedding (rotate_half), positions (T,)."""
+def _rotate_half(x, positions, base=10000.0, scaling=1.0):
+    """Hugging Face Llama's rotary embedding (rotate_half), positions (T,), with linear
+    scaling (positions / scaling)."""
     d = x.shape[-1]
     inv = 1.0 / base ** (jnp.arange(0, d, 2, dtype=jnp.float32) / d)
-    freqs = positions.astype(jnp.float32)[:, None] * inv
+    freqs = (positions.astype(jnp.float32) / scaling)[:, None] * inv
     emb = jnp.concatenate([freqs, freqs], -1)[:, None, :]  # (T, 1, D)
     rotated = jnp.concatenate([-x[..., d // 2:], x[..., :d // 2]], -1)
     return x * jnp.cos(emb) + rotated * jnp.sin(emb)
@@ -110,6 +111,34 @@ def test_self_attention_causal_grouped_rotary():
     check_layer(lambda p, x: layer(p, x),
                 lambda p, x: _mha_ref(p, x, x, x, 4, 2, causal=True, rotary=True),
                 params, (X,), tol=1e-4)
+
+
+def test_attention_bias_and_weight_dropout():
+    """A logit bias, and dropout of the attention weights when training: the kept
+    weights are those of jax.random.bernoulli with the layer's key (our PRNG is JAX's),
+    scaled by 1 / (1 - rate)."""
+    layer = nn.MultiHeadAttention(4, num_kv_heads=2, dropout_rate=0.5)
+    bias = randn(RNG, 2, 4, 5, 5)
+    params = perturbed(layer.init(KEY, X, bias=bias)[0], RNG)
+    rng = fl.random.PRNGKey(7)
+
+    def ref(p, x, bias):
+        def heads(name, n):
+            y = x @ p[name]["kernel"] + p[name]["bias"]
+            return y.reshape(2, 5, n, 2)
+        q, k, v = heads("query", 4), heads("key", 2), heads("value", 2)
+        q = q.reshape(2, 5, 2, 2, 2)                              # (B, T, K, G, H)
+        logits = jnp.einsum("btkgh,bskh->bkgts", q, k) / np.sqrt(2)
+        logits = logits + bias.reshape(2, 2, 2, 5, 5)
+        weights = jax.nn.softmax(logits, -1)
+        keep = jax.random.bernoulli(jnp.asarray(rng), 0.5, weights.shape)
+        weights = jnp.where(keep, weights / 0.5, 0)
+        out = jnp.einsum("bkgts,bskh->btkgh", weights, v).reshape(2, 5, 8)
+        return out @ p["out"]["kernel"] + p["out"]["bias"]
+    check_layer(lambda p, x, bias: layer(p, x, bias=bias, training=True, rng=rng), ref,
+                params, (X, bias), tol=1e-4, vmap=False)
+    np.testing.assert_allclose(layer(params, X, bias=bias),  # no dropout unless training
+                               layer(params, X, bias=bias, rng=rng), rtol=0)
 
 
 def test_cross_attention_with_mask_and_separate_values():
@@ -183,6 +212,10 @@ POSITION_CASES = {
                               [4, 0, 8, 1, 1])], x.shape)),
     "rotary_half_split": (nn.RotaryEmbedding(), HEADS, {},
                           lambda p, x: _rotate_half(x, jnp.arange(5))),
+    "rotary_scaled_positions": (nn.RotaryEmbedding(500.0, scaling_factor=2.0), HEADS,
+                                {"positions": np.array([0, 3, 3, 7, 9], np.int32)},
+                                lambda p, x: _rotate_half(x, jnp.array([0, 3, 3, 7, 9]),
+                                                          500.0, 2.0)),
     "rotary_interleaved_start": (nn.RotaryEmbedding(interleaved=True), HEADS, {"start": 4},
                                  lambda p, x: _meta_rotary(x, jnp.arange(4, 9))),
 }

@@ -71,6 +71,8 @@ def test_spectral_norm_inside_sequential_updates_state_under_jit():
     np.testing.assert_array_equal(same["sn"]["u"]["kernel"], state["sn"]["u"]["kernel"])
     with pytest.raises(ValueError, match="keeps state"):
         nn.SpectralNorm(nn.Dense(4))(params["sn"], x)
+    with pytest.raises(ValueError, match="has 4 dimensions and error_on_non_matrix"):
+        nn.SpectralNorm(nn.Conv(2, 3), error_on_non_matrix=True).init(KEY, IMG)
 
 
 @pytest.mark.parametrize("feature_axes", [-1, None])

@@ -81,6 +81,7 @@ CASES = {
                                   {"backwards": True}, "sequences_in_input_order"),
     "lstm_return_carry": (nn.RNN(nn.LSTMCell(3), return_carry=True, return_sequences=False),
                           "lstm", {}, "carry+last"),
+    "gru_time_major": (nn.RNN(nn.GRUCell(3), time_major=True), "gru", {}, "time_major"),
 }
 
 
@@ -90,13 +91,21 @@ def test_rnn_options_with_mask_match_keras_semantics(name):
     params = perturbed(layer.init(KEY, SEQ, mask=MASK)[0], RNG)
 
     def ref(p, x, mask):
+        if form == "time_major":  # (time, batch, ...) in and out
+            return ref_batch_major(p, x.swapaxes(0, 1), mask.T).swapaxes(0, 1)
+        return ref_batch_major(p, x, mask)
+
+    def ref_batch_major(p, x, mask):
         carry, ys = keras_rnn(STEPS[kind](p["cell"]), x, zeros_carry(kind, x.shape[0], 3),
                               mask, **options)
         state = tuple(jax.tree_util.tree_leaves(carry))
         return {"sequences": ys, "sequences+state": (ys, *state),
                 "last+state": (ys[:, -1], *state), "carry+last": (carry, ys[:, -1]),
-                "sequences_in_input_order": ys[:, ::-1]}[form]
-    check_layer(lambda p, x, mask: layer(p, x, mask=mask), ref, params, (SEQ, MASK),
+                "sequences_in_input_order": ys[:, ::-1], "time_major": ys}[form]
+    x, mask = (SEQ.swapaxes(0, 1), MASK.T) if form == "time_major" else (SEQ, MASK)
+    if form == "time_major":
+        params = perturbed(layer.init(KEY, x, mask=mask)[0], RNG)
+    check_layer(lambda p, x, mask: layer(p, x, mask=mask), ref, params, (x, mask),
                 tol=1e-5)
 
 

@@ -50,10 +50,11 @@ def torch_conv_transpose(x, kernel, stride, padding, output_padding):
     return vjp(x)[0]
 
 
-def depthwise_ref(x, kernel, stride, padding):
+def depthwise_ref(x, kernel, stride, padding, dilation=1):
     """Each input channel convolved on its own with its depth_multiplier filters."""
     outs = [jlax.conv_general_dilated(x[..., c:c + 1], kernel[..., c:c + 1, :],
                                       (stride,) * (x.ndim - 2), padding,
+                                      rhs_dilation=(dilation,) * (x.ndim - 2),
                                       dimension_numbers=NHWC if x.ndim == 4 else
                                       ("NWC", "WIO", "NWC"))
             for c in range(x.shape[-1])]
@@ -77,13 +78,13 @@ CASES = {
     "depthwise2d_multiplier_stride": (
         nn.DepthwiseConv(3, depth_multiplier=2, strides=2), IMG,
         lambda p, x: depthwise_ref(x, p["depthwise_kernel"], 2, "SAME") + p["bias"]),
-    "depthwise1d_valid": (
-        nn.DepthwiseConv(2, padding="VALID", use_bias=False), SEQ,
-        lambda p, x: depthwise_ref(x, p["depthwise_kernel"], 1, "VALID")),
-    "separable2d": (
-        nn.SeparableConv(5, 3, depth_multiplier=2), IMG,
+    "depthwise1d_valid_dilated": (
+        nn.DepthwiseConv(2, padding="VALID", dilation=2, use_bias=False), SEQ,
+        lambda p, x: depthwise_ref(x, p["depthwise_kernel"], 1, "VALID", 2)),
+    "separable2d_strided": (
+        nn.SeparableConv(5, 3, depth_multiplier=2, strides=2), IMG,
         lambda p, x: jlax.conv_general_dilated(
-            depthwise_ref(x, p["depthwise_kernel"], 1, "SAME"), p["pointwise_kernel"],
+            depthwise_ref(x, p["depthwise_kernel"], 2, "SAME"), p["pointwise_kernel"],
             (1, 1), "VALID", dimension_numbers=NHWC) + p["bias"]),
     "upsampling_nearest": (nn.UpSampling((2, 3)), IMG,
                            lambda p, x: jnp.repeat(jnp.repeat(x, 2, 1), 3, 2)),
