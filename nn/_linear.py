@@ -1,6 +1,6 @@
 """Dense, Embedding and Flatten."""
 import math
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
