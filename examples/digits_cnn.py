@@ -34,9 +34,11 @@ def load_digits_split(seed=0, test_fraction=0.2):
 
 
 def make_model():
+    # a few hundred steps: momentum 0.9 (PyTorch's) lets the running statistics catch
+    # up with the batches; the default 0.99 (Keras', Flax's) suits longer runs
     return nn.Sequential(
-        conv1=nn.Conv(32, 3), bn1=nn.BatchNorm(), act1=nn.ReLU(),
-        conv2=nn.Conv(64, 3), bn2=nn.BatchNorm(), act2=nn.ReLU(),
+        conv1=nn.Conv(32, 3), bn1=nn.BatchNorm(momentum=0.9), act1=nn.ReLU(),
+        conv2=nn.Conv(64, 3), bn2=nn.BatchNorm(momentum=0.9), act2=nn.ReLU(),
         pool=nn.MaxPool(2),                       # 8x8 -> 4x4
         flatten=nn.Flatten(), dropout=nn.Dropout(0.3),
         hidden=nn.Dense(128), act3=nn.ReLU(),

@@ -1,11 +1,13 @@
 """A tiny character-level transformer language model, written as custom `nn` layers.
 
-    python examples/transformer_lm.py [--steps N]
+    python examples/transformer_lm.py [--steps N] [--policy mixed_bfloat16]
 
 `Block` and `CharTransformer` are frozen dataclasses whose sub-layers are attributes;
 their parameters are nested dicts named after those attributes
 ("blocks/0/attn/query/kernel", ...). The train step is one jitted program: the loss
 gradient, then optax's Adam update through `functorch_lite.interop.call_jax`.
+`--policy mixed_bfloat16` builds the model under that dtype policy: computation in
+bfloat16, parameters and the loss in float32, nothing else changes.
 Prints the loss every 50 steps and a greedy sample; exits 1 if the loss did not fall.
 """
 import argparse
@@ -71,6 +73,10 @@ class CharTransformer(nn.Layer):
         return nn.Embedding(self.vocab, self.dim, nn.initializers.normal(0.02))
 
     @property
+    def positions(self):
+        return nn.PositionalEmbedding(self.max_len, nn.initializers.normal(0.02))
+
+    @property
     def blocks(self):
         return tuple(Block(self.dim, self.heads) for _ in range(self.depth))
 
@@ -83,9 +89,8 @@ class CharTransformer(nn.Layer):
         return nn.Dense(self.vocab)
 
     def forward(self, scope, ids):
-        positions = scope.param("positions", (self.max_len, self.dim),
-                                nn.initializers.normal(0.02))
-        x = scope.embed(ids) + positions[:ids.shape[1]]
+        x = scope.embed(ids)
+        x = x + scope.positions(x)
         for block in scope.blocks:
             x = block(x)
         return scope.head(scope.ln_f(x))
@@ -104,9 +109,12 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=150 if quick else 400)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--length", type=int, default=48)
+    parser.add_argument("--policy", default="float32",
+                        help="dtype policy, e.g. mixed_bfloat16 (default float32)")
     args = parser.parse_args(argv)
 
-    model = CharTransformer(len(CHARS))
+    with nn.set_dtype_policy(args.policy):
+        model = CharTransformer(len(CHARS))
     params, _ = model.init(fl.random.PRNGKey(0), nn.Spec((args.batch, args.length), np.int32))
     print(f"{nn.count_params(params):,} parameters, vocabulary {len(CHARS)}")
     optimizer = optax.adam(3e-3)

@@ -35,8 +35,37 @@ def default_complex():
     return complex128 if config.jax_enable_x64 else complex64
 
 
+def _ml_dtypes(names):
+    return {np.dtype(getattr(ml_dtypes, n)) for n in names if hasattr(ml_dtypes, n)}
+
+
+# ml_dtypes' extra scalar types, filed under the NumPy abstract types as JAX files them
+_ML_FLOATS = _ml_dtypes(["bfloat16"] + [n for n in dir(ml_dtypes) if n.startswith("float")])
+_ML_SIGNED = _ml_dtypes(["int1", "int2", "int4"])
+_ML_UNSIGNED = _ml_dtypes(["uint1", "uint2", "uint4"])
+
+
+def issubdtype(a, b):
+    """`np.issubdtype`, with ml_dtypes' types (bfloat16, float8_*, int4, ...) filed
+    under `np.floating` / `np.signedinteger` / `np.unsignedinteger` as JAX files them."""
+    try:
+        a_dtype = np.dtype(a)
+    except TypeError:
+        return np.issubdtype(a, b)
+    for extras, parent in ((_ML_FLOATS, np.floating), (_ML_SIGNED, np.signedinteger),
+                           (_ML_UNSIGNED, np.unsignedinteger)):
+        if a_dtype in extras:
+            if isinstance(b, type) and issubclass(b, np.generic) and issubclass(parent, b):
+                return True  # an abstract type above ours: floating, inexact, number
+            try:
+                return a_dtype == np.dtype(b)
+            except TypeError:
+                return False
+    return np.issubdtype(a, b)
+
+
 def is_float(dtype):
-    return np.issubdtype(dtype, np.floating) or dtype == bfloat16
+    return issubdtype(dtype, np.floating)
 
 
 def is_complex(dtype):

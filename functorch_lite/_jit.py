@@ -315,6 +315,16 @@ class Compiled:
     def as_text(self):
         return self.executable.hlo_text()
 
+    def cost_analysis(self):
+        """XLA's cost estimate of this executable, as `jax`'s: a dict with "flops",
+        "bytes accessed", "transcendentals", ..."""
+        return self.executable.cost_analysis()
+
+    def memory_analysis(self):
+        """XLA's memory statistics (`argument_size_in_bytes`, `output_size_in_bytes`,
+        `temp_size_in_bytes`, ...), as `jax`'s."""
+        return self.executable.memory_analysis()
+
 
 def make_jaxpr(fun, static_argnums=()):
     """`make_jaxpr(f)(*args)` returns the Program `f` traces to (prints one equation per

@@ -90,6 +90,15 @@ class Executable:
     def hlo_text(self):
         return self.loaded.hlo_modules()[0].to_string()
 
+    def cost_analysis(self):
+        """XLA's cost estimate: a dict with "flops", "bytes accessed", ..."""
+        costs = self.loaded.cost_analysis()
+        return costs[0] if isinstance(costs, (list, tuple)) else costs
+
+    def memory_analysis(self):
+        """XLA's memory statistics (argument, output, temporary and code sizes)."""
+        return self.loaded.get_compiled_memory_stats()
+
 
 def _check_nans(outs, loaded):
     for x in outs:

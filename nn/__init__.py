@@ -15,16 +15,23 @@ Activation functions (`nn.relu`, `nn.softmax`, ...) are those of `functorch_lite
 from . import initializers
 from ._abstract import Spec, eval_shape
 from ._layer import Layer
+from ._policy import DtypePolicy, set_dtype_policy, dtype_policy
 from ._scope import Scope, fold_name, ParamsKeyError
 from ._linear import Dense, Embedding, Flatten
-from ._conv import Conv, ConvTranspose
+from ._conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
+from ._wrappers import SpectralNorm, WeightNorm
 from ._pooling import (MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, max_pool,
                        avg_pool)
 from ._normalization import BatchNorm, LayerNorm, GroupNorm, RMSNorm
+from ._reshaping import UpSampling, ZeroPadding, Cropping
 from ._elementwise import (Lambda, ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, SiLU,
                            Softplus, Softmax, LogSoftmax, Dropout)
-from ._attention import MultiHeadAttention, dot_product_attention, causal_mask
-from ._recurrent import SimpleRNNCell, LSTMCell, GRUCell, RNN, Bidirectional
+from ._attention import MultiHeadAttention
+from ._attention_functions import dot_product_attention, causal_mask
+from ._positional import (PositionalEmbedding, SinusoidalPositionalEmbedding,
+                          RotaryEmbedding, sinusoidal_encoding, apply_rotary)
+from ._recurrent import SimpleRNNCell, LSTMCell, GRUCell
+from ._rnn import RNN, Bidirectional, SimpleRNN, LSTM, GRU
 from ._combinators import Sequential, Residual
 from ._losses import (softmax_cross_entropy, binary_cross_entropy_with_logits,
                       mean_squared_error, mean_absolute_error, huber_loss, kl_divergence,

@@ -27,6 +27,7 @@ class _Chain(Layer):
     def __init__(self, *layers, **named_layers):
         object.__setattr__(self, "layers",
                            _named_layers(type(self).__name__, layers, named_layers))
+        self.__post_init__()  # dtypes from the policy (keywords here name layers)
 
     @property
     def names(self):

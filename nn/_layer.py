@@ -14,17 +14,62 @@ From that one description the base class derives:
 - `apply(params, state, *inputs, rng=None, training=False) -> (outputs, new_state)`.
 - `layer(params, *inputs)`: the short form for layers without state.
 
+Every layer has keyword-only `dtype` (compute) and `param_dtype` fields, filled from the
+dtype policy (`nn.set_dtype_policy`) when left at None; see `_policy.py`.
+
 Parameter and state trees are plain nested dicts named after sub-layer attributes
 (or `Sequential`'s names); layers without parameters take no entry.
 """
+import contextlib
 import dataclasses
 import functools
+import threading
+from typing import Any
 
+import numpy as np
 from jax import tree_util
 
 import functorch_lite as fl
+from . import initializers
 from ._abstract import eval_shape, to_spec
-from ._scope import NO_STATE, InitRecord, OpaqueChild, Scope, fold_name
+from ._policy import cast_outputs, resolve_dtypes
+from ._scope import NO_STATE, InitRecord, OpaqueChild, Scope, fold_name, run_forward
+
+_nesting = threading.local()
+
+
+@contextlib.contextmanager
+def _outermost_call():
+    """Yields True for the outermost `apply` of this thread (not one inside a layer)."""
+    depth = getattr(_nesting, "depth", 0)
+    _nesting.depth = depth + 1
+    try:
+        yield depth == 0
+    finally:
+        _nesting.depth = depth
+
+
+def as_raw_key(key):
+    """A raw uint32[2] key from ours or JAX's (`jax.random.key` typed keys included)."""
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and not isinstance(dtype, np.dtype):  # a typed JAX key
+        import jax
+        return jax.random.key_data(key)
+    return key
+
+
+def _with_dtypes(dataclass_repr):
+    """The dataclass repr, plus the dtypes when they are not float32."""
+    @functools.wraps(dataclass_repr)
+    def __repr__(self):
+        text = dataclass_repr(self)
+        dtypes = [(name, getattr(self, name)) for name in ("dtype", "param_dtype")]
+        extra = ", ".join(f"{name}={np.dtype(d).name}" for name, d in dtypes
+                          if d is not None and np.dtype(d) != np.float32)
+        if not extra:
+            return text
+        return text[:-1] + (", " if not text.endswith("()") else "") + extra + ")"
+    return __repr__
 
 
 class Layer:
@@ -46,10 +91,19 @@ class Layer:
     {'fc1': (3, 8), 'fc2': (8, 1)}
     """
 
+    dtype: Any = dataclasses.field(default=None, kw_only=True, repr=False)
+    param_dtype: Any = dataclasses.field(default=None, kw_only=True, repr=False)
+
+    def __post_init__(self):
+        resolve_dtypes(self)
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         # a class with its own __init__/__repr__ (Sequential) keeps them in subclasses
-        dataclasses.dataclass(frozen=True, **getattr(cls, "_dataclass_options", {}))(cls)
+        options = getattr(cls, "_dataclass_options", {})
+        dataclasses.dataclass(frozen=True, **options)(cls)
+        if options.get("repr", True):
+            cls.__repr__ = _with_dtypes(cls.__repr__)
         cls._uses_forward = cls.init is Layer.init and cls.apply is Layer.apply
 
     def forward(self, scope, *inputs, **kwargs):
@@ -64,16 +118,25 @@ class Layer:
     def init(self, key, *inputs, **kwargs):
         """Create `(params, state)` for inputs shaped like `inputs` (arrays or Specs).
 
-        Shapes are found by abstract evaluation; only the initializers run.
+        Shapes are found by abstract evaluation; only the initializers run. `key` is
+        ours (`fl.random.PRNGKey`) or JAX's (raw or `jax.random.key`).
         """
-        return _init_function(self, inputs, kwargs)(key)
+        return _init_function(self, inputs, kwargs)(as_raw_key(key))
 
-    def apply(self, params, state, *inputs, rng=None, training=False, **kwargs):
+    def apply(self, params, state, *inputs, rng=None, training=False, method="forward",
+              **kwargs):
         """Run the layer: returns `(outputs, new_state)`. `rng` is needed by random
-        layers (Dropout) when `training=True`; BatchNorm updates `state` only then."""
+        layers (Dropout) when `training=True`; BatchNorm updates `state` only then.
+        `method` names another method taking `(scope, ...)` to run instead of
+        `forward` (e.g. `Embedding.attend`). Under a mixed dtype policy the outermost
+        call returns floating outputs in the parameter dtype (float32)."""
+        rng = None if rng is None else as_raw_key(rng)
         scope = Scope(self, "apply", params=params, state=state, rng=rng,
                       training=training)
-        outputs = self.forward(scope, *inputs, **kwargs)
+        with _outermost_call() as outermost:
+            outputs = run_forward(self, scope, inputs, kwargs, method)
+        if outermost:
+            outputs = cast_outputs(self, outputs)
         return outputs, scope.final_state()
 
     def __call__(self, params, *inputs, rng=None, training=False, **kwargs):
@@ -96,7 +159,7 @@ def trace_init(layer, inputs, kwargs):
 
     def run(*xs, **kw):
         scope = Scope(layer, "init", record=record)
-        return layer.forward(scope, *xs, **kw)
+        return run_forward(layer, scope, xs, kw)
 
     specs = tree_util.tree_map(to_spec, (inputs, kwargs))
     eval_shape(run, *specs[0], **specs[1])
@@ -134,11 +197,20 @@ def _compiled_initializer(init):
 
 
 def _create(init, key, shape, dtype):
-    try:
-        compiled = _compiled_initializer(init)
-    except TypeError:  # an unhashable initializer
-        return init(key, shape, dtype)
-    return compiled(key, shape, dtype)
+    if not isinstance(init, initializers.Initializer) and \
+            init not in (initializers.zeros, initializers.ones):
+        # a JAX or Flax initializer (or any function): JAX's run on our concrete key
+        return _checked(init(key, shape, dtype), init, shape, dtype)
+    return _compiled_initializer(init)(key, shape, dtype)
+
+
+def _checked(value, init, shape, dtype):
+    if tuple(np.shape(value)) != tuple(shape) or np.dtype(value.dtype) != np.dtype(dtype):
+        raise ValueError(f"initializer {init!r} returned {np.dtype(value.dtype).name}"
+                         f"{list(np.shape(value))} for a parameter declared "
+                         f"{np.dtype(dtype).name}{list(shape)}: an initializer takes "
+                         f"(key, shape, dtype) and returns that shape and dtype")
+    return value
 
 
 def materialize(record, key):
@@ -169,3 +241,6 @@ def _materialize_children(children, key):
         if s:
             state[name] = s
     return params, state
+
+
+dataclasses.dataclass(frozen=True)(Layer)  # the base's dtype fields reach every layer

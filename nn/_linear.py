@@ -1,6 +1,6 @@
 """Dense, Embedding and Flatten."""
 import math
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -8,6 +8,7 @@ import functorch_lite.lax as lax
 import functorch_lite.numpy as fnp
 from . import initializers
 from ._layer import Layer
+from ._scope import Scope
 
 
 def dense(x, kernel):
@@ -24,7 +25,6 @@ class Dense(Layer):
     use_bias: bool = True
     kernel_init: Callable = initializers.glorot_uniform()
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     def forward(self, scope, x):
         kernel = scope.param("kernel", (x.shape[-1], self.features), self.kernel_init,
@@ -38,24 +38,31 @@ class Dense(Layer):
 class Embedding(Layer):
     """A lookup table: integer ids of any shape -> vectors of size `features`.
 
-    Parameter: `embedding` (num_embeddings, features). `attend(params, x)` computes
-    logits against the table (for tied input/output embeddings).
+    Parameter: `embedding` (num_embeddings, features), initialized as Flax's `Embed`:
+    normal with variance 1 / features. `attend` computes logits against the table (a
+    tied output projection): `scope.embed.attend(h)` inside a layer's `forward`, or
+    `embed.attend(params, h)` directly.
     """
     num_embeddings: int
     features: int
-    embedding_init: Callable = initializers.normal(1.0)
-    param_dtype: Any = np.float32
+    embedding_init: Callable = initializers.variance_scaling(1.0, "fan_in", "normal",
+                                                             out_axis=0)
+
+    def _table(self, scope):
+        return scope.param("embedding", (self.num_embeddings, self.features),
+                           self.embedding_init)
 
     def forward(self, scope, ids):
         if not np.issubdtype(ids.dtype, np.integer):
             raise TypeError(f"Embedding takes integer ids, got {ids.dtype}")
-        table = scope.param("embedding", (self.num_embeddings, self.features),
-                            self.embedding_init, self.param_dtype)
-        return fnp.take(table, ids, axis=0)
+        return fnp.take(self._table(scope), ids, axis=0)
 
-    def attend(self, params, x):
-        """`x @ embedding.T`: scores of `x` against every row of the table."""
-        table = params["embedding"]
+    def attend(self, scope, x):
+        """`x @ embedding.T`: scores (..., num_embeddings) of `x` (..., features)
+        against every row of the table. `scope` is the layer's scope, or its params."""
+        if not isinstance(scope, Scope):
+            return self.apply(scope, {}, x, method="attend")[0]
+        table = self._table(scope)
         return lax.dot_general(x, table, (((x.ndim - 1,), (1,)), ((), ())))
 
 

@@ -1,5 +1,6 @@
 """Normalization layers: BatchNorm (running statistics in `state`), LayerNorm,
-GroupNorm and RMSNorm. Statistics are computed in float32 for low-precision inputs."""
+GroupNorm and RMSNorm. Statistics are computed in float32 for low-precision inputs (and
+under a mixed dtype policy); outputs are in the layer's compute dtype."""
 from typing import Any, Callable
 
 import numpy as np
@@ -34,11 +35,11 @@ def _along(v, x, axes):
 def _scale_and_shift(scope, layer, y, x, axes):
     shape = tuple(x.shape[a] for a in axes)
     if layer.use_scale:
-        y = y * _along(scope.param("scale", shape, layer.scale_init, layer.param_dtype), y,
-                       axes)
+        scale = scope.param("scale", shape, layer.scale_init, autocast=False)
+        y = y * _along(_cast(scale, y.dtype), y, axes)
     if layer.use_bias:
-        y = y + _along(scope.param("bias", shape, layer.bias_init, layer.param_dtype), y,
-                       axes)
+        bias = scope.param("bias", shape, layer.bias_init, autocast=False)
+        y = y + _along(_cast(bias, y.dtype), y, axes)
     return _cast(y, x.dtype)
 
 
@@ -53,16 +54,16 @@ class BatchNorm(Layer):
     With `training=True` it normalizes with the batch's statistics and updates the
     running ones in `state` (`mean`, `var`): `new = momentum * old + (1 - momentum) *
     batch` (biased batch variance); with `training=False` it uses the running ones and
-    leaves `state` unchanged. Parameters: `scale`, `bias`.
+    leaves `state` unchanged. `momentum` defaults to 0.99 as in Keras and Flax (PyTorch's
+    momentum=0.1 is 0.9 here). Parameters: `scale`, `bias`; state in float32.
     """
-    momentum: float = 0.9
+    momentum: float = 0.99
     epsilon: float = 1e-5
     axis: int = -1
     use_scale: bool = True
     use_bias: bool = True
     scale_init: Callable = initializers.ones
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     def forward(self, scope, x):
         axis = self.axis % x.ndim
@@ -93,7 +94,6 @@ class LayerNorm(Layer):
     use_bias: bool = True
     scale_init: Callable = initializers.ones
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     def forward(self, scope, x):
         axes = _normalized_axes(self.axis, x.ndim)
@@ -103,24 +103,30 @@ class LayerNorm(Layer):
 
 
 class GroupNorm(Layer):
-    """Split the channels (last axis) into `num_groups` groups and normalize each group
-    over it and the spatial axes, per example. Parameters: `scale`, `bias` (channels,).
+    """Split the channels (last axis) into `num_groups` groups (or groups of
+    `group_size` channels: give one of the two) and normalize each group over it and
+    the spatial axes, per example. Parameters: `scale`, `bias` (channels,).
     """
-    num_groups: int = 32
+    num_groups: Any = 32
+    group_size: Any = None
     epsilon: float = 1e-5
     use_scale: bool = True
     use_bias: bool = True
     scale_init: Callable = initializers.ones
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     def forward(self, scope, x):
         channels = x.shape[-1]
-        if channels % self.num_groups:
+        if (self.num_groups is None) == (self.group_size is None):
+            raise ValueError("GroupNorm: give either num_groups or group_size (set the "
+                             "other to None)")
+        groups = self.num_groups or channels // self.group_size
+        if channels % groups or (self.group_size and channels % self.group_size):
             raise ValueError(f"GroupNorm: {channels} channels do not split into "
-                             f"{self.num_groups} groups")
-        grouped = fnp.reshape(x, (*x.shape[:-1], self.num_groups,
-                                  channels // self.num_groups))
+                             f"{self.num_groups} groups" if self.num_groups else
+                             f"GroupNorm: {channels} channels do not split into groups "
+                             f"of {self.group_size}")
+        grouped = fnp.reshape(x, (*x.shape[:-1], groups, channels // groups))
         axes = tuple(range(1, x.ndim - 1)) + (x.ndim,)
         mean, var = _moments(grouped, axes)
         y = (_cast(grouped, mean.dtype) - mean) * lax.rsqrt(var + self.epsilon)
@@ -134,7 +140,6 @@ class RMSNorm(Layer):
     axis: Any = -1
     use_scale: bool = True
     scale_init: Callable = initializers.ones
-    param_dtype: Any = np.float32
     use_bias = False
 
     def forward(self, scope, x):

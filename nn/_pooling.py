@@ -79,17 +79,46 @@ class AvgPool(Layer):
                         self.count_include_pad)
 
 
+def _spatial_axes(x):
+    if x.ndim < 3:
+        raise ValueError(f"global pooling takes inputs (batch, *spatial, channels), got "
+                         f"shape {tuple(x.shape)}")
+    return tuple(range(1, x.ndim - 1))
+
+
+def _mask_like(mask, x):
+    """A boolean (batch, *spatial) mask broadcast to x's shape (True = keep)."""
+    if tuple(mask.shape) != tuple(x.shape[:-1]):
+        raise ValueError(f"global pooling mask must be (batch, *spatial) = "
+                         f"{tuple(x.shape[:-1])}, got {tuple(mask.shape)}")
+    return lax.broadcast_in_dim(fnp.asarray(mask, dtype=bool), x.shape,
+                                tuple(range(x.ndim - 1)))
+
+
 class GlobalAvgPool(Layer):
-    """Mean over all spatial axes: (batch, *spatial, channels) -> (batch, channels)."""
+    """Mean over all spatial axes: (batch, *spatial, channels) -> (batch, channels)
+    (Keras' GlobalAveragePooling1D/2D/3D). `apply(..., mask=...)` with a boolean
+    (batch, *spatial) mask averages the unmasked positions only (as Keras' 1D)."""
     keepdims: bool = False
 
-    def forward(self, scope, x):
-        return fnp.mean(x, axis=tuple(range(1, x.ndim - 1)), keepdims=self.keepdims)
+    def forward(self, scope, x, mask=None):
+        axes = _spatial_axes(x)
+        if mask is None:
+            return fnp.mean(x, axis=axes, keepdims=self.keepdims)
+        keep = _mask_like(mask, x)
+        total = fnp.sum(fnp.where(keep, x, 0), axis=axes, keepdims=self.keepdims)
+        count = fnp.sum(keep.astype(x.dtype), axis=axes, keepdims=self.keepdims)
+        return total / count
 
 
 class GlobalMaxPool(Layer):
-    """Maximum over all spatial axes: (batch, *spatial, channels) -> (batch, channels)."""
+    """Maximum over all spatial axes: (batch, *spatial, channels) -> (batch, channels)
+    (Keras' GlobalMaxPooling1D/2D/3D). With a boolean (batch, *spatial) `mask`, the
+    maximum over the unmasked positions (-inf where all are masked)."""
     keepdims: bool = False
 
-    def forward(self, scope, x):
-        return fnp.max(x, axis=tuple(range(1, x.ndim - 1)), keepdims=self.keepdims)
+    def forward(self, scope, x, mask=None):
+        axes = _spatial_axes(x)
+        if mask is not None:
+            x = fnp.where(_mask_like(mask, x), x, _lowest(x.dtype))
+        return fnp.max(x, axis=axes, keepdims=self.keepdims)

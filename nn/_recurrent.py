@@ -1,11 +1,10 @@
-"""Recurrent cells (SimpleRNN, LSTM, GRU), the `RNN` wrapper that scans a cell over a
-sequence with `lax.scan`, and `Bidirectional`.
+"""Recurrent cells (SimpleRNN, LSTM, GRU); `_rnn.py` scans them over sequences.
 
 A cell maps `(carry, x_t) -> (carry, y_t)` for one time step of a batch; its
-`initial_carry(batch_shape)` gives the zero carry.
+`initial_carry(batch_shape)` gives the zero carry and `carry_names` names the carry's
+arrays (for a stateful RNN's `state`).
 """
-import dataclasses
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -28,16 +27,15 @@ class _Cell(Layer):
     kernel_init: Callable = initializers.glorot_uniform()
     recurrent_init: Callable = initializers.orthogonal()
     bias_init: Callable = initializers.zeros
-    param_dtype: Any = np.float32
 
     gates = 1
+    carry_names = ("h",)
 
-    def _kernels(self, scope, x):
+    def _kernels(self, scope, x, bias_init=None):
         n = self.gates * self.features
-        kernel = scope.param("kernel", (x.shape[-1], n), self.kernel_init, self.param_dtype)
-        recurrent = scope.param("recurrent_kernel", (self.features, n), self.recurrent_init,
-                                self.param_dtype)
-        bias = scope.param("bias", (n,), self.bias_init, self.param_dtype)
+        kernel = scope.param("kernel", (x.shape[-1], n), self.kernel_init)
+        recurrent = scope.param("recurrent_kernel", (self.features, n), self.recurrent_init)
+        bias = scope.param("bias", (n,), bias_init or self.bias_init)
         return kernel, recurrent, bias
 
     def initial_carry(self, batch_shape, dtype=np.float32):
@@ -55,15 +53,29 @@ class SimpleRNNCell(_Cell):
         return h, h
 
 
+@initializers._factory
+def forget_bias_one(bias_init, dtype=None):
+    """An LSTM bias initializer: `bias_init`, with the forget gate's quarter set to 1
+    (Keras' unit_forget_bias, Jozefowicz et al. 2015)."""
+    def init(key, shape, dtype):
+        n = shape[0] // 4
+        return bias_init(key, shape, dtype).at[n:2 * n].set(1)
+    return init
+
+
 class LSTMCell(_Cell):
     """Long short-term memory; carry (h, c), output h. Gates in the order input,
     forget, cell, output along the 4 * features axis of `kernel`, `recurrent_kernel`
-    and `bias`:  c' = f * c + i * g,  h' = o * tanh(c')."""
+    and `bias` (Keras' order):  c' = f * c + i * g,  h' = o * tanh(c'). With
+    `unit_forget_bias` (default, as Keras) the forget gate's bias starts at 1."""
+    unit_forget_bias: bool = True
     gates = 4
+    carry_names = ("h", "c")
 
     def forward(self, scope, carry, x):
         h, c = carry
-        kernel, recurrent, bias = self._kernels(scope, x)
+        bias_init = forget_bias_one(self.bias_init) if self.unit_forget_bias else None
+        kernel, recurrent, bias = self._kernels(scope, x, bias_init)
         i, f, g, o = _split(dense(x, kernel) + dense(h, recurrent) + bias, 4)
         c = fl.nn.sigmoid(f) * c + fl.nn.sigmoid(i) * fnp.tanh(g)
         h = fl.nn.sigmoid(o) * fnp.tanh(c)
@@ -84,7 +96,7 @@ class GRUCell(_Cell):
     def forward(self, scope, carry, x):
         kernel, recurrent, bias = self._kernels(scope, x)
         recurrent_bias = scope.param("recurrent_bias", (3 * self.features,),
-                                     self.bias_init, self.param_dtype)
+                                     self.bias_init)
         xr, xz, xn = _split(dense(x, kernel) + bias, 3)
         hr, hz, hn = _split(dense(carry, recurrent) + recurrent_bias, 3)
         r = fl.nn.sigmoid(xr + hr)
@@ -92,76 +104,3 @@ class GRUCell(_Cell):
         n = fnp.tanh(xn + r * hn)
         h = (1 - z) * n + z * carry
         return h, h
-
-
-def _swap_batch_time(x):
-    return lax.transpose(x, (1, 0, *range(2, x.ndim)))
-
-
-class RNN(Layer):
-    """Run a cell over a sequence (batch, time, features) with `lax.scan`.
-
-    Returns the outputs of every step (batch, time, out) or, with
-    `return_sequences=False`, of the last step; with `return_carry=True` returns
-    `(carry, outputs)`. `reverse=True` scans from the end (outputs keep the input's
-    time order). `apply(..., initial_carry=...)` overrides the zero carry.
-    Parameters: `params["cell"]`.
-    """
-    cell: Layer
-    return_sequences: bool = True
-    return_carry: bool = False
-    reverse: bool = False
-    time_major: bool = False
-
-    def forward(self, scope, x, initial_carry=None):
-        xs = x if self.time_major else _swap_batch_time(x)
-        carry = initial_carry
-        if carry is None:
-            carry = self.cell.initial_carry(xs.shape[1:-1], x.dtype)
-        step = scope.child("cell")
-        carry, ys = fl.lax.scan(lambda c, x_t: step(c, x_t), carry, xs,
-                                reverse=self.reverse)
-        if self.return_sequences:
-            out = ys if self.time_major else fl.tree_util.tree_map(_swap_batch_time, ys)
-        else:
-            last = 0 if self.reverse else xs.shape[0] - 1
-            out = fl.tree_util.tree_map(
-                lambda y: lax.index_in_dim(y, last, 0, keepdims=False), ys)
-        return (carry, out) if self.return_carry else out
-
-
-class Bidirectional(Layer):
-    """Run `layer` (an RNN) forward and a backward copy (or `backward_layer`) and merge
-    their outputs: "concat" (last axis), "sum", "mul" or "ave". Parameters under
-    "forward" and "backward". With `return_carry`, returns (merged, (carry_f, carry_b)).
-    """
-    layer: Layer
-    backward_layer: Any = None
-    merge: str = "concat"
-
-    def sublayer(self, name):
-        if name == "forward":
-            return self.layer
-        if name == "backward":
-            return self.backward_layer or dataclasses.replace(self.layer,
-                                                              reverse=not self.layer.reverse)
-        raise AttributeError(name)
-
-    def forward(self, scope, x):
-        y_forward = scope.child("forward")(x)
-        y_backward = scope.child("backward")(x)
-        carries = None
-        if getattr(self.layer, "return_carry", False):
-            (c_f, y_forward), (c_b, y_backward) = y_forward, y_backward
-            carries = (c_f, c_b)
-        if self.merge == "concat":
-            merged = lax.concatenate([y_forward, y_backward], y_forward.ndim - 1)
-        elif self.merge == "sum":
-            merged = y_forward + y_backward
-        elif self.merge == "mul":
-            merged = y_forward * y_backward
-        elif self.merge == "ave":
-            merged = (y_forward + y_backward) / 2
-        else:
-            raise ValueError(f"merge must be concat, sum, mul or ave, got {self.merge!r}")
-        return merged if carries is None else (merged, carries)

@@ -10,6 +10,7 @@ from jax import tree_util
 
 import functorch_lite as fl
 from ._abstract import to_spec
+from ._policy import cast, cast_tree, layer_dtypes
 
 
 def name_hash(name):
@@ -59,6 +60,15 @@ def _missing_key(scope, kind, name):
         f"{keys}{hint}. Pass the {tree} that this model's init returned.")
 
 
+def run_forward(layer, scope, args, kwargs, method="forward"):
+    """Run `layer.<method>(scope, *args, **kwargs)` with its floating inputs cast to
+    the layer's compute dtype (as Keras' autocast) and its dtypes as the policy of the
+    layers built meanwhile."""
+    args, kwargs = cast_tree((args, kwargs), getattr(layer, "dtype", None))
+    with layer_dtypes(layer):  # sub-layers built in properties follow this layer
+        return getattr(layer, method)(scope, *args, **kwargs)
+
+
 class _NoState(dict):
     """The empty state of the short form `layer(params, x)`."""
 
@@ -103,24 +113,30 @@ class Scope:
         self._key_source = key_source  # folds this scope's key lazily from the parent's
         self.training = bool(training) if mode == "apply" else False
         self.path = tuple(path)
-        self._observer = observer  # .enter(path, layer) / .exit(outputs) per sub-layer call
+        self._observer = observer  # .enter(path, layer, args, kwargs) / .exit(outputs)
         self._absent = {}  # "params"/"state": (parent path, its keys, name) if lacking us
 
     # --- parameters and state -------------------------------------------------------
 
-    def param(self, name, shape, init, dtype=np.float32):
-        """The parameter `name` of this layer, created by `init(key, shape, dtype)`."""
+    def param(self, name, shape, init, dtype=None, autocast=True):
+        """The parameter `name` of this layer, created by `init(key, shape, dtype)`;
+        `dtype` defaults to the layer's `param_dtype`. Floating parameters are returned
+        cast to the layer's compute `dtype` (gradients reach the stored ones) unless
+        `autocast=False`."""
         shape = tuple(int(d) for d in shape)
+        if dtype is None:
+            dtype = getattr(self._layer, "param_dtype", None) or np.float32
+        compute = getattr(self._layer, "dtype", None) if autocast else None
         if self._mode == "init":
             self._declare(self._record.params, name, shape, dtype, init, "parameter")
-            return fl.lax.full(shape, 0, dtype)  # a traced placeholder
+            return cast(fl.lax.full(shape, 0, dtype), compute)  # a traced placeholder
         if name not in self._params:
             raise _missing_key(self, "parameter", name)
         value = self._params[name]
         if tuple(value.shape) != shape:
             raise ValueError(f"parameter '{_path_str(self.path + (name,))}' has shape "
                              f"{tuple(value.shape)}, but this input needs {shape}")
-        return value
+        return cast(value, compute)
 
     def state(self, name, shape, init, dtype=np.float32):
         """The current value of the running state `name` (created by `init`)."""
@@ -214,11 +230,19 @@ class Scope:
             raise AttributeError(name)
         return self.child(name)
 
-    def _run_child(self, names, layer, args, kwargs):
+    @property
+    def initializing(self):
+        """True during `init`'s abstract pass (parameters are placeholders)."""
+        return self._mode == "init"
+
+    def _run_child(self, names, layer, args, kwargs, method="forward"):
+        if method != "forward" and not uses_forward(layer):
+            raise TypeError(f"scope.{'.'.join(names)}.{method}(...): only layers written "
+                            f"with forward(scope, ...) can run other methods in a scope")
         if self._mode == "init":
-            return self._init_child(names, layer, args, kwargs)
+            return self._init_child(names, layer, args, kwargs, method)
         if self._observer is not None:
-            self._observer.enter(self.path + names, layer)
+            self._observer.enter(self.path + names, layer, args, kwargs)
         params = _get_path(self._params, names)
         state = _get_path(self._new_state, names)
         if state is None:
@@ -237,7 +261,7 @@ class Scope:
                         path=self.path + names, key_source=_ChildKey(self, names),
                         observer=self._observer)
             sub._absent = absent
-            out = layer.forward(sub, *args, **kwargs)
+            out = run_forward(layer, sub, args, kwargs, method)
             new_state = sub.final_state()
         else:
             key = _ChildKey(self, names).key_or_none()
@@ -249,7 +273,7 @@ class Scope:
             self._observer.exit(out)
         return out
 
-    def _init_child(self, names, layer, args, kwargs):
+    def _init_child(self, names, layer, args, kwargs, method):
         table = self._record.children
         for n in names[:-1]:
             table = table.setdefault(n, {})
@@ -262,7 +286,7 @@ class Scope:
             if record is None:
                 record = table[name] = InitRecord(layer)
             sub = Scope(layer, "init", record=record, path=self.path + names)
-            return layer.forward(sub, *args, **kwargs)
+            return run_forward(layer, sub, args, kwargs, method)
         specs = tree_util.tree_map(to_spec, (args, kwargs))
         table[name] = OpaqueChild(layer, specs[0], specs[1])
         params, state = layer.init(fl.random.PRNGKey(0), *args, **kwargs)
@@ -286,13 +310,21 @@ class _ChildKey:
 
 
 class _BoundLayer:
-    """A sub-layer bound to its parent's scope: calling it runs the sub-layer."""
+    """A sub-layer bound to its parent's scope: calling it runs the sub-layer's
+    `forward`; `bound.<method>(...)` runs another of its methods taking `(scope, ...)`
+    with the same parameters (e.g. `scope.embed.attend(x)` for tied embeddings)."""
 
     def __init__(self, scope, names, layer):
         self.scope, self.names, self.layer = scope, names, layer
 
     def __call__(self, *args, **kwargs):
         return self.scope._run_child(self.names, self.layer, args, kwargs)
+
+    def __getattr__(self, method):
+        if method.startswith("_") or not callable(getattr(self.layer, method, None)):
+            raise AttributeError(f"{type(self.layer).__name__} has no method {method!r}")
+        return lambda *args, **kwargs: self.scope._run_child(self.names, self.layer, args,
+                                                             kwargs, method)
 
 
 def _get_path(tree, names):

@@ -25,6 +25,18 @@ def test_promotion_matches_jax(a, b):
     assert _dtypes.promote_types(a, b) == jnp.promote_types(a, b)
 
 
+def test_issubdtype_files_ml_dtypes_as_jax_does():
+    """bfloat16 and float8 are floating, int4 a signed integer (numpy alone says no)."""
+    import ml_dtypes
+    for a in (jnp.bfloat16, ml_dtypes.float8_e4m3fn, ml_dtypes.int4, ml_dtypes.uint4,
+              np.float32, np.int8, "bfloat16"):
+        for b in (np.floating, np.inexact, np.number, np.generic, np.integer,
+                  np.signedinteger, np.unsignedinteger, np.complexfloating, jnp.bfloat16,
+                  np.float32, "bfloat16"):
+            assert fnp.issubdtype(a, b) == jnp.issubdtype(a, b), (a, b)
+    assert fl.dtypes.issubdtype is fnp.issubdtype
+
+
 @pytest.mark.parametrize("scalar", [1, 1.0, True])
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.float16, np.float32,
                                    jnp.bfloat16, np.bool_])

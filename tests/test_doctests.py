@@ -1,4 +1,4 @@
-"""The documentation stays true: every docstring example of functorch_lite runs as a
+"""The documentation stays true: every docstring example of functorch_lite and nn runs as a
 doctest, and every ```python block of docs/guide.md, docs/sharp_bits.md and docs/training.md
 runs, in order, in one namespace per page, printing exactly the ```text block that follows it
 (when there is one).
@@ -25,10 +25,13 @@ OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # --- docstrings -------------------------------------------------------------------
 
 def _modules():
-    """functorch_lite and every module under it (private ones too: the public names are
-    defined there, and DocTestFinder only collects objects defined in the module)."""
-    names = ["functorch_lite"] + [m.name for m in pkgutil.walk_packages(
-        functorch_lite.__path__, "functorch_lite.")]
+    """functorch_lite, nn and every module under them (private ones too: the public
+    names are defined there, and DocTestFinder only collects objects defined in the
+    module)."""
+    import nn
+    names = ["functorch_lite", "nn"] + [m.name for m in pkgutil.walk_packages(
+        functorch_lite.__path__, "functorch_lite.")] + [
+        m.name for m in pkgutil.walk_packages(nn.__path__, "nn.")]
     return [importlib.import_module(n) for n in sorted(names)]
 
 

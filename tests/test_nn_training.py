@@ -138,7 +138,7 @@ def test_fit_with_batch_norm_updates_state_and_regression_loss():
     rng = np.random.RandomState(3)
     x = rng.randn(128, 3).astype(np.float32) * 3 + 2
     y = (x @ np.array([[1.0], [-2.0], [0.5]], np.float32)).astype(np.float32)
-    model = nn.Sequential(bn=nn.BatchNorm(), out=nn.Dense(1))
+    model = nn.Sequential(bn=nn.BatchNorm(momentum=0.9), out=nn.Dense(1))  # 60 steps
     params, state = model.init(KEY, x[:1])
     params, state, history = nn.fit(model, params, state, optax.adam(0.1), (x, y),
                                     loss="mse", epochs=15, batch_size=32, verbose=0)
