@@ -88,5 +88,3 @@ def install():
     Tracer.at = property(_at)
     Tracer.real = property(lambda self: _np().real(self))
     Tracer.imag = property(lambda self: _np().imag(self))
-    Tracer.tolist = lambda self: self.to_concrete("tolist()").tolist()
-    Tracer.item = lambda self: self.to_concrete("item()").item()
