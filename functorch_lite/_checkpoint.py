@@ -19,6 +19,7 @@ from ._jit import jit_p, jvp_program, transpose_program, batch_program
 from ._partial_eval import split_equations
 from ._staging import trace_to_program
 from ._ad import Zero, is_undefined, tangent_aval
+from ._traceback_util import api_boundary
 
 __all__ = ["checkpoint", "remat", "checkpoint_policies"]
 
@@ -83,6 +84,7 @@ def checkpoint(fun, prevent_cse=True, policy=None, static_argnums=()):
     cache = {}
     name = getattr(fun, "__name__", "fun")
 
+    @api_boundary
     @functools.wraps(fun)
     def checkpointed(*args, **kwargs):
         n = len(args)
