@@ -61,6 +61,7 @@ class Layer:
 
     # --- the protocol -------------------------------------------------------------
 
+    @fl.errors.api_boundary
     def init(self, key, *inputs, **kwargs):
         """Create `(params, state)` for inputs shaped like `inputs` (arrays or Specs).
 
@@ -68,6 +69,7 @@ class Layer:
         """
         return _init_function(self, inputs, kwargs)(key)
 
+    @fl.errors.api_boundary
     def apply(self, params, state, *inputs, rng=None, training=False, **kwargs):
         """Run the layer: returns `(outputs, new_state)`. `rng` is needed by random
         layers (Dropout) when `training=True`; BatchNorm updates `state` only then."""
@@ -76,6 +78,7 @@ class Layer:
         outputs = self.forward(scope, *inputs, **kwargs)
         return outputs, scope.final_state()
 
+    @fl.errors.api_boundary
     def __call__(self, params, *inputs, rng=None, training=False, **kwargs):
         """Short form of `apply` for layers without state: returns the outputs."""
         outputs, _ = self.apply(params, NO_STATE, *inputs, rng=rng, training=training,

@@ -142,6 +142,7 @@ def _epoch_batches(data, batch_size, key):
     return data() if callable(data) else data
 
 
+@fl.errors.api_boundary
 def fit(model, params, state, optimizer, data, *, loss="cross_entropy", epochs=1,
         batch_size=32, validation_data=None, metrics=(), callbacks=(), rng=None,
         shuffle=True, opt_state=None, verbose=1):
@@ -204,6 +205,7 @@ def fit(model, params, state, optimizer, data, *, loss="cross_entropy", epochs=1
     return trainer.params, trainer.state, trainer.history
 
 
+@fl.errors.api_boundary
 def evaluate(model, params, state, data, *, loss=None, metrics=(), batch_size=256):
     """Mean loss (when `loss` is given) and metrics over `data` = (x, y) or an iterable
     of (x, y) batches, with `training=False`. Returns a dict."""
@@ -218,6 +220,7 @@ def evaluate(model, params, state, data, *, loss=None, metrics=(), batch_size=25
     return {name: result[name] for name in order if name in result}
 
 
+@fl.errors.api_boundary
 def predict(model, params, state, x, *, batch_size=256):
     """Model outputs for every row of `x` (`training=False`), computed in batches."""
     step = _steps(model, None, ())["predict"]
