@@ -146,7 +146,10 @@ class jit:
                 raise
             # as JAX: run the function op by op, so that the error names the primitive
             # that made the NaN and points at the user's line
-            self.fun(*args, **kwargs)
+            try:
+                self.fun(*args, **kwargs)
+            except FloatingPointError as op_by_op:
+                raise op_by_op from None
             raise  # the op-by-op run made no NaN: report the compiled one
 
     def _call(self, *args, **kwargs):
