@@ -88,7 +88,10 @@ def checkpoint(fun, prevent_cse=True, policy=None, static_argnums=()):
     @functools.wraps(fun)
     def checkpointed(*args, **kwargs):
         n = len(args)
-        static_pos = {i % n for i in static_argnums if -n <= i < n}
+        if any(not -n <= i < n for i in static_argnums):
+            raise ValueError(f"checkpoint({name}): static_argnums={static_argnums} is out of "
+                             f"range for a call with {n} positional arguments.")
+        static_pos = {i % n for i in static_argnums}
         statics = tuple(args[i] for i in sorted(static_pos))
         dyn = tuple(a for i, a in enumerate(args) if i not in static_pos)
         leaves, in_tree = tree_util.tree_flatten((dyn, kwargs))

@@ -312,11 +312,8 @@ def _check_placement(name, keep_unused, device, backend):
     if backend is not None and backend != _runtime.platform():
         raise ValueError(f"jit({name}, backend={backend!r}): functorch_lite runs on its "
                          f"one backend, {_runtime.platform()!r}.")
-    if device is not None and device != _runtime.default_device():
-        raise NotImplementedError(
-            f"jit({name}, device={device}): functorch_lite runs every computation on the "
-            f"default device {_runtime.default_device()}; placing one elsewhere is not "
-            f"supported.")
+    from ._device import check_device
+    check_device(device, f"jit({name})")
 
 
 class _Outputs:

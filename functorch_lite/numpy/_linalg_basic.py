@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtypes, lax
 from .._core import get_aval
-from ._util import asarray, promote_dtypes
+from ._util import asarray, check_no_out, promote_dtypes
 
 
 def _arrays(*xs):
@@ -112,6 +112,7 @@ def inner(a, b, *, precision=None, preferred_element_type=None):
 
 def outer(a, b, out=None):
     """`jnp.outer`: every product of the flattened `a` and `b`, shape (a.size, b.size)."""
+    check_no_out(out, "outer")
     a, b = _arrays(a, b)
     a = lax.reshape(a, (get_aval(a).size,))
     b = lax.reshape(b, (get_aval(b).size,))
@@ -186,6 +187,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     """`jnp.trace`: sum of the (offset) diagonal."""
+    check_no_out(out, "trace")
     from ._reductions import sum as _sum
     return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
@@ -340,9 +342,10 @@ def _contraction_path(inputs, output, shapes, optimize):
 
 
 def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
-           preferred_element_type=None, _dot_general=None):
+           preferred_element_type=None):
     """`jnp.einsum`: Einstein summation with '...' broadcasting and implicit output,
     contracted pairwise with dot_general in opt_einsum's order."""
+    check_no_out(out, "einsum")
     if not isinstance(subscripts, str):
         subscripts, operands = _interleaved_to_subscripts((subscripts, *operands))
     operands = list(_arrays(*operands))

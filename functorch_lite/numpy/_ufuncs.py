@@ -32,7 +32,7 @@ import numpy as np
 
 from .. import _dtypes, lax
 from .._core import Tracer, current_trace, eval_trace, get_aval
-from ._util import asarray, broadcast_arrays_, is_scalar, _result_type_weak
+from ._util import asarray, broadcast_arrays_, check_no_out, is_scalar, _result_type_weak
 
 # --- promotion helpers (as jax.numpy.util.promote_args*) -----------------------------
 
@@ -403,8 +403,7 @@ def rint(x, /):
 
 def round(a, decimals=0, out=None):
     """Round to `decimals` decimal places, ties to even."""
-    if out is not None:
-        raise NotImplementedError("The 'out' argument to jnp.round is not supported.")
+    check_no_out(out, "round")
     a = _array(a)
     decimals = operator.index(decimals)
     dtype = get_aval(a).dtype

@@ -9,6 +9,13 @@ from .._core import Tracer, get_aval, user_source_line
 from .. import lax
 
 
+def check_no_out(out, name):
+    """JAX arrays are immutable: NumPy's `out=` cannot be honoured, so it raises."""
+    if out is not None:
+        raise NotImplementedError(f"The 'out' argument to jnp.{name} is not supported: "
+                                  f"arrays are immutable, use the returned value.")
+
+
 def is_scalar(x):
     """A Python scalar (weakly typed); NumPy scalars such as np.float64 are not."""
     return isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic)
