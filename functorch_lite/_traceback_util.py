@@ -114,14 +114,12 @@ def _filtered(tb):
 
 
 def _explain_jax_rejection(e):
-    """JAX's own error for one of our tracers gets a note saying what to do."""
-    if not isinstance(e, (TypeError, ValueError)) or e.__traceback__ is None:
+    """JAX's own error for one of our tracers (it names the tracer's type or repr) gets
+    a note saying what to do. (JAX filters its frames, so the message is the clue.)"""
+    if not isinstance(e, (TypeError, ValueError)) or type(e).__module__.startswith(
+            "functorch_lite"):
         return
-    innermost = list(traceback.walk_tb(e.__traceback__))[-1][0]
-    import jax
-    in_jax = os.path.abspath(innermost.f_code.co_filename).startswith(
-        os.path.dirname(os.path.abspath(jax.__file__)))
     message = str(e)
-    if in_jax and ("functorch_lite." in message or "Traced<" in message):
+    if "Tracer'>" in message and "functorch_lite." in message or "Traced<" in message:
         from ._errors import NUMPY_FIX
         e.add_note(_JAX_REJECTION_NOTE + NUMPY_FIX)
