@@ -232,9 +232,10 @@ def argnums_partial(fun, args, argnums, what):
     """(f of the differentiated args only, those args, whether argnums is a sequence)."""
     multiple = isinstance(argnums, (tuple, list))
     nums = tuple(argnums) if multiple else (argnums,)
+    error = TypeError if what in ("grad", "value_and_grad") else ValueError  # as JAX
     for i in nums:
         if not isinstance(i, int) or not -len(args) <= i < len(args):
-            raise ValueError(f"{what}: argnums={argnums!r} is out of range for a call of "
+            raise error(f"{what}: argnums={argnums!r} is out of range for a call of "
                              f"{fun_name(fun)} with {len(args)} positional arguments."
                              f"{_where()}")
     nums = tuple(i % len(args) for i in nums)
