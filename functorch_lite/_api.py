@@ -12,7 +12,7 @@ from ._ad import Zero, instantiate
 from ._core import get_aval
 from ._ir import eval_program
 from ._partial_eval import linearize_traced
-from ._traceback_util import api_boundary
+from ._traceback_util import api_boundary, check_callable
 
 
 def fun_name(fun):
@@ -109,6 +109,7 @@ def _split_aux_tree(tree):
 @api_boundary
 def jvp(fun, primals, tangents, has_aux=False):
     """Forward-mode derivative: returns (fun(*primals), J(primals) @ tangents)."""
+    check_callable(fun, "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError(f"primal and tangent arguments to jvp must be tuples or lists; "
                         f"found {type(primals).__name__} and {type(tangents).__name__}. "
@@ -149,6 +150,7 @@ def jvp(fun, primals, tangents, has_aux=False):
 @api_boundary
 def linearize(fun, *primals, has_aux=False):
     """Returns (fun(*primals), f_jvp) where f_jvp evaluates the linear map."""
+    check_callable(fun, "linearize")
     p_leaves, in_tree = tree_util.tree_flatten(primals)
     out_tree = []
     flat = _flat_fun(aux_wrap(fun, has_aux, "linearize"), in_tree, out_tree)
@@ -182,6 +184,7 @@ def linearize(fun, *primals, has_aux=False):
 def vjp(fun, *primals, has_aux=False):
     """Returns (fun(*primals), vjp_fn[, aux]); vjp_fn(cotangent) gives one cotangent
     per primal."""
+    check_callable(fun, "vjp")
     return _vjp(fun, primals, has_aux, "vjp")
 
 
@@ -205,7 +208,7 @@ def _vjp(fun, primals, has_aux, what, name=None):
     def vjp_fn(cotangent):
         ct_leaves, ct_tree = tree_util.tree_flatten(cotangent)
         if ct_tree != out_tree_only:
-            raise TypeError(f"vjp_fn expects a cotangent structured like the output of "
+            raise ValueError(f"vjp_fn expects a cotangent structured like the output of "
                             f"{name}, {out_tree_only}, got {ct_tree}{_where()}")
         for c, a in zip(ct_leaves, out_avals):
             ca = get_aval(c)
@@ -258,6 +261,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
 
 
 def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, what):
+    check_callable(fun, what)
     @api_boundary
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):

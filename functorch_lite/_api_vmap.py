@@ -5,7 +5,7 @@ from jax import tree_util
 
 from . import _batching
 from ._core import get_aval, user_frame_summary
-from ._traceback_util import api_boundary
+from ._traceback_util import api_boundary, check_callable
 
 
 def _broadcast_prefix(prefix, tree, what):
@@ -47,6 +47,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, chunk_size=
     >>> fl.vmap(lambda x: x * 2)(jnp.arange(3)).tolist()
     [0, 2, 4]
     """
+    check_callable(fun, "vmap")
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
     if not isinstance(in_axes, (int, tuple)) and in_axes is not None:

@@ -19,7 +19,7 @@ from ._jit import jit_p, jvp_program, transpose_program, batch_program
 from ._partial_eval import split_equations
 from ._staging import trace_to_program
 from ._ad import Zero, is_undefined, tangent_aval
-from ._traceback_util import api_boundary
+from ._traceback_util import api_boundary, check_callable
 
 __all__ = ["checkpoint", "remat", "checkpoint_policies"]
 
@@ -78,6 +78,7 @@ def checkpoint(fun, prevent_cse=True, policy=None, static_argnums=()):
     >>> round(float(fl.grad(f)(1.0)), 4)
     0.36
     """
+    check_callable(fun, "checkpoint")
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)
     static_argnums = tuple(static_argnums)

@@ -349,6 +349,11 @@ class Tracer:
     def __array__(self, dtype=None, copy=None):
         raise TracerArrayConversionError(self)
 
+    def __setitem__(self, index, value):
+        raise TypeError(f"JAX arrays (and traced values) are immutable and do not support "
+                        f"in-place item assignment x[idx] = y.\n  at {user_source_line()}\n"
+                        f"Fix: x = x.at[idx].set(y) (or .add, .multiply, .min, .max).")
+
     def tolist(self):
         raise ConcretizationTypeError(self, "tolist()", KEEP_ARRAY_FIX)
 

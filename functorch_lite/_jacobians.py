@@ -13,7 +13,7 @@ from ._api import (argnums_partial, check_input_dtype, check_output_dtype, fun_n
                    _vjp)
 from ._api_vmap import vmap
 from ._core import get_aval
-from ._traceback_util import api_boundary
+from ._traceback_util import api_boundary, check_callable
 
 
 def _std_basis(avals):
@@ -63,6 +63,7 @@ def _split(x, axis, sizes, shapes, lead, trail):
 def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False,
            chunk_size=None):
     """Jacobian by reverse mode: one VJP per output element, batched with vmap."""
+    check_callable(fun, "jacrev")
     @api_boundary
     def jac_fun(*args, **kwargs):
         f, diff_args, multiple = argnums_partial(fun, args, argnums, "jacrev")
@@ -98,6 +99,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False,
 
 def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False, chunk_size=None):
     """Jacobian by forward mode: one JVP per input element, batched with vmap."""
+    check_callable(fun, "jacfwd")
     @api_boundary
     def jac_fun(*args, **kwargs):
         f, diff_args, multiple = argnums_partial(fun, args, argnums, "jacfwd")

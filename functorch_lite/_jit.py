@@ -9,7 +9,7 @@ from jax import tree_util
 
 from . import _core, _dispatch, _dtypes, _runtime
 from ._config import config
-from ._traceback_util import api_boundary
+from ._traceback_util import api_boundary, check_callable
 from ._ir import Program
 from ._core import Primitive, Tracer, get_aval
 from ._lowering import lower_program
@@ -63,6 +63,7 @@ class jit:
     def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(),
                  donate_argnames=(), inline=False, keep_unused=False, device=None,
                  backend=None):
+        check_callable(fun, "jit")
         functools.update_wrapper(self, fun)
         self.fun = fun
         self._cache = {}
@@ -372,7 +373,7 @@ def _hashable(value, what, fun_name):
     try:
         hash(value)
     except TypeError:
-        raise TypeError(
+        raise ValueError(  # JAX's class for this mistake
             f"Non-hashable static {what} of jit({fun_name}): {type(value).__name__} "
             f"{value!r:.80}. Static arguments are compared by value and must be hashable; "
             f"pass a tuple instead of a list, or make the argument non-static.") from None

@@ -51,6 +51,13 @@ _JAX_REJECTION_NOTE = (
     "optax ...), which cannot trace it. Fix: ")
 
 
+def check_callable(fun, what):
+    """Transformations take functions: anything else is JAX's TypeError, at once."""
+    if not callable(fun):
+        raise TypeError(f"{what} expected a callable value (a function to transform), got "
+                        f"{type(fun).__name__} {fun!r:.60}.")
+
+
 def api_boundary(fun):
     """Wrap a public entry point: errors escaping it get filtered tracebacks."""
     @functools.wraps(fun)

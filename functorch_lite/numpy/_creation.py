@@ -25,7 +25,7 @@ def _shape(shape):
     shape = (operator.index(shape),) if np.ndim(shape) == 0 else \
         tuple(operator.index(d) for d in shape)
     if any(d < 0 for d in shape):
-        raise ValueError(f"negative dimensions are not allowed, got shape {shape}")
+        raise TypeError(f"negative dimensions are not allowed, got shape {shape}")
     return shape
 
 

@@ -10,7 +10,7 @@ import string
 import numpy as np
 
 from .. import _dtypes, lax
-from .._core import get_aval
+from .._core import get_aval, user_source_line
 from ._util import asarray, check_no_out, promote_dtypes
 
 
@@ -77,7 +77,8 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
             b_bdims.append(len(idx_batch) + len(idx_b_free))
             idx_batch.append(i)
         else:
-            raise ValueError(f"matmul: incompatible shapes {sa} and {sb}")
+            raise TypeError(f"matmul: incompatible batch shapes {sa} and {sb}\n  at "
+                            f"{user_source_line()}")
     if a_mat:
         idx_a_free.append(nbatch)
     if b_mat:
@@ -85,7 +86,9 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
     perm = np.argsort(np.concatenate([idx_batch, idx_a_free, idx_b_free]).astype(int))
     a, b = lax.squeeze(a, tuple(a_squeeze)), lax.squeeze(b, tuple(b_squeeze))
     if _shape(a)[-1] != _shape(b)[len(_shape(b)) - 1 - b_mat]:
-        raise ValueError(f"matmul: contracting dimensions differ for shapes {sa} and {sb}")
+        raise TypeError(f"matmul: contracting dimensions differ for shapes {sa} and {sb} "
+                        f"(the last axis of the first must equal the second-to-last axis "
+                        f"of the second)\n  at {user_source_line()}")
     contract = ((len(_shape(a)) - 1,), (len(_shape(b)) - 1 - b_mat,))
     out = _dot(a, b, (contract, (tuple(a_bdims), tuple(b_bdims))), precision,
                preferred_element_type)

@@ -97,13 +97,15 @@ def promote_to_inexact(*args):
     return out
 
 
-def broadcast_shapes(*shapes):
+def broadcast_shapes(*shapes, error=ValueError):
+    """The shape `shapes` broadcast to; `error`: the class raised when they do not
+    (JAX: ValueError from broadcast_shapes, TypeError from elementwise functions)."""
     ndim = max((len(s) for s in shapes), default=0)
     out = []
     for dims in zip(*[(1,) * (ndim - len(s)) + tuple(s) for s in shapes]):
         sizes = {d for d in dims if d != 1}
         if len(sizes) > 1:
-            raise ValueError(f"Incompatible shapes for broadcasting: "
+            raise error(f"Incompatible shapes for broadcasting: "
                              f"{', '.join(map(str, map(tuple, shapes)))}\n"
                              f"  at {user_source_line()}")
         out.append(sizes.pop() if sizes else 1)
@@ -126,8 +128,8 @@ def broadcast_to_shape(x, shape):
     return lax.broadcast_in_dim(x, tuple(shape), tuple(nlead + i for i in keep))
 
 
-def broadcast_arrays_(*args):
-    shape = broadcast_shapes(*[get_aval(a).shape for a in args])
+def broadcast_arrays_(*args, error=ValueError):
+    shape = broadcast_shapes(*[get_aval(a).shape for a in args], error=error)
     return [broadcast_to_shape(a, shape) for a in args]
 
 
