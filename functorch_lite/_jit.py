@@ -60,6 +60,7 @@ class jit:
     6.0
     """
 
+    @api_boundary
     def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(),
                  donate_argnames=(), inline=False, keep_unused=False, device=None,
                  backend=None):

@@ -91,11 +91,11 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     if -1 in new:
         known = int(np.prod([d for d in new if d != -1], dtype=np.int64))
         if known == 0 or aval.size % known:
-            raise ValueError(f"cannot reshape array of shape {aval.shape} (size {aval.size}) "
+            raise TypeError(f"cannot reshape array of shape {aval.shape} (size {aval.size}) "
                             f"into shape {new}")
         new = tuple(aval.size // known if d == -1 else d for d in new)
     elif int(np.prod(new, dtype=np.int64)) != aval.size:
-        raise ValueError(f"cannot reshape array of shape {aval.shape} (size {aval.size}) "
+        raise TypeError(f"cannot reshape array of shape {aval.shape} (size {aval.size}) "
                         f"into shape {new}")
     return lax.reshape(a, new)
 
