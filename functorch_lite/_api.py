@@ -130,8 +130,8 @@ def jvp(fun, primals, tangents, has_aux=False):
             raise TypeError(
                 f"primal and tangent arguments to jvp do not match: dtypes must be equal, "
                 f"or for an int/bool primal the tangent dtype must be float0. Got primal "
-                f"dtype {pa.dtype.name}, so expected tangent dtype {expected.name}, but got "
-                f"{ta.dtype.name}.{_where()}")
+                f"dtype {pa.dtype.name}, so expected tangent dtype {expected.name}, but "
+                f"got {ta.dtype.name}.{_where()}")
     out_tree = []
     tangent_in = [Zero(_ad.tangent_aval(get_aval(p))) if
                   not _dtypes.is_inexact(get_aval(p).dtype) else t

@@ -98,8 +98,9 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, chunk_size=
             raise ValueError("vmap must have at least one non-None value in in_axes "
                              "(or give axis_size)")
         if len(distinct) > 1:
-            detail = ", ".join(f"{path(i)} has size {s} (axis {dims[i]} of "
-                               f"{get_aval(leaves[i]).str_short()})" for i, s in sizes.items())
+            detail = ", ".join(
+                f"{path(i)} has size {s} (axis {dims[i]} of "
+                f"{get_aval(leaves[i]).str_short()})" for i, s in sizes.items())
             raise ValueError(f"vmap got inconsistent sizes for the mapped axis: {detail}"
                              + (f"; axis_size={axis_size}" if axis_size else ""))
         size = distinct.pop()
@@ -139,7 +140,8 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, chunk_size=
 
 
 def _out_path(tree, i):
-    paths = tree_util.tree_flatten_with_path(tree_util.tree_unflatten(tree, [0] * tree.num_leaves))[0]
+    example = tree_util.tree_unflatten(tree, [0] * tree.num_leaves)
+    paths = tree_util.tree_flatten_with_path(example)[0]
     return tree_util.keystr(paths[i][0]) or "(the output)"
 
 

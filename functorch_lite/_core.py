@@ -308,8 +308,8 @@ class Tracer:
 
     def _check_scalar(self, what):
         if self.ndim:
-            raise TypeError(f"Only scalar arrays can be converted to Python scalars ({what} "
-                            f"of a traced array {self.aval.str_short()}).")
+            raise TypeError(f"Only scalar arrays can be converted to Python scalars "
+                            f"({what} of a traced array {self.aval.str_short()}).")
 
     def __bool__(self):
         value = self.concrete_value()
@@ -334,8 +334,8 @@ class Tracer:
         if value is not None:
             return operator.index(value)
         if self.shape or not _dtypes.is_integer(self.dtype):
-            raise TypeError(f"Only integer scalar arrays can be converted to a scalar index "
-                            f"(got a traced {self.aval.str_short()}).")
+            raise TypeError(f"Only integer scalar arrays can be converted to a scalar "
+                            f"index (got a traced {self.aval.str_short()}).")
         raise TracerIntegerConversionError(self)
 
     def __float__(self):

@@ -94,7 +94,8 @@ class ConcretizationTypeError(_jax_errors.ConcretizationTypeError):
         return _from_message, (type(self), str(self))
 
 
-class TracerBoolConversionError(ConcretizationTypeError, _jax_errors.TracerBoolConversionError):
+class TracerBoolConversionError(ConcretizationTypeError,
+                                _jax_errors.TracerBoolConversionError):
     """`bool()` of a traced value: `if x > 0:`, `while`, `and`/`or`/`not`."""
 
     def __init__(self, tracer):

@@ -36,9 +36,10 @@ def _dense(t, aval, what):
     if get_aval(t).dtype != _dtypes.float0:
         return t
     if aval.dtype == _dtypes.bool_:
-        raise TypeError(f"{what} is not defined for boolean values (here a {aval.str_short()} "
-                        f"{'output' if what == 'jacfwd' else 'input'}). Fix: cast it to a "
-                        f"float dtype, or use jvp/vjp directly.")
+        kind = "output" if what == "jacfwd" else "input"
+        raise TypeError(f"{what} is not defined for boolean values (here a "
+                        f"{aval.str_short()} {kind}). Fix: cast it to a float dtype, or use "
+                        f"jvp/vjp directly.")
     return lax.full(aval.shape, 0, aval.dtype)
 
 

@@ -5,6 +5,11 @@ Each subclasses JAX's class of the same name (so `except jax.errors.X` catches i
 uses them): errors escaping an `api_boundary` entry point lose the frames of the
 registered library directories (see `jax_traceback_filtering` in `config`).
 """
+__all__ = ["ConcretizationTypeError", "NonConcreteBooleanIndexError",
+           "TracerArrayConversionError", "TracerBoolConversionError",
+           "TracerIntegerConversionError", "UnexpectedTracerError", "api_boundary",
+           "register_exclusion"]
+
 from ._errors import (ConcretizationTypeError, NonConcreteBooleanIndexError,  # noqa: F401
                       TracerArrayConversionError, TracerBoolConversionError,
                       TracerIntegerConversionError, UnexpectedTracerError)

@@ -16,8 +16,8 @@ from .._ir import Var, Program, eval_program
 from .._batching import move_batch_axis, vmap_traced_dims
 from .. import _core
 from .._traceback_util import api_boundary
-from ._cf_util import (describe_fun, trace_body, abstractify, jvp_subprogram, partial_eval_subprogram,
-                       batch_subprogram, trace_closed, memo)
+from ._cf_util import (trace_body, abstractify, jvp_subprogram, partial_eval_subprogram,
+                       batch_subprogram, trace_closed, memo, describe_fun)
 
 cond_p = Primitive("cond", multiple_results=True)
 

@@ -97,9 +97,14 @@ def promote_to_inexact(*args):
     return out
 
 
-def broadcast_shapes(*shapes, error=ValueError):
-    """The shape `shapes` broadcast to; `error`: the class raised when they do not
-    (JAX: ValueError from broadcast_shapes, TypeError from elementwise functions)."""
+def broadcast_shapes(*shapes):
+    """The shape the `shapes` broadcast to (a ValueError if they do not)."""
+    return common_shape(shapes, ValueError)
+
+
+def common_shape(shapes, error):
+    """`broadcast_shapes`, raising `error` when the shapes do not broadcast (JAX:
+    ValueError from broadcasting, TypeError from an elementwise op of equal ranks)."""
     ndim = max((len(s) for s in shapes), default=0)
     out = []
     for dims in zip(*[(1,) * (ndim - len(s)) + tuple(s) for s in shapes]):
@@ -129,7 +134,7 @@ def broadcast_to_shape(x, shape):
 
 
 def broadcast_arrays_(*args, error=ValueError):
-    shape = broadcast_shapes(*[get_aval(a).shape for a in args], error=error)
+    shape = common_shape([get_aval(a).shape for a in args], error)
     return [broadcast_to_shape(a, shape) for a in args]
 
 
