@@ -28,6 +28,7 @@ MODULES = [  # (heading, module, what it mirrors)
     ("functorch_lite.interop", fl.interop, None),
     ("functorch_lite.test_util", fl.test_util, "jax.test_util"),
     ("functorch_lite.dtypes", fl.dtypes, "jax.dtypes"),
+    ("functorch_lite.errors", fl.errors, "jax.errors"),
 ]
 
 

@@ -7,13 +7,14 @@ from ._config import config
 from ._core import ShapedArray, ConcretizationTypeError, UnexpectedTracerError
 from ._runtime import Array
 from ._jit import jit, make_jaxpr, eval_shape
-from ._api import (jvp, linearize, vjp, grad, value_and_grad, jacfwd, jacrev, hessian,
-                   linear_transpose)
+from ._api import jvp, linearize, vjp, grad, value_and_grad, linear_transpose
+from ._jacobians import jacfwd, jacrev, hessian
 from ._api_vmap import vmap
 from ._custom import custom_jvp, custom_vjp
 from ._checkpoint import checkpoint, remat
 from ._checkpoint import checkpoint_policies
-from . import lax, numpy, tree, tree_util, nn, dtypes, random, test_util, interop
+from . import (lax, numpy, tree, tree_util, nn, dtypes, random, test_util, interop,
+               errors)
 from ._device import device_put, devices, block_until_ready, device_get
 
 from . import _array_interop, _runtime as _rt

@@ -57,15 +57,15 @@ class JVPTracer(Tracer):
     def aval(self):
         return get_aval(self.primal)
 
-    def to_concrete(self, context):
+    def concrete_value(self):
         # forward mode keeps concrete primals: Python control flow on them is fine
         p = self.primal
-        if isinstance(p, Tracer):
-            return p.to_concrete(context)
-        return p
+        return p.concrete_value() if isinstance(p, Tracer) else p
 
 
 class JVPTrace(_core.Trace):
+    why_abstract = "it carries a derivative, which a Python or NumPy value would drop"
+
     def __init__(self, parent, description="jvp"):
         super().__init__()
         self.parent = parent

@@ -24,12 +24,14 @@ class BatchTracer(Tracer):
 
 
 class BatchTrace(_core.Trace):
-    def __init__(self, parent, axis_size, axis_name=None):
+    why_abstract = "under vmap it stands for a batch of values, one per example"
+
+    def __init__(self, parent, axis_size, axis_name=None, description=None):
         super().__init__()
         self.parent = parent
         self.axis_size = axis_size
         self.axis_name = axis_name
-        self.description = f"vmap(axis_size={axis_size})"
+        self.description = description or f"vmap(axis_size={axis_size})"
 
     def lift(self, x):
         if isinstance(x, BatchTracer) and x._trace is self:
@@ -84,9 +86,9 @@ def vmap_traced(fun, args, in_dims, axis_size, axis_name=None, out_dims=None):
     return [move_batch_axis(axis_size, v, d, od) for (v, d), od in zip(lifted, out_dims)]
 
 
-def vmap_traced_dims(fun, args, in_dims, axis_size, axis_name=None):
+def vmap_traced_dims(fun, args, in_dims, axis_size, axis_name=None, description=None):
     """Like vmap_traced but keeps each output's batch dim as produced (None allowed)."""
-    trace = BatchTrace(_core.current_trace(), axis_size, axis_name)
+    trace = BatchTrace(_core.current_trace(), axis_size, axis_name, description)
     with new_trace(trace):
         ins = [trace.wrap(a, d) for a, d in zip(args, in_dims)]
         outs = fun(*ins)

@@ -19,6 +19,7 @@ from ._jit import jit_p, jvp_program, transpose_program, batch_program
 from ._partial_eval import split_equations
 from ._staging import trace_to_program
 from ._ad import Zero, is_undefined, tangent_aval
+from ._traceback_util import api_boundary, check_callable
 
 __all__ = ["checkpoint", "remat", "checkpoint_policies"]
 
@@ -77,16 +78,21 @@ def checkpoint(fun, prevent_cse=True, policy=None, static_argnums=()):
     >>> round(float(fl.grad(f)(1.0)), 4)
     0.36
     """
+    check_callable(fun, "checkpoint")
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)
     static_argnums = tuple(static_argnums)
     cache = {}
     name = getattr(fun, "__name__", "fun")
 
+    @api_boundary
     @functools.wraps(fun)
     def checkpointed(*args, **kwargs):
         n = len(args)
-        static_pos = {i % n for i in static_argnums if -n <= i < n}
+        if any(not -n <= i < n for i in static_argnums):
+            raise ValueError(f"checkpoint({name}): static_argnums={static_argnums} is out of "
+                             f"range for a call with {n} positional arguments.")
+        static_pos = {i % n for i in static_argnums}
         statics = tuple(args[i] for i in sorted(static_pos))
         dyn = tuple(a for i, a in enumerate(args) if i not in static_pos)
         leaves, in_tree = tree_util.tree_flatten((dyn, kwargs))

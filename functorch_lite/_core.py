@@ -8,14 +8,17 @@ transformations (and perturbations) apart.
 """
 import contextlib
 import itertools
-import os
-import sys
+import operator
 import threading
-import traceback
 
 import numpy as np
 
 from . import _dtypes
+# the errors are defined in _errors; the modules that raise them import them from here
+from ._errors import (ConcretizationTypeError, TracerArrayConversionError,  # noqa: F401
+                      TracerBoolConversionError, TracerIntegerConversionError,
+                      UnexpectedTracerError, leak_hint as _leak_hint, user_frame_summary,
+                      user_source_line, KEEP_ARRAY_FIX, CONTROL_FLOW_FIX, NUMPY_FIX)
 
 
 # --- abstract values --------------------------------------------------------------
@@ -192,6 +195,8 @@ _tag_counter = itertools.count()
 
 class Trace:
     """A transformation in progress. Subclasses implement `process_primitive`."""
+    # for error messages: why a tracer of this trace has no concrete value
+    why_abstract = "its value is not known while the function is traced"
 
     def __init__(self):
         self.tag = next(_tag_counter)
@@ -284,28 +289,86 @@ class Tracer:
             raise TypeError("iteration over a 0-d traced array")
         return (self[i] for i in range(self.shape[0]))
 
+    # Converting to a Python or NumPy value follows JAX: bool(), int(), __index__ and
+    # item() work when the value is concrete (forward mode over concrete primals: no
+    # derivative can flow through an integer or a branch); float(), complex(),
+    # np.asarray() and tolist() always raise, because they would silently drop the
+    # derivative or the batch.
+
+    def concrete_value(self):
+        """The concrete value behind this tracer, or None if it has none."""
+        return None
+
     def to_concrete(self, context):
         """A concrete value for Python control flow, or a ConcretizationTypeError."""
-        raise ConcretizationTypeError(self, context)
+        value = self.concrete_value()
+        if value is None:
+            raise ConcretizationTypeError(self, context)
+        return value
+
+    def _check_scalar(self, what):
+        if self.ndim:
+            raise TypeError(f"Only scalar arrays can be converted to Python scalars "
+                            f"({what} of a traced array {self.aval.str_short()}).")
 
     def __bool__(self):
-        return bool(self.to_concrete("bool()"))
+        value = self.concrete_value()
+        if value is not None:
+            return bool(value)
+        if self.size != 1:
+            raise ValueError(f"The truth value of an array with {self.size} elements is "
+                             f"ambiguous. Use a.any() or a.all().")
+        raise TracerBoolConversionError(self)
 
     def __int__(self):
-        return int(self.to_concrete("int()"))
-
-    def __float__(self):
-        return float(self.to_concrete("float()"))
-
-    def __complex__(self):
-        return complex(self.to_concrete("complex()"))
+        value = self.concrete_value()
+        if value is not None:
+            return int(value)
+        self._check_scalar("int()")
+        raise ConcretizationTypeError(self, "int()", "x.astype(jnp.int32) converts the "
+                                      "dtype and keeps an array; for Python control flow, "
+                                      + CONTROL_FLOW_FIX)
 
     def __index__(self):
-        return int(self.to_concrete("an index (__index__)"))
+        value = self.concrete_value()
+        if value is not None:
+            return operator.index(value)
+        if self.shape or not _dtypes.is_integer(self.dtype):
+            raise TypeError(f"Only integer scalar arrays can be converted to a scalar "
+                            f"index (got a traced {self.aval.str_short()}).")
+        raise TracerIntegerConversionError(self)
+
+    def __float__(self):
+        self._check_scalar("float()")
+        raise ConcretizationTypeError(self, "float()", KEEP_ARRAY_FIX)
+
+    def __complex__(self):
+        self._check_scalar("complex()")
+        raise ConcretizationTypeError(self, "complex()", KEEP_ARRAY_FIX)
 
     def __array__(self, dtype=None, copy=None):
-        value = self.to_concrete("numpy.asarray()")
-        return np.asarray(value, dtype=dtype)
+        raise TracerArrayConversionError(self)
+
+    def __setitem__(self, index, value):
+        raise TypeError(f"JAX arrays (and traced values) are immutable and do not support "
+                        f"in-place item assignment x[idx] = y.\n  at {user_source_line()}\n"
+                        f"Fix: x = x.at[idx].set(y) (or .add, .multiply, .min, .max).")
+
+    def tolist(self):
+        raise ConcretizationTypeError(self, "tolist()", KEEP_ARRAY_FIX)
+
+    def item(self, *args):
+        value = self.concrete_value()
+        if value is None:
+            raise ConcretizationTypeError(self, "item()", KEEP_ARRAY_FIX)
+        return value.item(*args) if hasattr(value, "item") else value
+
+    @property
+    def __jax_array__(self):
+        # JAX probes `getattr(x, "__jax_array__", None)` before deferring an operator to
+        # us (jax_array + tracer), so the attribute must look absent to JAX
+        raise AttributeError("functorch_lite traced values do not convert to jax.Array: "
+                             + NUMPY_FIX)
 
     def __hash__(self):
         raise TypeError(f"A traced array ({self.aval.str_short()}) is not hashable; use it "
@@ -315,58 +378,7 @@ class Tracer:
         return f"Traced<{self.aval.str_short()}>with<{self._trace.description}>"
 
 
-# --- errors -----------------------------------------------------------------------
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def user_frame_summary():
-    """'file:line (function)' of the innermost frame outside this library."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith(_PACKAGE_DIR) and "contextlib" not in filename:
-            return f"{frame.f_code.co_filename}:{frame.f_lineno} (in {frame.f_code.co_name})"
-        frame = frame.f_back
-    return "<unknown location>"
-
-
-def user_source_line():
-    frame = sys._getframe(1)
-    while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith(_PACKAGE_DIR) and "contextlib" not in filename:
-            line = traceback.extract_stack(frame, limit=1)[-1].line
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}: {line}"
-        frame = frame.f_back
-    return "<unknown location>"
-
-
-class ConcretizationTypeError(TypeError):
-    """Python needed a concrete value (for `if`, `while`, `int()` ...) but got a tracer."""
-
-    def __init__(self, tracer, context):
-        where = user_source_line()
-        super().__init__(
-            f"Abstract tracer value encountered where a concrete value is expected: "
-            f"{context} was called on a traced array {tracer.aval.str_short()} inside "
-            f"{tracer._trace.description}.\n  at {where}\n"
-            f"The value depends on the function's inputs, so it is unknown while the "
-            f"function is traced. Fix: use structured control flow (lax.cond, lax.switch, "
-            f"lax.while_loop, lax.fori_loop) or jnp.where instead of Python `if`/`while`, "
-            f"or mark the argument static (static_argnums / static_argnames in jit).")
-
-
-class UnexpectedTracerError(Exception):
-    pass
-
-
-def _leak_hint(tracer):
-    return (f"\nThe tracer was created inside {tracer._trace.description}. It escaped, "
-            f"e.g. by being stored in a global, a closure or an object attribute that "
-            f"outlives the transformed function. Fix: return the value from the function "
-            f"instead of storing it.")
-
+# --- leaked tracers ----------------------------------------------------------------
 
 def check_tracer_alive(x):
     if not x._trace.live:

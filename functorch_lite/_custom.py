@@ -19,6 +19,7 @@ from ._core import Primitive, Tracer, get_aval, set_current_trace
 from ._ir import eval_program
 from ._jit import jit_p
 from ._staging import trace_to_program
+from ._traceback_util import api_boundary
 
 __all__ = ["custom_jvp", "custom_vjp"]
 
@@ -196,6 +197,7 @@ class custom_jvp:
     def __get__(self, instance, owner):
         return self if instance is None else functools.partial(self, instance)
 
+    @api_boundary
     def __call__(self, *args, **kwargs):
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} "

@@ -22,6 +22,7 @@ from ._custom import (resolve_args, stage_call, cacheable, batch_program_at_fron
                       float0_tangent_placeholder, _name)
 from ._jit import jit_p
 from ._staging import trace_to_program
+from ._traceback_util import api_boundary
 
 
 class custom_vjp:
@@ -60,6 +61,7 @@ class custom_vjp:
     def __get__(self, instance, owner):
         return self if instance is None else functools.partial(self, instance)
 
+    @api_boundary
     def __call__(self, *args, **kwargs):
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} "

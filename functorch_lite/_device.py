@@ -6,8 +6,23 @@ from . import _runtime
 from ._core import get_aval
 
 
+def check_device(device, what):
+    """functorch_lite runs everything on the default device: `device` (a jax Device or
+    Sharding) may only name that one."""
+    if device is None:
+        return
+    default = _runtime.default_device()
+    devices = getattr(device, "device_set", {device})
+    if devices != {default}:
+        raise NotImplementedError(
+            f"{what}(device={device}): functorch_lite runs every computation on the "
+            f"default device {default}; other devices and shardings are not supported.")
+
+
 def device_put(x, device=None):
-    """Put every leaf of `x` on the default device as a jax.Array."""
+    """Put every leaf of `x` on the default device as a jax.Array (`device` may only
+    name that device)."""
+    check_device(device, "device_put")
     return tree_util.tree_map(lambda v: _runtime.to_device(v, get_aval(v).dtype), x)
 
 

@@ -8,6 +8,9 @@ import weakref
 from jax import tree_util
 
 from . import _core, _dispatch, _dtypes, _runtime
+from ._config import config
+from ._traceback_util import api_boundary, check_callable
+from ._jit_args import check_placement, resolve_argnums, warn_unusable_donations
 from ._ir import Program
 from ._core import Primitive, Tracer, get_aval
 from ._lowering import lower_program
@@ -51,48 +54,31 @@ class jit:
       fun: a pure function of arrays and pytrees of arrays.
       static_argnums / static_argnames: arguments that are Python values baked into
         the program (must be hashable); a new value retraces.
-      donate_argnums: arguments whose buffers XLA may reuse for outputs.
+      donate_argnums / donate_argnames: arguments whose buffers XLA may reuse for
+        outputs (a donation no output can use is warned about, as in JAX).
+      keep_unused: accepted; unused inputs are always kept (the same results).
+      device / backend: deprecated in JAX; may only name where we run anyway.
+    Positions and names are checked against `fun`'s signature, as in JAX.
 
     >>> import functorch_lite as fl
     >>> float(fl.jit(lambda x: x * 2.0)(3.0))
     6.0
     """
 
+    @api_boundary
     def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(),
                  donate_argnames=(), inline=False, keep_unused=False, device=None,
                  backend=None):
+        check_callable(fun, "jit")
         functools.update_wrapper(self, fun)
         self.fun = fun
         self._cache = {}
-        if isinstance(static_argnums, int):
-            static_argnums = (static_argnums,)
-        if isinstance(static_argnames, str):
-            static_argnames = (static_argnames,)
-        if isinstance(donate_argnums, int):
-            donate_argnums = (donate_argnums,)
-        self.static_argnums = tuple(static_argnums)
-        self.static_argnames = set(static_argnames)
-        self.donate_argnums = tuple(donate_argnums)
-        try:
-            params = list(inspect.signature(fun).parameters.values())
-        except (TypeError, ValueError):
-            params = []
-        positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
-                                                             p.POSITIONAL_OR_KEYWORD)]
-        for i in self.static_argnums:  # a static positional may also come by keyword
-            if -len(positional) <= i < len(positional):
-                self.static_argnames.add(positional[i])
-        for name in static_argnames:
-            if name in positional:
-                self.static_argnums += (positional.index(name),)
-        if isinstance(donate_argnames, str):
-            donate_argnames = (donate_argnames,)
-        for name in donate_argnames:
-            if name not in positional:
-                raise ValueError(f"donate_argnames: {fun.__name__} has no positional "
-                                 f"parameter {name!r}")
-            self.donate_argnums += (positional.index(name),)
         self._name = getattr(fun, "__name__", "fun")
+        (self.static_argnums, self.static_argnames,
+         self.donate_argnums) = resolve_argnums(fun, self._name, static_argnums,
+                                                 static_argnames, donate_argnums,
+                                                 donate_argnames)
+        check_placement(self._name, keep_unused, device, backend)
         self._fast = {}  # (treedef, *jax avals) -> runner, for eager calls
         _ALL_JITS.add(self)
         self.inline = inline
@@ -141,6 +127,8 @@ class jit:
         consts = [c if isinstance(c, Tracer) else _runtime.to_device(c, v.aval.dtype)
                   for c, v in zip(consts, program.in_vars)]
         donated = self._donated_indices(args, static_pos, len(consts))
+        if donated:
+            warn_unusable_donations(self._name, program, donated)
         return program, consts, outputs, donated
 
     def _donated_indices(self, args, static_pos, num_consts):
@@ -156,7 +144,22 @@ class jit:
             offset += n
         return tuple(donated)
 
+    @api_boundary
     def __call__(self, *args, **kwargs):
+        try:
+            return self._call(*args, **kwargs)
+        except FloatingPointError:
+            if not (config.jax_debug_nans and _core._state.trace is _core.eval_trace):
+                raise
+            # as JAX: run the function op by op, so that the error names the primitive
+            # that made the NaN and points at the user's line
+            try:
+                self.fun(*args, **kwargs)
+            except FloatingPointError as op_by_op:
+                raise op_by_op from None
+            raise  # the op-by-op run made no NaN: report the compiled one
+
+    def _call(self, *args, **kwargs):
         eager = _core._state.trace is _core.eval_trace
         if not eager and self.inline:
             return self.fun(*args, **kwargs)
@@ -205,10 +208,12 @@ class jit:
                     return None, None
         return (in_tree, *prefix, *sig), leaves
 
+    @api_boundary
     def lower(self, *args, **kwargs):
         (program, consts, out_tree, donated), leaves = self._program(args, kwargs)
         return Lowered(program, consts, out_tree, self._name, donated)
 
+    @api_boundary
     def trace(self, *args, **kwargs):
         return self.lower(*args, **kwargs)
 
@@ -272,7 +277,7 @@ def _hashable(value, what, fun_name):
     try:
         hash(value)
     except TypeError:
-        raise TypeError(
+        raise ValueError(  # JAX's class for this mistake
             f"Non-hashable static {what} of jit({fun_name}): {type(value).__name__} "
             f"{value!r:.80}. Static arguments are compared by value and must be hashable; "
             f"pass a tuple instead of a list, or make the argument non-static.") from None
@@ -301,6 +306,7 @@ class Compiled:
         self.lowered = lowered
         self.executable = executable
 
+    @api_boundary
     def __call__(self, *args, **kwargs):
         leaves = tree_util.tree_leaves((args, kwargs))
         program = self.lowered.program
@@ -329,6 +335,7 @@ class Compiled:
 def make_jaxpr(fun, static_argnums=()):
     """`make_jaxpr(f)(*args)` returns the Program `f` traces to (prints one equation per
     line with types; sub-programs indented)."""
+    @api_boundary
     @functools.wraps(fun)
     def traced(*args, **kwargs):
         lowered = jit(fun, static_argnums=static_argnums).lower(*args, **kwargs)
@@ -336,6 +343,7 @@ def make_jaxpr(fun, static_argnums=()):
     return traced
 
 
+@api_boundary
 def eval_shape(fun, *args, **kwargs):
     """The shapes and dtypes of `fun(*args, **kwargs)` as a pytree of
     `jax.ShapeDtypeStruct`, found by tracing alone (nothing is computed). Arguments may

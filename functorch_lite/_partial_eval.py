@@ -32,10 +32,11 @@ class PartialEvalTrace(StagingTrace):
         return StagingTrace.process_primitive(self, primitive, args, params)
 
 
-def linearize_traced(fun, primals):
+def linearize_traced(fun, primals, description="linearize"):
     """Returns (primal outs, linear program, residuals). The program's inputs are the
-    residuals followed by one tangent per primal; its outputs are the out tangents."""
-    pe = PartialEvalTrace(_core.current_trace())
+    residuals followed by one tangent per primal; its outputs are the out tangents.
+    `description` names the transformation in error messages (e.g. "grad(loss)")."""
+    pe = PartialEvalTrace(_core.current_trace(), description)
     tangent_vars, tangents = [], []
     for p in primals:
         aval = _ad.tangent_aval(_core.get_aval(p))
@@ -44,7 +45,7 @@ def linearize_traced(fun, primals):
         is_float0 = aval.dtype == _ad._dtypes.float0
         tangents.append(_ad.Zero(aval) if is_float0 else StagingTracer(pe, var))
     with new_trace(pe):
-        out_primals, out_tangents = _ad.jvp_traced(fun, primals, tangents)
+        out_primals, out_tangents = _ad.jvp_traced(fun, primals, tangents, description)
         for p in out_primals:
             if pe.is_unknown(p):
                 raise RuntimeError("internal error: a primal output depends on tangents")

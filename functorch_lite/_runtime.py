@@ -103,9 +103,12 @@ class Executable:
 def _check_nans(outs, loaded):
     for x in outs:
         if _dtypes.is_inexact(x.dtype) and np.isnan(np.asarray(x)).any():
+            from ._errors import user_source_line
             name = loaded.hlo_modules()[0].name
+            if name.startswith("jit_"):  # a jitted function (rerun op by op by jit)
+                name = f"jit({name[4:]})"
             raise FloatingPointError(f"invalid value (nan) encountered in {name} "
-                                     f"(jax_debug_nans is on)")
+                                     f"(jax_debug_nans is on).\n  at {user_source_line()}")
 
 
 def to_device(x, dtype=None):

@@ -24,6 +24,7 @@ from . import _core, _dtypes
 from ._core import Primitive, ShapedArray, get_aval
 from ._ad import Zero, tangent_aval
 from ._batching import batched_avals
+from ._traceback_util import api_boundary
 
 jax_call_p = Primitive("jax_call", multiple_results=True)
 
@@ -51,6 +52,7 @@ class JaxFunction:
 _functions = {}
 
 
+@api_boundary
 def call_jax(fun, *args):
     """Apply the JAX function `fun` to pytree `args` inside any functorch_lite
     transformation (eagerly it simply calls `fun`)."""

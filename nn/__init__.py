@@ -12,6 +12,13 @@ Layers hold hyperparameters only; parameters and state are plain nested dicts::
 
 Activation functions (`nn.relu`, `nn.softmax`, ...) are those of `functorch_lite.nn`.
 """
+import os as _os
+
+import functorch_lite as _fl
+
+# errors escaping nn's entry points (layer init/apply, fit) show the user's frames only
+_fl.errors.register_exclusion(_os.path.dirname(_os.path.abspath(__file__)))
+
 from . import initializers
 from ._abstract import Spec, eval_shape
 from ._layer import Layer

@@ -115,6 +115,7 @@ class Layer:
 
     # --- the protocol -------------------------------------------------------------
 
+    @fl.errors.api_boundary
     def init(self, key, *inputs, **kwargs):
         """Create `(params, state)` for inputs shaped like `inputs` (arrays or Specs).
 
@@ -123,6 +124,7 @@ class Layer:
         """
         return _init_function(self, inputs, kwargs)(as_raw_key(key))
 
+    @fl.errors.api_boundary
     def apply(self, params, state, *inputs, rng=None, training=False, method="forward",
               **kwargs):
         """Run the layer: returns `(outputs, new_state)`. `rng` is needed by random
@@ -139,6 +141,7 @@ class Layer:
             outputs = cast_outputs(self, outputs)
         return outputs, scope.final_state()
 
+    @fl.errors.api_boundary
     def __call__(self, params, *inputs, rng=None, training=False, **kwargs):
         """Short form of `apply` for layers without state: returns the outputs."""
         outputs, _ = self.apply(params, NO_STATE, *inputs, rng=rng, training=training,

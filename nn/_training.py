@@ -296,9 +296,10 @@ def _check_fit_arguments(epochs, initial_epoch, on_nan, accumulation):
                          f"{accumulation!r}")
 
 
+@fl.errors.api_boundary
 def fit(model, params, state, optimizer, data, *, loss="cross_entropy", loss_weights=None,
-        metrics=(), weighted_metrics=(), epochs=1, batch_size=None, steps_per_epoch=None, validation_data=None,
-        validation_split=0.0, validation_freq=1, validation_steps=None,
+        metrics=(), weighted_metrics=(), epochs=1, batch_size=None, steps_per_epoch=None,
+        validation_data=None, validation_split=0.0, validation_freq=1, validation_steps=None,
         validation_batch_size=None, sample_weight=None, class_weight=None,
         initial_epoch=0, shuffle=True, gradient_accumulation_steps=1, callbacks=(),
         rng=None, opt_state=None, on_nan="raise", verbose=1):
@@ -417,8 +418,10 @@ def _evaluate(model, params, state, objective, feeder, steps, callbacks, verbose
     return logs
 
 
+@fl.errors.api_boundary
 def evaluate(model, params, state, data, *, loss=None, loss_weights=None, metrics=(),
-             weighted_metrics=(), batch_size=None, steps=None, sample_weight=None, callbacks=(), verbose=0):
+             weighted_metrics=(), batch_size=None, steps=None, sample_weight=None,
+             callbacks=(), verbose=0):
     """The loss (when `loss` is given) and metrics over all of `data` with
     `training=False`, accumulated over the whole data (see `fit` for the data forms and
     per-output losses and metrics; `batch_size` defaults to 256). Returns a dict."""
@@ -433,6 +436,7 @@ def evaluate(model, params, state, data, *, loss=None, loss_weights=None, metric
                      CallbackList(callbacks), verbose, "data")
 
 
+@fl.errors.api_boundary
 def predict(model, params, state, x, *, batch_size=None, steps=None, callbacks=(),
             verbose=0):
     """Model outputs (training=False) for every example of `x` (arrays, tuples or dicts

@@ -165,9 +165,12 @@ def test_errors_for_non_scalar_outputs_and_traced_control_flow():
         fl.grad(fnp.sin)(X)
 
     def concrete_branch(x):  # under grad the forward values are concrete
-        return fnp.sin(x) if float(x) > 0 else fnp.cos(x)
+        return fnp.sin(x) if x > 0 else fnp.cos(x)
     close(fl.grad(concrete_branch)(0.5), jax.grad(jnp.sin)(0.5))
     close(fl.grad(concrete_branch)(-0.5), jax.grad(jnp.cos)(-0.5))
+    # float() would drop the derivative: JAX and we raise even though x is concrete
+    with pytest.raises(jax.errors.ConcretizationTypeError, match="float"):
+        fl.grad(lambda x: fnp.sin(x) * float(x))(0.5)
 
     def traced_branch(x):
         if x > 0:  # the line the error must name

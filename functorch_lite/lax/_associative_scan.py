@@ -7,9 +7,11 @@ import numpy as np
 from jax import tree_util
 
 from .._core import get_aval
+from .._traceback_util import api_boundary
 from ._structural import slice_in_dim, concatenate, pad, rev
 
 
+@api_boundary
 def associative_scan(fn, elems, reverse=False, axis=0):
     """Inclusive scan of `elems` (a pytree of arrays sharing the size of `axis`) with
     the associative `fn(a, b)` applied elementwise along `axis`.

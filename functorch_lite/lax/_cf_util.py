@@ -11,6 +11,7 @@ one compiled executable):
 
 Lowering helpers build regions whose block arguments are given explicitly.
 """
+import functools
 import weakref
 
 import numpy as np
@@ -282,17 +283,30 @@ def _carry_component(name, path):
         f"the input carry {name}"
 
 
-def check_carry_tree(what, carry_name, in_tree, out_tree):
+def describe_fun(fun):
+    """'name at file:line' of a user function (its definition), for error messages."""
+    inner = fun
+    while isinstance(inner, functools.partial) or hasattr(inner, "__wrapped__"):
+        inner = inner.func if isinstance(inner, functools.partial) else inner.__wrapped__
+    code = getattr(inner, "__code__", None) or getattr(
+        getattr(type(inner), "__call__", None), "__code__", None)
+    name = getattr(inner, "__name__", type(inner).__name__)
+    return f"{name} at {code.co_filename}:{code.co_firstlineno}" if code else name
+
+
+def check_carry_tree(what, carry_name, in_tree, out_tree, fun=None):
     if in_tree == out_tree:
         return
+    defined = f"\n\nThe function is {describe_fun(fun)}." if fun is not None else ""
     raise TypeError(
         f"{what} function carry input and carry output must have the same pytree "
-        f"structure, but they differ:\n\nthe input tree structure is:\n{in_tree}\n"
-        f"the output tree structure is:\n{out_tree}\n\nRevise the function so that the "
-        f"carry output has the same pytree structure as the carry input.")
+        f"structure, but they differ:\n\nthe input carry {carry_name} has structure\n"
+        f"  {in_tree}\nbut the carry output has structure\n  {out_tree}{defined}\n\n"
+        f"Revise the function so that the carry output has the same pytree structure as "
+        f"the carry input.")
 
 
-def check_carry_types(what, carry_name, carry_example, in_avals, out_avals):
+def check_carry_types(what, carry_name, carry_example, in_avals, out_avals, fun=None):
     """Raise a TypeError naming every carry component whose shape or dtype changes."""
     paths = [p for p, _ in tree_util.tree_flatten_with_path(carry_example)[0]]
     diffs = []
@@ -310,9 +324,10 @@ def check_carry_types(what, carry_name, carry_example, in_avals, out_avals):
         text = diffs[0][0].upper() + diffs[0][1:] + ".\n"
     else:
         text = "".join(f"  * {d};\n" for d in diffs)
+    defined = f"The function is {describe_fun(fun)}.\n\n" if fun is not None else ""
     raise TypeError(f"{what} function carry input and carry output must have equal "
-                    f"types, but they differ:\n\n{text}\nRevise the function so that all "
-                    f"output types match the corresponding input types.")
+                    f"types, but they differ:\n\n{text}\n{defined}Revise the function so "
+                    f"that all output types match the corresponding input types.")
 
 
 def promote_weak_carry(init_leaves, in_avals, out_avals):
@@ -333,7 +348,7 @@ def promote_weak_carry(init_leaves, in_avals, out_avals):
 def carry_arg_name(fun, default="carry"):
     import inspect
     try:
-        params = list(inspect.signature(fun).parameters)
+        params = list(inspect.signature(fun, follow_wrapped=False).parameters)
     except (TypeError, ValueError):
         return default
     return params[0] if params else default

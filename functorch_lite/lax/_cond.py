@@ -15,12 +15,14 @@ from .._jit import transpose_program
 from .._ir import Var, Program, eval_program
 from .._batching import move_batch_axis, vmap_traced_dims
 from .. import _core
+from .._traceback_util import api_boundary
 from ._cf_util import (trace_body, abstractify, jvp_subprogram, partial_eval_subprogram,
-                       batch_subprogram, trace_closed, memo)
+                       batch_subprogram, trace_closed, memo, describe_fun)
 
 cond_p = Primitive("cond", multiple_results=True)
 
 
+@api_boundary
 def switch(index, branches, *operands):
     """Apply `branches[index](*operands)`; the index is clamped to the valid range.
 
@@ -43,9 +45,11 @@ def switch(index, branches, *operands):
         if len(branches) > 1:
             index = lax_min(lax_max(index, np.int32(0)), np.int32(len(branches) - 1))
     return _bind_cond(index, branches, operands, [f"branch {i}" for i in
-                                                   range(len(branches))], "switch")
+                                                   range(len(branches))], "switch",
+                      list(range(len(branches))))
 
 
+@api_boundary
 def cond(pred, true_fun, false_fun, *operands):
     """`true_fun(*operands)` if `pred` else `false_fun(*operands)`, both traced.
 
@@ -72,22 +76,19 @@ def cond(pred, true_fun, false_fun, *operands):
         if pred_aval.dtype != _dtypes.bool_:
             pred = ne(pred, np.zeros((), pred_aval.dtype))
         index = convert_element_type(pred, np.int32)
-    names = [f"false_fun ({getattr(false_fun, '__name__', 'fun')})",
-             f"true_fun ({getattr(true_fun, '__name__', 'fun')})"]
-    return _bind_cond(index, (false_fun, true_fun), operands, names, "cond")
+    return _bind_cond(index, (false_fun, true_fun), operands, ["false_fun", "true_fun"],
+                      "cond", [1, 0])
 
 
-def _bind_cond(index, funs, operands, names, what):
+def _bind_cond(index, funs, operands, names, what, display_order):
+    """`display_order`: the branch order error messages use (cond: true_fun first)."""
     leaves, in_tree = tree_util.tree_flatten(operands)
     avals = abstractify(leaves)
     traced = [trace_body(lambda *args, f=f: f(*args), in_tree, avals, what, cache_key=f)
               for f in funs]
+    _check_branches(what, [(names[i], funs[i], traced[i][2], traced[i][0].out_avals)
+                           for i in display_order])
     out_tree = traced[0][2]
-    for (_, _, tree), name in zip(traced[1:], names[1:]):
-        if tree != out_tree:
-            raise TypeError(f"{what} branches must have the same output pytree structure, "
-                            f"but {names[0]} returns {out_tree} and {name} returns {tree}")
-    _check_branch_types(what, names, [p.out_avals for p, _, _ in traced])
     # every branch takes all branches' closed-over values, then the operands
     const_avals = [abstractify(c) for _, c, _ in traced]
     branches = []
@@ -103,16 +104,34 @@ def _bind_cond(index, funs, operands, names, what):
     return tree_util.tree_unflatten(out_tree, outs)
 
 
-def _check_branch_types(what, names, out_avals_per_branch):
-    first = out_avals_per_branch[0]
-    for name, avals in zip(names[1:], out_avals_per_branch[1:]):
-        for i, (a, b) in enumerate(zip(first, avals)):
-            if a.shape != b.shape or a.dtype != b.dtype:
-                raise TypeError(
-                    f"{what} branches must have equal output types but they differ.\n\n"
-                    f"Output {i} of {names[0]} has type {a.str_short()} but the "
-                    f"corresponding output of {name} has type {b.str_short()}.\n\n"
-                    f"Revise the branches so that all output types match.")
+def _check_branches(what, branches):
+    """Every branch must return the pytree structure and the types of the first one
+    (`branches`: (name, function, out_tree, out_avals) in display order)."""
+    (name0, _, tree0, avals0), rest = branches[0], branches[1:]
+    defined = "".join(f"{name} is {describe_fun(fun)}\n" for name, fun, _, _ in branches)
+    for name, _, tree, avals in rest:
+        if tree != tree0:
+            raise TypeError(
+                f"{what} branch outputs must have the same pytree structure, but they "
+                f"differ:\n\n{defined}\n{name0} returns {tree0}\nbut {name} returns "
+                f"{tree}.\n\nRevise {name0} and/or {name} so that they have the same "
+                f"pytree structure.")
+        paths = [tree_util.keystr(p) for p, _ in tree_util.tree_flatten_with_path(
+            tree_util.tree_unflatten(tree0, range(tree0.num_leaves)))[0]]
+        diffs = []
+        for path, a, b in zip(paths, avals0, avals):
+            why = [w for w, bad in (("the shapes do not match", a.shape != b.shape),
+                                    ("the dtypes do not match", a.dtype != b.dtype)) if bad]
+            if why:
+                at = f" at path {path}" if path else ""
+                diffs.append(f"The output of {name0}{at} has type {a.str_short()} but the "
+                             f"corresponding output of {name} has type {b.str_short()}, so "
+                             f"{' and '.join(why)}.")
+        if diffs:
+            raise TypeError(
+                f"{what} branches must have equal output types but they differ.\n\n"
+                f"{defined}\n" + "\n".join(diffs) + f"\n\nRevise {name0} and/or {name} "
+                f"so that all output types match.")
 
 
 @cond_p.def_abstract_eval

@@ -19,6 +19,7 @@ from .._core import Primitive, Tracer, get_aval
 from .._ad import Zero, instantiate, tangent_aval
 from .._batching import move_batch_axis
 from .._ir import Program, dead_code_elimination, eval_program
+from .._traceback_util import api_boundary
 from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
                        partial_eval_subprogram, batch_subprogram, batch_fixed_point,
                        trace_closed, memo, reorder_inputs, with_unused_inputs,
@@ -28,6 +29,7 @@ from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
 while_p = Primitive("while", multiple_results=True)
 
 
+@api_boundary
 def while_loop(cond_fun, body_fun, init_val, max_steps=None):
     """Repeat `val = body_fun(val)` while `cond_fun(val)`; returns the final val.
 
@@ -75,11 +77,12 @@ def _trace_checked_body(body_fun, init_val, what):
         avals = abstractify(init_leaves)
         program, consts, out_tree = trace_body(body_fun, in_tree, avals, what,
                                                cache_key=body_fun)
-        check_carry_tree(what, name, init_tree, out_tree)
+        check_carry_tree(what, name, init_tree, out_tree, body_fun)
         init_leaves, changed = promote_weak_carry(init_leaves, avals, program.out_avals)
         if not changed:
             break
-    check_carry_types(what, name, init_val, abstractify(init_leaves), program.out_avals)
+    check_carry_types(what, name, init_val, abstractify(init_leaves), program.out_avals,
+                      body_fun)
     return (program, init_leaves), consts
 
 
@@ -93,6 +96,7 @@ def _bounded_while(cond_fun, body_fun, init_val, max_steps):
     return scan(step, init_val, None, length=max_steps)[0]
 
 
+@api_boundary
 def fori_loop(lower, upper, body_fun, init_val, unroll=None):
     """`for i in range(lower, upper): val = body_fun(i, val)`; returns val.
 
@@ -118,6 +122,7 @@ def fori_loop(lower, upper, body_fun, init_val, unroll=None):
         def scan_body(carry, _):
             i, x = carry
             return (i + 1, body_fun(i, x)), None
+        scan_body.__wrapped__ = body_fun  # error messages name the user's body
         start = lower_  # a Python int: a weakly typed counter, as in JAX
         unroll = 1 if unroll is None or unroll is False else unroll
         (_, result), _ = scan(scan_body, (start, init_val), None, length=length,

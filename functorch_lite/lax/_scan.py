@@ -17,13 +17,14 @@ import numpy as np
 from jax import tree_util
 
 from .. import _core
-from .._core import Primitive, ShapedArray, get_aval
+from .._core import Primitive, ShapedArray, get_aval, is_array_like
 from .._ad import (Zero, UndefinedPrimal, add_tangents, backward_pass, instantiate,
                    is_undefined, tangent_aval)
 from .._batching import move_batch_axis
 from .._ir import Program, Var, dead_code_elimination, eval_program
+from .._traceback_util import api_boundary
 from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
-                       partial_eval_subprogram, batch_subprogram, batch_fixed_point,
+                       describe_fun, partial_eval_subprogram, batch_subprogram, batch_fixed_point,
                        trace_closed, memo, reorder_inputs, reorder_outputs, depends_on,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
@@ -31,6 +32,7 @@ from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
 scan_p = Primitive("scan", multiple_results=True)
 
 
+@api_boundary
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _cache_key=None):
     """Loop `carry, y = f(carry, x)` over the leading axis of `xs`.
 
@@ -57,8 +59,12 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _cache_key=None
     def body(carry, x):
         out = f(carry, x)
         if not isinstance(out, tuple) or len(out) != 2:
-            raise TypeError(f"scan body output must be a pair, got {type(out).__name__} "
-                            f"{out!r:.80}.")
+            got = (f"a tuple of length {len(out)}" if isinstance(out, tuple) else
+                   f"{get_aval(out).str_short()}" if is_array_like(out) else
+                   f"a {type(out).__name__}")
+            raise TypeError(f"scan body output must be a pair (carry, y), but "
+                            f"{describe_fun(f)} returned {got}. Fix: return `carry, y` "
+                            f"(y may be None).")
         return out
 
     for _ in range(2):
@@ -66,14 +72,14 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _cache_key=None
         program, consts, out_tree = trace_body(body, in_tree, avals + x_avals, "scan",
                                                cache_key=_cache_key)
         carry_tree, y_tree = tree_util.treedef_children(out_tree)
-        check_carry_tree("scan body", name, init_tree, carry_tree)
+        check_carry_tree("scan body", name, init_tree, carry_tree, f)
         n_carry = len(init_leaves)
         init_leaves, changed = promote_weak_carry(init_leaves, avals,
                                                   program.out_avals[:n_carry])
         if not changed:
             break
     check_carry_types("scan body", name, init, abstractify(init_leaves),
-                      program.out_avals[:n_carry])
+                      program.out_avals[:n_carry], f)
     if isinstance(unroll, bool):
         unroll = builtins.max(length, 1) if unroll else 1
     outs = scan_p.bind(*consts, *init_leaves, *xs_leaves, program=program,
@@ -105,6 +111,7 @@ def _scan_length(xs_leaves, length):
     return lengths.pop()
 
 
+@api_boundary
 def map(f, xs, batch_size=None):
     """`stack([f(x) for x in xs])` as a scan (`batch_size`: vmap within each step).
 

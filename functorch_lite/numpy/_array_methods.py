@@ -43,7 +43,7 @@ _METHODS = ["sum", "mean", "max", "min", "prod", "var", "std", "argmax", "argmin
 def _reshape(self, *shape, order="C"):
     if len(shape) == 1 and not isinstance(shape[0], int):
         shape = shape[0]
-    return _np().reshape(self, shape)
+    return _np().reshape(self, shape, order)
 
 
 def _transpose(self, *axes):
@@ -52,13 +52,12 @@ def _transpose(self, *axes):
     return _np().transpose(self, axes or None)
 
 
-def _astype(self, dtype, copy=True):
-    from ..lax import convert_element_type
-    return convert_element_type(self, dtype)
+def _astype(self, dtype, copy=True, device=None):
+    return _np().astype(self, dtype, copy=copy, device=device)
 
 
 def _flatten(self, order="C"):
-    return _np().ravel(self)
+    return _np().ravel(self, order)
 
 
 def _getitem(self, index):
@@ -88,5 +87,3 @@ def install():
     Tracer.at = property(_at)
     Tracer.real = property(lambda self: _np().real(self))
     Tracer.imag = property(lambda self: _np().imag(self))
-    Tracer.tolist = lambda self: self.to_concrete("tolist()").tolist()
-    Tracer.item = lambda self: self.to_concrete("item()").item()

@@ -25,7 +25,7 @@ def _shape(shape):
     shape = (operator.index(shape),) if np.ndim(shape) == 0 else \
         tuple(operator.index(d) for d in shape)
     if any(d < 0 for d in shape):
-        raise ValueError(f"negative dimensions are not allowed, got shape {shape}")
+        raise TypeError(f"negative dimensions are not allowed, got shape {shape}")
     return shape
 
 
@@ -273,6 +273,8 @@ def triu(m, k=0):
 
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     """Coordinate arrays from 1-D coordinate vectors ('xy': Cartesian, 'ij': matrix)."""
+    if not copy:
+        raise ValueError("jnp.meshgrid only supports copy=True (arrays are immutable)")
     if indexing not in ("xy", "ij"):
         raise ValueError(f"Valid values for indexing are 'xy' and 'ij', got {indexing!r}")
     args = [_arr(x) for x in xi]

@@ -8,13 +8,12 @@ from .._core import get_aval
 from ..lax._util import canonicalize_axis
 from ._reductions import (isnan, select, _const_like, _promote_integer_dtype,
                           _user_dtype)
-from ._util import asarray
+from ._util import asarray, check_no_out
 
 
 def _cumulative(name, lax_cumulative, a, axis, dtype, out=None, fill_nan=False, fill=0,
                 promote_integers=False):
-    if out is not None:
-        raise NotImplementedError(f"The 'out' argument to jnp.{name} is not supported")
+    check_no_out(out, name)
     a = asarray(a)
     aval = get_aval(a)
     if axis is None or aval.ndim == 0:

@@ -4,6 +4,7 @@ do: each listed function is wrapped in `jit` with its non-array parameters stati
 eagerly a repeated signature goes straight to its executable instead of dispatching
 every primitive inside it one by one."""
 from .._jit import jit
+from .._traceback_util import api_boundary
 
 _UNARY = """exp exp2 expm1 log log2 log10 log1p sqrt cbrt sin cos tan arcsin arccos arctan
     sinh cosh tanh arcsinh arccosh arctanh asin acos atan asinh acosh atanh sinc deg2rad
@@ -13,7 +14,8 @@ _BINARY = """add subtract multiply divide true_divide floor_divide remainder mod
     maximum minimum fmax fmin arctan2 atan2 hypot logaddexp logaddexp2 equal not_equal less
     less_equal greater greater_equal logical_and logical_or logical_xor bitwise_and
     bitwise_or bitwise_xor copysign heaviside"""
-_REDUCTION_STATICS = ("axis", "dtype", "out", "keepdims", "ddof", "correction",
+# `out` stays dynamic: None passes through, an array reaches the function's own error
+_REDUCTION_STATICS = ("axis", "dtype", "keepdims", "ddof", "correction",
                       "promote_integers")
 _REDUCTIONS = "sum prod mean max min var std any all argmax argmin cumsum cumprod"
 _PRODUCT_STATICS = ("precision", "preferred_element_type")
@@ -44,6 +46,7 @@ def _eager_jit(fn, static_names):
         return jitted
     axis_pos = params.index("axis")
 
+    @api_boundary
     @functools.wraps(fn)
     def call(*args, **kwargs):  # jnp accepts axis=[0, 1]; a static value must hash
         if isinstance(kwargs.get("axis"), list):

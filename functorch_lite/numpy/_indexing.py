@@ -18,12 +18,9 @@ import numpy as np
 
 from .. import _dtypes, lax
 from .._core import ConcretizationTypeError, Tracer, get_aval
+from .._errors import NonConcreteBooleanIndexError
 from ..lax._indexing import FILL_OR_DROP, GatherDimensionNumbers, GatherScatterMode, stack_last
 from ._util import asarray, broadcast_shapes, broadcast_to_shape
-
-
-class NonConcreteBooleanIndexError(IndexError):
-    """A boolean mask whose value is only known at run time was used as an index."""
 
 
 class _Entry(NamedTuple):
@@ -44,15 +41,10 @@ def _index_dtype(shape):
 
 def _concrete_mask(mask):
     if isinstance(mask, Tracer):
-        try:
-            mask = mask.to_concrete("a boolean index")
-        except ConcretizationTypeError:
-            raise NonConcreteBooleanIndexError(
-                f"Array boolean indices must be concrete; got a traced "
-                f"{mask.aval.str_short()} inside {mask._trace.description}. The result "
-                f"shape would depend on the mask's values. Fix: use jnp.where(mask, x, "
-                f"other) to keep the shape, or jnp.nonzero(mask, size=N) / "
-                f"jnp.where(mask, size=N) for a fixed number of indices.") from None
+        value = mask.concrete_value()
+        if value is None:
+            raise NonConcreteBooleanIndexError(mask)
+        mask = value
     return np.asarray(mask)
 
 

@@ -6,7 +6,8 @@ from .. import _dtypes, lax
 from .._core import get_aval
 from ..lax._indexing import (CLIP, FILL_OR_DROP, PROMISE_IN_BOUNDS, GatherDimensionNumbers,
                              ScatterDimensionNumbers)
-from ._util import asarray, broadcast_shapes, broadcast_to_shape, promote_dtypes
+from ._util import (asarray, broadcast_shapes, broadcast_to_shape, check_no_out,
+                    promote_dtypes)
 from ._indexing import (_entries_of, _expand_for_bools, _gather_plan, _index_dtype,
                         _rewriting_take, _wrap_negative)
 
@@ -207,8 +208,7 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
          indices_are_sorted=False, fill_value=None):
     """Elements of `a` at `indices` along `axis` (flattened when None). mode: 'fill'
     (the default: out-of-bounds reads `fill_value`), 'clip' or 'wrap'."""
-    if out is not None:
-        raise NotImplementedError("The 'out' argument to jnp.take is not supported.")
+    check_no_out(out, "take")
     a, indices = asarray(a), _index_array(indices)
     if axis is None:
         a, axis = _ravel(a), 0

@@ -10,8 +10,8 @@ import string
 import numpy as np
 
 from .. import _dtypes, lax
-from .._core import get_aval
-from ._util import asarray, promote_dtypes
+from .._core import get_aval, user_source_line
+from ._util import asarray, check_no_out, promote_dtypes
 
 
 def _arrays(*xs):
@@ -77,7 +77,8 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
             b_bdims.append(len(idx_batch) + len(idx_b_free))
             idx_batch.append(i)
         else:
-            raise ValueError(f"matmul: incompatible shapes {sa} and {sb}")
+            raise TypeError(f"matmul: incompatible batch shapes {sa} and {sb}\n  at "
+                            f"{user_source_line()}")
     if a_mat:
         idx_a_free.append(nbatch)
     if b_mat:
@@ -85,7 +86,9 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
     perm = np.argsort(np.concatenate([idx_batch, idx_a_free, idx_b_free]).astype(int))
     a, b = lax.squeeze(a, tuple(a_squeeze)), lax.squeeze(b, tuple(b_squeeze))
     if _shape(a)[-1] != _shape(b)[len(_shape(b)) - 1 - b_mat]:
-        raise ValueError(f"matmul: contracting dimensions differ for shapes {sa} and {sb}")
+        raise TypeError(f"matmul: contracting dimensions differ for shapes {sa} and {sb} "
+                        f"(the last axis of the first must equal the second-to-last axis "
+                        f"of the second)\n  at {user_source_line()}")
     contract = ((len(_shape(a)) - 1,), (len(_shape(b)) - 1 - b_mat,))
     out = _dot(a, b, (contract, (tuple(a_bdims), tuple(b_bdims))), precision,
                preferred_element_type)
@@ -112,6 +115,7 @@ def inner(a, b, *, precision=None, preferred_element_type=None):
 
 def outer(a, b, out=None):
     """`jnp.outer`: every product of the flattened `a` and `b`, shape (a.size, b.size)."""
+    check_no_out(out, "outer")
     a, b = _arrays(a, b)
     a = lax.reshape(a, (get_aval(a).size,))
     b = lax.reshape(b, (get_aval(b).size,))
@@ -186,6 +190,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     """`jnp.trace`: sum of the (offset) diagonal."""
+    check_no_out(out, "trace")
     from ._reductions import sum as _sum
     return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
@@ -340,9 +345,10 @@ def _contraction_path(inputs, output, shapes, optimize):
 
 
 def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
-           preferred_element_type=None, _dot_general=None):
+           preferred_element_type=None):
     """`jnp.einsum`: Einstein summation with '...' broadcasting and implicit output,
     contracted pairwise with dot_general in opt_einsum's order."""
+    check_no_out(out, "einsum")
     if not isinstance(subscripts, str):
         subscripts, operands = _interleaved_to_subscripts((subscripts, *operands))
     operands = list(_arrays(*operands))

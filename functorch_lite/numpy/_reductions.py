@@ -15,7 +15,7 @@ import numpy as np
 from .. import _dtypes, lax
 from .._core import get_aval
 from ..lax._util import canonicalize_axis
-from ._util import asarray, broadcast_to_shape, promote_to_inexact
+from ._util import asarray, broadcast_to_shape, check_no_out, promote_to_inexact
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -98,8 +98,7 @@ def _reduction(a, name, lax_reduce, combine, identity, *, has_identity=True, pre
                bool_reduce=None, upcast_f16=False, axis=None, dtype=None, out=None,
                keepdims=False, initial=None, where=None, promote_integers=False):
     """jnp's reduction skeleton: dtype policy, `where` masking, `initial`, keepdims."""
-    if out is not None:
-        raise NotImplementedError(f"The 'out' argument to jnp.{name} is not supported.")
+    check_no_out(out, name)
     a = asarray(a)
     where = _check_where(name, where)
     if initial is None and not has_identity and where is not None:
@@ -213,8 +212,7 @@ def count_nonzero(a, axis=None, keepdims=False):
 
 def ptp(a, axis=None, out=None, keepdims=False):
     """Range (max - min) over `axis`."""
-    if out is not None:
-        raise NotImplementedError("The 'out' argument to jnp.ptp is not supported.")
+    check_no_out(out, "ptp")
     return lax.sub(max(a, axis=axis, keepdims=keepdims), min(a, axis=axis, keepdims=keepdims))
 
 
@@ -247,8 +245,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
 
 
 def _mean(a, axis, dtype, out, keepdims, where):
-    if out is not None:
-        raise NotImplementedError("The 'out' argument to jnp.mean is not supported.")
+    check_no_out(out, "mean")
     a = asarray(a)
     where = _check_where("mean", where)
     aval = get_aval(a)
@@ -284,8 +281,7 @@ def _abs_squared(centered):
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
         mean=None, correction=None):
     """Variance over `axis`; `ddof` (or `correction`) is subtracted from the count."""
-    if out is not None:
-        raise NotImplementedError("The 'out' argument to jnp.var is not supported.")
+    check_no_out(out, "var")
     if correction is None:
         correction = ddof
     elif ddof:
@@ -393,6 +389,7 @@ def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
 
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     """`mean` over the non-NaN elements."""
+    check_no_out(out, "nanmean")
     a = asarray(a)
     if not _dtypes.is_inexact(get_aval(a).dtype):
         return mean(a, axis, dtype, out, keepdims, where=where)
@@ -403,6 +400,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
 
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
     """`var` over the non-NaN elements."""
+    check_no_out(out, "nanvar")
     a = asarray(a)
     compute_dtype, result_dtype = _var_dtypes(get_aval(a).dtype, _user_dtype(dtype))
     a = lax.convert_element_type(a, compute_dtype)
@@ -426,6 +424,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
     """`std` over the non-NaN elements."""
+    check_no_out(out, "nanstd")
     return lax.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean))
 
 

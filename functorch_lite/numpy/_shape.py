@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import lax
 from .._core import Tracer, get_aval
-from ._util import asarray, broadcast_arrays_, broadcast_to_shape, promote_dtypes
+from ._util import (asarray, broadcast_arrays_, broadcast_to_shape, check_no_out,
+                    promote_dtypes)
 from ._pad import pad
 
 
@@ -70,11 +71,18 @@ def _is_array(a):
 # --- reshaping and transposing ----------------------------------------------------
 
 def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
-    """Reshape `a` (row-major); one dimension may be -1 and is inferred."""
-    if order != "C":
-        raise NotImplementedError(f"reshape supports order='C' only, got order={order!r}")
+    """Reshape `a`, reading and writing elements in row-major ("C") or column-major
+    ("F") order; one dimension may be -1 and is inferred. (`copy` does not matter:
+    arrays are immutable.)"""
+    if order not in ("C", "F"):
+        raise NotImplementedError(f"jnp.reshape supports order='C' and order='F', got "
+                                  f"order={order!r}")
     shape = newshape if shape is None else shape
     a = _arr(a)
+    if order == "F":  # column-major: reverse the axes, reshape row-major, reverse back
+        new = _static_shape(shape)
+        flipped = reshape(transpose(a), new[::-1])
+        return transpose(flipped)
     aval = get_aval(a)
     new = _static_shape(shape)
     if builtins.sum(d == -1 for d in new) > 1 or any(d < -1 for d in new):
@@ -93,7 +101,10 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 
 def ravel(a, order="C"):
-    """The elements of `a` as a 1-D array (row-major)."""
+    """The elements of `a` as a 1-D array (order "C": row-major, "F": column-major)."""
+    if order not in ("C", "F"):
+        raise NotImplementedError(f"jnp.ravel supports order='C' and order='F', got "
+                                  f"order={order!r}")
     a = _arr(a)
     return reshape(a, (-1,), order)
 
@@ -191,6 +202,7 @@ def concat(arrays, /, *, axis=0):
 
 def stack(arrays, axis=0, out=None, dtype=None):
     """Join arrays of one shape along a new axis."""
+    check_no_out(out, "stack")
     if _is_array(arrays):
         arrays = _arr(arrays)
         return moveaxis(arrays, 0, _axis(axis, get_aval(arrays).ndim))
@@ -331,7 +343,11 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None):
         a, axis = ravel(a), 0
     s = get_aval(a).shape
     axis = _axis(axis, len(s))
-    counts = np.asarray(repeats)  # a traced count needs a concrete value: clear error
+    if isinstance(repeats, Tracer):
+        repeats = repeats.to_concrete(
+            "jnp.repeat's `repeats` (the output size depends on it: pass static repeats, "
+            "or a static total_repeat_length)")
+    counts = np.asarray(repeats)
     if counts.ndim == 0 or counts.shape == (1,):
         count = int(counts.reshape(()))
         if total_repeat_length is None:
@@ -496,10 +512,16 @@ def atleast_3d(*arys):
 
 def copy(a, order=None):
     """A copy of `a` (a new buffer when eager)."""
+    if order not in (None, "K", "C"):
+        raise NotImplementedError(f"jnp.copy supports order='K' or 'C' only, got "
+                                  f"order={order!r}")
     return lax.copy_p.bind(_arr(a))
 
 
 def astype(x, dtype, /, *, copy=False, device=None):
-    """`x` converted to `dtype`."""
+    """`x` converted to `dtype` (`copy` does not matter: arrays are immutable; `device`
+    may only name the default device)."""
+    from .._device import check_device
+    check_device(device, "jnp.astype")
     return lax.convert_element_type(_arr(x), dtype)
 

@@ -20,7 +20,7 @@ from .._core import ConcretizationTypeError, get_aval
 from ..lax._reductions import take_along_axis
 from ..lax._util import canonicalize_axis
 from ._reductions import isnan, select, all as _all, sum as _sum
-from ._util import asarray, promote_dtypes
+from ._util import asarray, check_no_out, promote_dtypes
 from ._quantiles import quantile, percentile, median, nanquantile, nanpercentile, nanmedian
 
 
@@ -238,8 +238,7 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
 
 
 def _arg_reduction(lax_fn, name, a, axis, out, keepdims):
-    if out is not None:
-        raise NotImplementedError(f"The 'out' argument to jnp.{name} is not supported.")
+    check_no_out(out, name)
     a = asarray(a)
     ndim = get_aval(a).ndim
     if axis is None:

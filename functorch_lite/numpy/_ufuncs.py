@@ -31,8 +31,8 @@ import operator
 import numpy as np
 
 from .. import _dtypes, lax
-from .._core import Tracer, current_trace, eval_trace, get_aval
-from ._util import asarray, broadcast_arrays_, is_scalar, _result_type_weak
+from .._core import Tracer, current_trace, eval_trace, get_aval, user_source_line
+from ._util import asarray, broadcast_arrays_, check_no_out, is_scalar, _result_type_weak
 
 # --- promotion helpers (as jax.numpy.util.promote_args*) -----------------------------
 
@@ -48,7 +48,13 @@ _PYTHON_KIND = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
 def _scalar_as(x, dtype, weak):
     """Python scalar x as a constant of `dtype` that tracing writes as a literal: a
     Python scalar when weak (weak types are the default dtypes), else a 0-d NumPy
-    array."""
+    array. A Python int the dtype cannot hold is an OverflowError (as in JAX), never a
+    silently wrapped value."""
+    if type(x) is int and np.dtype(dtype).kind in "iu":
+        info = np.iinfo(dtype)
+        if not info.min <= x <= info.max:
+            raise OverflowError(f"Python int {x} too large to convert to {np.dtype(dtype)}"
+                                f"\n  at {user_source_line()}")
     if weak:
         value = _PYTHON_KIND[np.dtype(dtype).kind](x)
         if _dtypes.python_scalar_dtype(value) == dtype:
@@ -73,7 +79,12 @@ def _promote(*args, to=None):
     if to is not None:
         dtype = to(dtype)
     out = [_convert(a, dtype, weak) for a in args]
-    return broadcast_arrays_(*out) if len(out) > 1 else out
+    if len(out) == 1:
+        return out
+    # JAX's class for incompatible shapes: TypeError from the lax op when the ranks are
+    # equal (no broadcasting step), ValueError from broadcasting otherwise
+    same_rank = len({get_aval(a).ndim for a in out}) == 1
+    return broadcast_arrays_(*out, error=TypeError if same_rank else ValueError)
 
 
 def _inexact(dtype):
@@ -403,8 +414,7 @@ def rint(x, /):
 
 def round(a, decimals=0, out=None):
     """Round to `decimals` decimal places, ties to even."""
-    if out is not None:
-        raise NotImplementedError("The 'out' argument to jnp.round is not supported.")
+    check_no_out(out, "round")
     a = _array(a)
     decimals = operator.index(decimals)
     dtype = get_aval(a).dtype

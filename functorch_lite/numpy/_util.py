@@ -9,6 +9,13 @@ from .._core import Tracer, get_aval, user_source_line
 from .. import lax
 
 
+def check_no_out(out, name):
+    """JAX arrays are immutable: NumPy's `out=` cannot be honoured, so it raises."""
+    if out is not None:
+        raise NotImplementedError(f"The 'out' argument to jnp.{name} is not supported: "
+                                  f"arrays are immutable, use the returned value.")
+
+
 def is_scalar(x):
     """A Python scalar (weakly typed); NumPy scalars such as np.float64 are not."""
     return isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic)
@@ -91,12 +98,19 @@ def promote_to_inexact(*args):
 
 
 def broadcast_shapes(*shapes):
+    """The shape the `shapes` broadcast to (a ValueError if they do not)."""
+    return common_shape(shapes, ValueError)
+
+
+def common_shape(shapes, error):
+    """`broadcast_shapes`, raising `error` when the shapes do not broadcast (JAX:
+    ValueError from broadcasting, TypeError from an elementwise op of equal ranks)."""
     ndim = max((len(s) for s in shapes), default=0)
     out = []
     for dims in zip(*[(1,) * (ndim - len(s)) + tuple(s) for s in shapes]):
         sizes = {d for d in dims if d != 1}
         if len(sizes) > 1:
-            raise ValueError(f"Incompatible shapes for broadcasting: "
+            raise error(f"Incompatible shapes for broadcasting: "
                              f"{', '.join(map(str, map(tuple, shapes)))}\n"
                              f"  at {user_source_line()}")
         out.append(sizes.pop() if sizes else 1)
@@ -119,8 +133,8 @@ def broadcast_to_shape(x, shape):
     return lax.broadcast_in_dim(x, tuple(shape), tuple(nlead + i for i in keep))
 
 
-def broadcast_arrays_(*args):
-    shape = broadcast_shapes(*[get_aval(a).shape for a in args])
+def broadcast_arrays_(*args, error=ValueError):
+    shape = common_shape([get_aval(a).shape for a in args], error)
     return [broadcast_to_shape(a, shape) for a in args]
 
 

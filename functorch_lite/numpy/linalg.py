@@ -120,14 +120,31 @@ def eigvalsh(a, UPLO="L", symmetrize_input=True):
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    """Singular value decomposition a = U diag(S) Vh (S descending). `hermitian` is
-    accepted for NumPy compatibility; the general algorithm is used."""
+    """Singular value decomposition a = U diag(S) Vh (S descending). With
+    `hermitian=True` it comes from the eigendecomposition of the (symmetrised) input,
+    as in JAX: S = |eigenvalues|, U the eigenvectors, Vh = (U * sign)^H."""
     (a,) = _inexact(a)
     if len(_shape(a)) < 2:
         raise ValueError(f"svd requires ndim >= 2, got shape {_shape(a)}")
+    if hermitian:
+        return _hermitian_svd(a, compute_uv)
     if not compute_uv:
         return lax_linalg.svd(a, full_matrices=full_matrices, compute_uv=False)
     u, s, vh = lax_linalg.svd(a, full_matrices=full_matrices)
+    return SVDResult(u, s, vh)
+
+
+def _hermitian_svd(a, compute_uv):
+    vectors, values = lax_linalg.eigh(a)
+    s = lax.abs(values)
+    last = len(_shape(s)) - 1
+    if not compute_uv:
+        return lax.rev(lax.sort(s, dimension=last), (last,))
+    order = lax.broadcasted_iota(np.int32, _shape(s), last)
+    s, order, sign = lax.sort((s, order, lax.sign(values)), dimension=last, num_keys=1)
+    s, order, sign = (lax.rev(v, (last,)) for v in (s, order, sign))
+    u = jnp.take_along_axis(vectors, order[..., None, :], axis=-1)
+    vh = _conj(matrix_transpose(u * sign[..., None, :].astype(get_aval(u).dtype)))
     return SVDResult(u, s, vh)
 
 
@@ -250,13 +267,14 @@ def pinv(a, rtol=None, hermitian=False, *, rcond=None):
         rtol = rcond
     m, n = _shape(a)[-2:]
     dtype = get_aval(a).dtype
-    if rtol is None:
-        rtol = max(m, n) * float(np.finfo(np.finfo(dtype).dtype).eps)
-    u, s, vh = svd(a, full_matrices=False)
+    if rtol is None:  # JAX's default: 10 * max(m, n) * eps
+        rtol = 10. * max(m, n) * float(np.finfo(np.finfo(dtype).dtype).eps)
+    u, s, vh = svd(a, full_matrices=False, hermitian=hermitian)
     cutoff = jnp.asarray(rtol, s.dtype)[..., None] * s[..., 0:1]
     s = jnp.where(s > cutoff, s, lax.full_like(s, np.inf)).astype(dtype)
     scaled = matrix_transpose(u) / s[..., :, None]
-    return jnp.matmul(matrix_transpose(vh), _conj(scaled))
+    # a = U S Vh, so pinv(a) = Vh^H S^-1 U^H
+    return jnp.matmul(_conj(matrix_transpose(vh)), _conj(scaled))
 
 
 def matrix_power(a, n):
@@ -285,7 +303,7 @@ def matrix_rank(M, rtol=None, *, tol=None, hermitian=False):
         rtol = tol
     if len(_shape(M)) < 2:
         return jnp.any(M != 0).astype(np.int32)
-    s = svd(M, full_matrices=False, compute_uv=False)
+    s = svd(M, full_matrices=False, compute_uv=False, hermitian=hermitian)
     if rtol is None:
         eps = float(np.finfo(np.finfo(s.dtype).dtype).eps)
         rtol = jnp.max(s, axis=-1) * (max(_shape(M)[-2:]) * eps)

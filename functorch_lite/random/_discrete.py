@@ -87,6 +87,8 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     """Indices drawn with probabilities softmax(logits) along `axis` (Gumbel-max; without
     replacement: Gumbel top-k)."""
     _check_key("categorical", key)
+    if mode not in (None, "low"):  # as gumbel: the other modes draw different bits
+        raise NotImplementedError(f"categorical mode={mode!r}: only the default 'low' mode")
     jnp = _jnp()
     logits = jnp.asarray(logits)
     ndim = get_aval(logits).ndim

@@ -114,7 +114,11 @@ def key_data(keys):
 
 
 def wrap_key_data(key_bits_array, impl=None):
-    """A key from its uint32 data (identity, after a type check)."""
+    """A key from its uint32 data (identity, after a type check). Keys are threefry
+    (`impl` None or "threefry2x32"), the only implementation we have."""
+    if impl not in (None, "threefry2x32"):
+        raise NotImplementedError(f"wrap_key_data(impl={impl!r}): functorch_lite keys are "
+                                  f"threefry2x32 only.")
     return _check_key("wrap_key_data", key_bits_array, allow_batched=True)
 
 
