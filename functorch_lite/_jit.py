@@ -391,9 +391,8 @@ def _jit_jvp(primals, tangents, *, program, name, donated=()):
 
 def _jit_partial_eval(trace, args, *, program, name, donated=()):
     unknown = [trace.is_unknown(x) for x in args]
-    known_prog, unknown_prog, out_unknown, num_res = memo(
-        program, ("partial_eval", tuple(unknown)),
-        lambda: _partial_eval.partial_eval_program(program, unknown))
+    known_prog, unknown_prog, out_unknown, num_res = _partial_eval.partial_eval_program(
+        program, unknown)
     known_args = [x for x, u in zip(args, unknown) if not u]
     with _core.set_current_trace(trace.parent):
         known_outs = jit_p.bind(*known_args, program=known_prog, name=name)
