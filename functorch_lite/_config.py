@@ -4,16 +4,24 @@
 class Config:
     """`config.update("jax_enable_x64", True)` turns on 64-bit types;
     `config.update("jax_debug_nans", True)` raises FloatingPointError when a computation
-    (eager or jitted) produces a NaN. Unknown flag names raise."""
+    (eager or jitted) produces a NaN. Unknown flag names raise.
+    `functorch_lite_cache_size` bounds every per-signature cache of compiled programs
+    (each jitted function's, and the eager one of each primitive): the least recently
+    used signature beyond it is forgotten (retraced and recompiled when seen again)."""
 
     def __init__(self):
         self.jax_enable_x64 = False
         self.jax_debug_nans = False
+        self.functorch_lite_cache_size = 1024
 
     def update(self, name, value):
         if not hasattr(self, name):
             raise AttributeError(f"functorch_lite.config has no flag {name!r}; known: "
                                  f"{sorted(vars(self))}")
+        if name == "functorch_lite_cache_size" and not (
+                isinstance(value, int) and not isinstance(value, bool) and value > 0):
+            raise ValueError(f"functorch_lite_cache_size must be a positive int, got "
+                             f"{value!r}")
         setattr(self, name, value)
         if name == "jax_enable_x64":  # the runtime must keep 64-bit buffers too
             from ._runtime import set_x64
