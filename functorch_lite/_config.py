@@ -23,10 +23,8 @@ class Config:
             raise ValueError(f"functorch_lite_cache_size must be a positive int, got "
                              f"{value!r}")
         setattr(self, name, value)
-        if name == "jax_enable_x64":  # the runtime must keep 64-bit buffers too
-            from ._runtime import set_x64
+        if name == "jax_enable_x64":  # JAX's own flag is left as it is
             from ._jit import clear_caches
-            set_x64(value)
             clear_caches()  # programs traced under the other setting are stale
 
     def read(self, name):

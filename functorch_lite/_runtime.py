@@ -113,12 +113,28 @@ def _check_nans(outs, loaded):
                                      f"(jax_debug_nans is on)")
 
 
+X64_DTYPES = frozenset(map(np.dtype, (np.float64, np.int64, np.uint64, np.complex128)))
+
+
 def to_device(x, dtype=None):
-    """A jax.Array holding `x` (host value) with the given (canonical) dtype."""
+    """A jax.Array holding `x` (host value) with the given dtype (default: the
+    canonical dtype of `x` under functorch_lite's x64 setting)."""
     if isinstance(x, Array) and (dtype is None or x.dtype == dtype):
         return x
     value = np.asarray(x, dtype=dtype)
+    if dtype is None:
+        value = value.astype(_dtypes.canonicalize_dtype(value.dtype), copy=False)
     aval, sharding, devices = _put_target(value.shape, value.dtype)
+    if value.dtype in X64_DTYPES and not jax.enable_x64.value:
+        # jaxlib squashes 64-bit host values to 32 bits unless JAX's own x64 flag is
+        # on; it is switched on for this thread and this call only, so functorch_lite's
+        # setting never changes JAX's
+        with jax.enable_x64(True):
+            return _put(value, aval, sharding, devices)
+    return _put(value, aval, sharding, devices)
+
+
+def _put(value, aval, sharding, devices):
     if _HAS_BATCHED_PUT:
         return _xla.batched_device_put(aval, sharding, [value], devices, False, True)
     return jax.device_put(value, devices[0])
@@ -148,6 +164,3 @@ def mark_weak(array):
 def float0_zeros(shape):
     return np.zeros(shape, dtype=_dtypes.float0)
 
-
-def set_x64(enabled):
-    jax.config.update("jax_enable_x64", bool(enabled))
