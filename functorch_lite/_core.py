@@ -145,7 +145,10 @@ class Primitive:
         return self.name
 
     def bind(self, *args, **params):
-        return current_trace().process_primitive(self, args, params)
+        state = _state
+        if state.watched:
+            _check_watched(args, state.watched)
+        return state.trace.process_primitive(self, args, params)
 
     def abstract_eval(self, *avals, **params):
         if self.abstract_eval_rule is None:
@@ -227,6 +230,7 @@ eval_trace = EvalTrace()
 class _TraceState(threading.local):
     def __init__(self):
         self.trace = eval_trace
+        self.watched = ()  # traces whose tracers must not reach a primitive (`watching`)
 
 
 _state = _TraceState()
@@ -244,6 +248,39 @@ def set_current_trace(trace):
         yield
     finally:
         _state.trace = prev
+
+
+class TracerOfWatchedTrace(BaseException):
+    """A tracer of a trace under `watching` reached a primitive: the code run there
+    closes over a value of that transformation. A BaseException, so that user code's
+    `except Exception` cannot swallow it; the caller of `watching` catches it."""
+
+    def __init__(self, trace):
+        super().__init__(trace)
+        self.trace = trace
+
+
+@contextlib.contextmanager
+def watching(trace):
+    """Raise TracerOfWatchedTrace when a tracer of `trace` reaches a primitive in the
+    body (used to run a custom-rule function in the enclosing transformation, as JAX
+    does, while detecting that it closes over a value of `trace`)."""
+    prev = _state.watched
+    _state.watched = (*prev, trace)
+    try:
+        yield
+    finally:
+        _state.watched = prev
+
+
+def watched_traces():
+    return _state.watched
+
+
+def _check_watched(args, watched):
+    for x in args:
+        if isinstance(x, Tracer) and x._trace in watched:
+            raise TracerOfWatchedTrace(x._trace)
 
 
 @contextlib.contextmanager
