@@ -8,6 +8,7 @@ transformations (and perturbations) apart.
 """
 import contextlib
 import itertools
+import operator
 import os
 import sys
 import threading
@@ -54,6 +55,44 @@ class ShapedArray:
     def __repr__(self):
         weak = ", weak_type=True" if self.weak_type else ""
         return f"ShapedArray({self.str_short()}{weak})"
+
+
+def canonicalize_shape(shape):
+    """`shape` (an int or a sequence of ints) as a tuple of Python ints. Shapes must be
+    known while a function is traced: a dimension computed from a traced value raises
+    JAX's TypeError (eager forward and reverse mode know their values, as in JAX)."""
+    if isinstance(shape, (tuple, list)):
+        return tuple(_dimension(d, shape) for d in shape)
+    if isinstance(shape, Tracer) and shape.ndim:
+        return tuple(_dimension(d, shape) for d in _concrete_shape(shape))
+    if isinstance(shape, Tracer) or np.ndim(shape) == 0:
+        return (_dimension(shape, shape),)
+    return tuple(_dimension(d, shape) for d in shape)
+
+
+def _concrete_shape(shape):
+    try:
+        return np.asarray(shape.to_concrete("a shape"))
+    except ConcretizationTypeError:
+        raise _traced_shape_error(shape) from None
+
+
+def _dimension(d, shape):
+    if isinstance(d, Tracer):
+        try:
+            d = d.to_concrete("a shape")
+        except ConcretizationTypeError:
+            raise _traced_shape_error(shape) from None
+    return operator.index(d)
+
+
+def _traced_shape_error(shape):
+    return TypeError(
+        f"Shapes must be 1D sequences of concrete values of integer type, got {shape!r}.\n"
+        f"  at {user_source_line()}\nA dimension computed from a traced value (an "
+        f"argument of jit or vmap, or a value derived from it) is unknown while the "
+        f"function is traced. Fix: compute shapes from static values (x.shape, "
+        f"arguments marked static_argnums/static_argnames), or pad to a static size.")
 
 
 _SHORT_NAMES = {"bool": "bool", "bfloat16": "bf16", "float0": "float0"}
