@@ -6,10 +6,22 @@ which reject our tracers: a closed-over array indexed by a loop counter inside
 `install()` wraps exactly these two entry points of jax.Array: when the index or the
 update value contains a functorch_lite Tracer, functorch_lite's indexing runs; in every
 other case JAX's own method runs unchanged, so pure-JAX code is unaffected.
+
+The array methods (operators, `sum`, `astype`, ...) are JAX's, and JAX computes in 32
+bits unless its own x64 flag is on. With functorch_lite's x64 mode alone, results are
+64-bit jax.Arrays (JAX could not have made them), so `install()` also wraps those
+methods: when an operand is such an array, JAX's method runs with JAX's flag on for
+that call and thread only. Arrays JAX itself made are never 64-bit with JAX's flag off,
+so pure-JAX code is unaffected here too.
 """
+import functools
+import inspect
+
+import jax
 from jax import tree_util
 
 from ._core import Tracer
+from ._runtime import X64_DTYPES
 
 
 def _has_tracer(x):
@@ -62,4 +74,27 @@ def install(array_type):
 
     array_type.__getitem__ = __getitem__
     array_type.at = property(lambda self: _At(self, jax_at.fget(self)))
+    for name in dir(array_type):
+        method = inspect.getattr_static(array_type, name)
+        if name in _ALSO_WRAPPED or (inspect.isfunction(method) and getattr(
+                method, "__module__", "").endswith("numpy.array_methods")):
+            setattr(array_type, name, _in_64_bits_when_needed(getattr(array_type, name)))
     array_type._functorch_lite_interop = True
+
+
+_ALSO_WRAPPED = ("__abs__", "__neg__", "__pos__", "__invert__", "__iter__",
+                    "__getitem__")
+
+
+def _in_64_bits_when_needed(jax_method):
+    """`jax_method`, run under JAX's x64 flag when JAX's flag is off and `self` or an
+    array argument is a 64-bit array (made by functorch_lite's x64 mode)."""
+    @functools.wraps(jax_method)
+    def method(self, *args, **kwargs):
+        if (self.dtype in X64_DTYPES or any(
+                isinstance(a, jax.Array) and a.dtype in X64_DTYPES for a in args)) \
+                and not jax.enable_x64.value:
+            with jax.enable_x64(True):
+                return jax_method(self, *args, **kwargs)
+        return jax_method(self, *args, **kwargs)
+    return method

@@ -69,6 +69,9 @@ def find_axis_trace(axis_name):
         if isinstance(trace, BatchTrace) and trace.axis_name == axis_name:
             return trace
         trace = getattr(trace, "parent", None)
+    for trace in _core.watched_traces():  # a custom rule's function run in the parent
+        if isinstance(trace, BatchTrace) and trace.axis_name == axis_name:
+            raise _core.TracerOfWatchedTrace(trace)
     raise NameError(f"unbound axis name: {axis_name!r}. Collectives need an enclosing "
                     f"vmap(..., axis_name={axis_name!r}).")
 

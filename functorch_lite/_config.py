@@ -7,13 +7,17 @@ class Config:
     `config.update("jax_debug_nans", True)` raises FloatingPointError when a computation
     (eager or jitted) produces a NaN, naming the primitive and the user's line;
     `config.update("jax_traceback_filtering", "off")` keeps the library's frames in
-    tracebacks (see `_traceback_util`). Unknown flag names raise."""
+    tracebacks (see `_traceback_util`). Unknown flag names raise.
+    `functorch_lite_cache_size` bounds every per-signature cache of compiled programs
+    (each jitted function's, and the eager one of each primitive): the least recently
+    used signature beyond it is forgotten (retraced and recompiled when seen again)."""
 
     def __init__(self):
         self.jax_enable_x64 = False
         self.jax_debug_nans = False
         self.jax_traceback_filtering = os.environ.get(
             "FUNCTORCH_LITE_TRACEBACK_FILTERING", "auto")
+        self.functorch_lite_cache_size = 1024
 
     def update(self, name, value):
         if not hasattr(self, name):
@@ -24,11 +28,13 @@ class Config:
             if value not in MODES:
                 raise ValueError(f"jax_traceback_filtering must be one of {MODES}, got "
                                  f"{value!r}")
+        if name == "functorch_lite_cache_size" and not (
+                isinstance(value, int) and not isinstance(value, bool) and value > 0):
+            raise ValueError(f"functorch_lite_cache_size must be a positive int, got "
+                             f"{value!r}")
         setattr(self, name, value)
-        if name == "jax_enable_x64":  # the runtime must keep 64-bit buffers too
-            from ._runtime import set_x64
+        if name == "jax_enable_x64":  # JAX's own flag is left as it is
             from ._jit import clear_caches
-            set_x64(value)
             clear_caches()  # programs traced under the other setting are stale
 
     def read(self, name):

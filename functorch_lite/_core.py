@@ -59,6 +59,44 @@ class ShapedArray:
         return f"ShapedArray({self.str_short()}{weak})"
 
 
+def canonicalize_shape(shape):
+    """`shape` (an int or a sequence of ints) as a tuple of Python ints. Shapes must be
+    known while a function is traced: a dimension computed from a traced value raises
+    JAX's TypeError (eager forward and reverse mode know their values, as in JAX)."""
+    if isinstance(shape, (tuple, list)):
+        return tuple(_dimension(d, shape) for d in shape)
+    if isinstance(shape, Tracer) and shape.ndim:
+        return tuple(_dimension(d, shape) for d in _concrete_shape(shape))
+    if isinstance(shape, Tracer) or np.ndim(shape) == 0:
+        return (_dimension(shape, shape),)
+    return tuple(_dimension(d, shape) for d in shape)
+
+
+def _concrete_shape(shape):
+    try:
+        return np.asarray(shape.to_concrete("a shape"))
+    except ConcretizationTypeError:
+        raise _traced_shape_error(shape) from None
+
+
+def _dimension(d, shape):
+    if isinstance(d, Tracer):
+        try:
+            d = d.to_concrete("a shape")
+        except ConcretizationTypeError:
+            raise _traced_shape_error(shape) from None
+    return operator.index(d)
+
+
+def _traced_shape_error(shape):
+    return TypeError(
+        f"Shapes must be 1D sequences of concrete values of integer type, got {shape!r}.\n"
+        f"  at {user_source_line()}\nA dimension computed from a traced value (an "
+        f"argument of jit or vmap, or a value derived from it) is unknown while the "
+        f"function is traced. Fix: compute shapes from static values (x.shape, "
+        f"arguments marked static_argnums/static_argnames), or pad to a static size.")
+
+
 _SHORT_NAMES = {"bool": "bool", "bfloat16": "bf16", "float0": "float0"}
 
 
@@ -148,7 +186,10 @@ class Primitive:
         return self.name
 
     def bind(self, *args, **params):
-        return current_trace().process_primitive(self, args, params)
+        state = _state
+        if state.watched:
+            _check_watched(args, state.watched)
+        return state.trace.process_primitive(self, args, params)
 
     def abstract_eval(self, *avals, **params):
         if self.abstract_eval_rule is None:
@@ -232,6 +273,7 @@ eval_trace = EvalTrace()
 class _TraceState(threading.local):
     def __init__(self):
         self.trace = eval_trace
+        self.watched = ()  # traces whose tracers must not reach a primitive (`watching`)
 
 
 _state = _TraceState()
@@ -249,6 +291,39 @@ def set_current_trace(trace):
         yield
     finally:
         _state.trace = prev
+
+
+class TracerOfWatchedTrace(BaseException):
+    """A tracer of a trace under `watching` reached a primitive: the code run there
+    closes over a value of that transformation. A BaseException, so that user code's
+    `except Exception` cannot swallow it; the caller of `watching` catches it."""
+
+    def __init__(self, trace):
+        super().__init__(trace)
+        self.trace = trace
+
+
+@contextlib.contextmanager
+def watching(trace):
+    """Raise TracerOfWatchedTrace when a tracer of `trace` reaches a primitive in the
+    body (used to run a custom-rule function in the enclosing transformation, as JAX
+    does, while detecting that it closes over a value of `trace`)."""
+    prev = _state.watched
+    _state.watched = (*prev, trace)
+    try:
+        yield
+    finally:
+        _state.watched = prev
+
+
+def watched_traces():
+    return _state.watched
+
+
+def _check_watched(args, watched):
+    for x in args:
+        if isinstance(x, Tracer) and x._trace in watched:
+            raise TracerOfWatchedTrace(x._trace)
 
 
 @contextlib.contextmanager

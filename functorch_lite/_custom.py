@@ -1,10 +1,15 @@
 """custom_jvp: user-defined forward-mode derivative rules (custom_vjp lives in
 `_custom_vjp.py` and is re-exported here).
 
-A call `f(*args)` of a `custom_jvp` function stages `f` into a Program (closed-over
-values become leading const inputs) and binds `custom_jvp_call_p`, whose params are that
-program and the user's rule. Evaluation, lowering and batching use the program; the JVP
-rule calls the user's rule. Outside every transformation `f` simply runs.
+As in JAX, outside every transformation `f` simply runs, and under forward mode or
+reverse mode (a JVP trace, possibly over partial evaluation) `f` is not traced: the
+rule runs on the arguments' primal values (concrete ones, outside `jit`), and a call
+whose arguments the transformation does not trace goes to the enclosing one
+(`call_in_parent`), so that Python control flow on the values works. Otherwise (under
+`jit`, `vmap`, or when `f` closes over a value the transformation traces) a call stages
+`f` into a Program (closed-over values become leading const inputs) and binds
+`custom_jvp_call_p`, whose params are that program and the user's rule. Evaluation,
+lowering and batching use the program; the JVP rule calls the user's rule.
 """
 import functools
 import inspect
@@ -13,11 +18,12 @@ import numpy as np
 from jax import tree_util
 
 from . import _core, _dtypes
-from ._ad import Zero, add_tangents, instantiate, tangent_aval
-from ._batching import batched_avals, move_batch_axis, vmap_traced
+from ._ad import JVPTrace, Zero, add_tangents, instantiate, tangent_aval
+from ._batching import BatchTrace, batched_avals, move_batch_axis, vmap_traced
 from ._core import Primitive, Tracer, get_aval, set_current_trace
 from ._ir import eval_program
 from ._jit import jit_p
+from ._partial_eval import PartialEvalTrace
 from ._staging import trace_to_program
 from ._traceback_util import api_boundary
 
@@ -40,6 +46,33 @@ def resolve_args(fun, args, kwargs):
                         f"derivative function {_name(fun)} are not supported; make them "
                         f"positional")
     return tuple(bound.args)
+
+
+STAGE = object()  # call_in_parent's answer when the call must be staged
+
+
+def call_in_parent(custom, trace, args):
+    """JAX's semantics for a custom-rule function called under forward mode, partial
+    evaluation or vmap when none of its arguments belongs to that transformation: the
+    enclosing transformation gets the call (eagerly, the function runs on concrete
+    values). Returns the result, or STAGE when this does not apply or the function turns
+    out to use `trace` (a closed-over value of it, or its vmap axis name); its Python
+    code then runs once more, staged."""
+    if not isinstance(trace, (JVPTrace, PartialEvalTrace, BatchTrace)) or \
+            traces_an_argument(trace, args):
+        return STAGE
+    try:
+        with _core.watching(trace), set_current_trace(trace.parent):
+            return custom(*args)
+    except _core.TracerOfWatchedTrace as e:
+        if e.trace is not trace:
+            raise
+        return STAGE
+
+
+def traces_an_argument(trace, args):
+    return any(isinstance(x, Tracer) and x._trace is trace
+               for x in tree_util.tree_leaves(args))
 
 
 def split_nondiff(args, nondiff_argnums):
@@ -203,8 +236,14 @@ class custom_jvp:
             raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} "
                                  f"using defjvp.")
         args = resolve_args(self.fun, args, kwargs)
-        if _core.current_trace() is _core.eval_trace:
+        trace = _core.current_trace()
+        if trace is _core.eval_trace:
             return self.fun(*args)
+        out = call_in_parent(self, trace, args)
+        if out is not STAGE:
+            return out
+        if isinstance(trace, JVPTrace) and traces_an_argument(trace, args):
+            return self._rule_on_values(trace, args)
         leaves, program, consts, out_tree, rule = stage_call(
             self, args, "custom_jvp",
             lambda nondiff, merge, in_tree, avals, out_tree, program: _FlatJVPRule(
@@ -213,10 +252,23 @@ class custom_jvp:
                                       num_consts=len(consts), name=self.__name__)
         return tree_util.tree_unflatten(out_tree, outs)
 
+    def _rule_on_values(self, trace, args):
+        """Forward mode as in JAX: the rule runs on the arguments' primal values and
+        tangents; the function itself is not traced."""
+        nondiff, diff, _ = split_nondiff(args, self.nondiff_argnums)
+        leaves, in_tree = tree_util.tree_flatten(diff)
+        primals, tangents = zip(*map(trace.lift, leaves)) if leaves else ((), ())
+        rule = _FlatJVPRule(self.jvp, nondiff, in_tree, None, None, self.__name__)
+        outs, touts = apply_jvp_rule(trace, rule, list(primals),
+                                     [instantiate(t) for t in tangents])
+        return tree_util.tree_unflatten(rule.out_tree, [trace.wrap(p, t)
+                                                        for p, t in zip(outs, touts)])
+
 
 class _FlatJVPRule:
     """The user's rule over flat leaves: (primals, tangents) -> (outs, float tangents);
-    tangents of integer outputs are left out. Checks what the rule returns."""
+    tangents of integer outputs are left out. Checks what the rule returns (against the
+    function's output types when known; else they are taken from the first call)."""
 
     def __init__(self, rule, nondiff, in_tree, out_tree, out_avals, fun_name):
         self.rule, self.nondiff, self.in_tree = rule, nondiff, in_tree
@@ -233,6 +285,8 @@ class _FlatJVPRule:
                             f"representing primal and tangent outputs, got {result!r:.200}")
         out_leaves, tree = tree_util.tree_flatten(result[0])
         t_leaves, t_tree = tree_util.tree_flatten(result[1])
+        if self.out_tree is None:
+            self.out_tree, self.out_avals = tree, [get_aval(o) for o in out_leaves]
         if tree != self.out_tree:
             raise TypeError(f"{where} must produce primal outputs with the same container "
                             f"(pytree) structure as the function: expected "
@@ -276,24 +330,30 @@ def _custom_jvp_call_lowering(ctx, *args, program, jvp, num_consts, name):
 
 
 def _custom_jvp_call_jvp(trace, primals, tangents, *, program, jvp, num_consts, name):
-    """The user's rule runs under `trace` itself, on the primals and (instantiated)
-    tangents of the arguments: values the function closes over that `trace`
-    differentiates are then differentiated through the rule's primal computation."""
+    """The user's rule (see `apply_jvp_rule`); when only closed-over values carry
+    tangents, the function itself is differentiated."""
     arg_tangents = tangents[num_consts:]
     if all(isinstance(t, Zero) for t in arg_tangents):
-        # only closed-over values carry tangents: differentiate the function itself
         with set_current_trace(trace):
             outs = eval_program(program, [trace.wrap(p, t) for p, t in zip(primals,
                                                                               tangents)])
         lifted = [trace.lift(o) for o in outs]
         return [p for p, _ in lifted], [t for _, t in lifted]
-    arg_tangents = [instantiate(t) for t in arg_tangents]
+    return apply_jvp_rule(trace, jvp, primals[num_consts:],
+                          [instantiate(t) for t in arg_tangents])
+
+
+def apply_jvp_rule(trace, rule, primals, tangents):
+    """Run the flat rule under `trace` itself on primals and tangents: values the
+    function closes over that `trace` differentiates are then differentiated through
+    the rule's primal computation. Returns (out primals, out tangents)."""
     with set_current_trace(trace):
-        outs, float_touts = jvp(primals[num_consts:], arg_tangents)
+        outs, float_touts = rule(primals, tangents)
     out_primals, out_tangents, it = [], [], iter(float_touts)
-    for o, aval in zip(outs, program.out_avals):
+    for o in outs:
         primal, closure_tangent = trace.lift(o)
         out_primals.append(primal)
+        aval = get_aval(primal)
         if _dtypes.is_inexact(aval.dtype):
             out_tangents.append(add_tangents(closure_tangent, trace.lift(next(it))[0]))
         else:

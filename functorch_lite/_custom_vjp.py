@@ -1,5 +1,9 @@
 """custom_vjp: user-defined reverse-mode rules, differentiable in forward mode too.
 
+As in JAX, outside every transformation the function simply runs, and under forward or
+reverse mode it is not traced: `fwd` runs on the arguments' primal values (concrete
+ones, outside `jit`), and a call whose arguments the transformation does not trace goes
+to the enclosing one (`call_in_parent`). Otherwise (under `jit` or `vmap`)
 `custom_vjp_call_p` carries the staged function (for evaluation, lowering, batching)
 and the user's `fwd`/`bwd`. Its JVP rule runs `fwd` on the primals and applies
 `custom_lin_p` to the tangents: a linear primitive whose transpose calls `bwd`. Under
@@ -15,11 +19,12 @@ import numpy as np
 from jax import tree_util
 
 from . import _ad, _core, _dtypes
-from ._ad import Zero, instantiate, tangent_aval
+from ._ad import JVPTrace, Zero, instantiate, tangent_aval
 from ._batching import move_batch_axis, vmap_traced
-from ._core import Primitive, get_aval
+from ._core import Primitive, get_aval, set_current_trace
 from ._custom import (resolve_args, stage_call, cacheable, batch_program_at_front,
-                      float0_tangent_placeholder, _name)
+                      float0_tangent_placeholder, _name, call_in_parent, STAGE,
+                      traces_an_argument, split_nondiff)
 from ._jit import jit_p
 from ._staging import trace_to_program
 from ._traceback_util import api_boundary
@@ -67,8 +72,14 @@ class custom_vjp:
             raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} "
                                  f"using defvjp.")
         args = resolve_args(self.fun, args, kwargs)
-        if _core.current_trace() is _core.eval_trace:
+        trace = _core.current_trace()
+        if trace is _core.eval_trace:
             return self.fun(*args)
+        out = call_in_parent(self, trace, args)
+        if out is not STAGE:
+            return out
+        if isinstance(trace, JVPTrace) and traces_an_argument(trace, args):
+            return self._fwd_on_values(trace, args)
         leaves, program, consts, out_tree, rules = stage_call(
             self, args, "custom_vjp",
             lambda nondiff, merge, in_tree, avals, out_tree, program: _FlatRules(
@@ -77,6 +88,25 @@ class custom_vjp:
                                       bwd=rules.bwd,
                                       num_consts=len(consts), name=self.__name__)
         return tree_util.tree_unflatten(out_tree, outs)
+
+    def _fwd_on_values(self, trace, args):
+        """Forward mode as in JAX: `fwd` runs in the enclosing transformation on the
+        arguments' primal values; the function itself is not traced."""
+        nondiff, diff, merge = split_nondiff(args, self.nondiff_argnums)
+        leaves, in_tree = tree_util.tree_flatten(diff)
+        primals, tangents = zip(*map(trace.lift, leaves)) if leaves else ((), ())
+        rules = _FlatRules(self, nondiff, merge, in_tree, [get_aval(p) for p in primals],
+                           None, None)
+        try:
+            with _core.watching(trace), set_current_trace(trace.parent):
+                outs, touts = jvp_by_fwd(list(primals), list(tangents), rules.fwd,
+                                         rules.bwd, None, self.__name__)
+        except _core.TracerOfWatchedTrace as e:
+            if e.trace is not trace:
+                raise
+            raise _closure_error(self.__name__) from None
+        return tree_util.tree_unflatten(rules.out_tree, [trace.wrap(p, t)
+                                                         for p, t in zip(outs, touts)])
 
 
 class _FlatRule:
@@ -93,7 +123,8 @@ class _FlatRules:
     """The user's fwd and bwd over flat leaves, with checks of what they return.
 
     fwd(primals) -> (outs, residuals); bwd(residuals, cts) -> cotangents of the
-    floating-point argument leaves (cts has one entry per output leaf)."""
+    floating-point argument leaves (cts has one entry per output leaf). Without the
+    function's output types (it was not traced), fwd's first output gives them."""
 
     def __init__(self, f, nondiff, merge, in_tree, in_avals, out_tree, out_avals):
         self.f, self.nondiff, self.merge = f, nondiff, merge
@@ -112,6 +143,8 @@ class _FlatRules:
                             f"where the first element represents the primal output and "
                             f"the second the residuals, got {result!r:.200}")
         out_leaves, tree = tree_util.tree_flatten(result[0])
+        if self.out_tree is None:
+            self.out_tree, self.out_avals = tree, [get_aval(o) for o in out_leaves]
         if tree != self.out_tree:
             raise TypeError(f"{where} must produce a primal output with the container "
                             f"(pytree) structure of the function's output: expected "
@@ -205,10 +238,18 @@ def _custom_vjp_call_lowering(ctx, *args, program, fwd, bwd, num_consts, name):
 def _custom_vjp_call_jvp(primals, tangents, *, program, fwd, bwd, num_consts, name):
     if any(not isinstance(t, Zero) for t in tangents[:num_consts]):
         raise _closure_error(name)
-    args = primals[num_consts:]
+    return jvp_by_fwd(primals[num_consts:], tangents[num_consts:], fwd, bwd,
+                      tuple(program.out_avals), name)
+
+
+def jvp_by_fwd(args, tangents, fwd, bwd, out_avals, name):
+    """Outputs and tangents: `fwd` on the primals, and `custom_lin_p` (whose transpose
+    is `bwd`) on the tangents. `out_avals`: the function's output types (None: those of
+    fwd's outputs)."""
     outs, res = fwd(list(args))
-    out_avals = tuple(program.out_avals)
-    lin_in = [instantiate(t) for t, a in zip(tangents[num_consts:], args)
+    if out_avals is None:
+        out_avals = tuple(get_aval(o) for o in outs)
+    lin_in = [instantiate(t) for t, a in zip(tangents, args)
               if _dtypes.is_inexact(get_aval(a).dtype)]
     float_touts = []
     if any(map(_float_out, out_avals)):

@@ -1,12 +1,77 @@
 """Eager execution: a primitive bound outside any transformation runs as a
 one-equation program, compiled once per (primitive, parameters, input types), through
-the same lowering as `jit`, so eager and jit results agree."""
+the same lowering as `jit`, so eager and jit results agree. Compiled-program caches are
+bounded (`LRUCache`) and thread-safe: a program compiles once even when several threads
+first call it together."""
+import collections
+import threading
+
 from . import _runtime
+from ._config import config
 from ._core import get_aval
 from ._ir import Var, Equation, Program
 from ._lowering import lower_program
 
-_executables = {}
+
+class LRUCache:
+    """A mapping that keeps the `config.functorch_lite_cache_size` most recently used
+    entries. `get` may run concurrently with `put` from other threads."""
+    __slots__ = ("_entries", "_lock")
+
+    def __init__(self):
+        self._entries = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        value = self._entries.get(key)
+        if value is not None:
+            try:
+                self._entries.move_to_end(key)
+            except KeyError:  # evicted by another thread meanwhile
+                pass
+        return value
+
+    def put(self, key, value):
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > config.functorch_lite_cache_size:
+                self._entries.popitem(last=False)
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self):
+        return len(self._entries)
+
+
+class KeyLocks:
+    """One lock per key, held while that key's value is built, so that threads asking
+    for the same missing entry build it once (the others wait, then find it)."""
+    __slots__ = ("_locks", "_lock")
+
+    def __init__(self):
+        self._locks, self._lock = {}, threading.Lock()
+
+    def build_once(self, cache, key, build):
+        """`cache.get(key)`, or `build()` under the key's lock; `build` stores its
+        result in `cache` if it may be reused."""
+        with self._lock:
+            lock = self._locks.setdefault(key, [threading.RLock(), 0])
+            lock[1] += 1
+        try:
+            with lock[0]:
+                value = cache.get(key)
+                return build() if value is None else value
+        finally:
+            with self._lock:
+                lock[1] -= 1
+                if not lock[1]:
+                    del self._locks[key]
+
+
+_executables = LRUCache()
+_executable_locks = KeyLocks()
 
 
 def to_device_args(args, avals):
@@ -19,19 +84,27 @@ def apply_primitive(primitive, args, params):
     key = (primitive, tuple(sorted(params.items())) if params else (), avals)
     executable = _executables.get(key)
     if executable is None:
-        in_vars = [Var(a) for a in avals]
-        out_vars = [Var(a) for a in primitive.abstract_eval(*avals, **params)]
-        program = Program(in_vars, [Equation(primitive, in_vars, out_vars, params)], out_vars)
-        executable = _executables[key] = compile_program(program, name=primitive.name)
+        def build():
+            in_vars = [Var(a) for a in avals]
+            out_vars = [Var(a) for a in primitive.abstract_eval(*avals, **params)]
+            program = Program(in_vars, [Equation(primitive, in_vars, out_vars, params)],
+                              out_vars)
+            compiled = compile_program(program, name=primitive.name)
+            _executables.put(key, compiled)
+            return compiled
+        executable = _executable_locks.build_once(_executables, key, build)
     outs = executable(to_device_args(args, avals))
     return outs if primitive.multiple_results else outs[0]
 
 
 def compile_program(program, name="main_module", donated=()):
-    """Compile `program` (once: memoised on the program)."""
+    """Compile `program` (once: memoised on the program, also across threads)."""
     key = ("executable", donated)
     executable = program.cache.get(key)
     if executable is None:
-        text = lower_program(program, name=name, donated=donated)
-        executable = program.cache[key] = _runtime.compile(text, program.out_avals)
+        with program.cache.setdefault(("compile_lock",), threading.Lock()):
+            executable = program.cache.get(key)
+            if executable is None:
+                text = lower_program(program, name=name, donated=donated)
+                executable = program.cache[key] = _runtime.compile(text, program.out_avals)
     return executable

@@ -2,7 +2,7 @@
 XLA executable. `jit_p` is a primitive whose parameter is the program, so every
 transformation sees a jitted call as one equation (its rules are in `_jit_rules`)."""
 import functools
-import inspect
+import threading
 import weakref
 
 from jax import tree_util
@@ -48,7 +48,9 @@ def flatten_fun(fun, in_tree, out_tree_store):
 
 class jit:
     """Compile `fun` with XLA: `jit(f)(*args)` traces once per input signature
-    (pytree structure, shapes, dtypes, weak types, static argument values).
+    (pytree structure, shapes, dtypes, weak types, static argument values). As in JAX,
+    the traces belong to the function and the jit options, not to the `jit` object:
+    `jit(f)(x)` written inline reuses the previous call's trace and executable.
 
     Arguments:
       fun: a pure function of arrays and pytrees of arrays.
@@ -72,16 +74,16 @@ class jit:
         check_callable(fun, "jit")
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self._cache = {}
         self._name = getattr(fun, "__name__", "fun")
         (self.static_argnums, self.static_argnames,
          self.donate_argnums) = resolve_argnums(fun, self._name, static_argnums,
                                                  static_argnames, donate_argnums,
                                                  donate_argnames)
         check_placement(self._name, keep_unused, device, backend)
-        self._fast = {}  # (treedef, *jax avals) -> runner, for eager calls
-        _ALL_JITS.add(self)
         self.inline = inline
+        self._traces = _trace_cache(fun, (
+            self.static_argnums, tuple(sorted(self.static_argnames)), self.donate_argnums,
+            inline, keep_unused, device, backend))
 
     def __get__(self, instance, owner):  # used as a method decorator
         return self if instance is None else functools.partial(self, instance)
@@ -104,11 +106,15 @@ class jit:
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         avals = tuple(map(get_aval, leaves))
         key = (in_tree, avals, statics)
-        entry = self._cache.get(key)
-        if entry is None:
-            entry = self._trace(args, kwargs, static_pos, in_tree, avals, statics)
-            if not any(isinstance(c, Tracer) for c in entry[1]):
-                self._cache[key] = entry  # closures over tracers are retraced every call
+        programs = self._traces.programs
+        entry = programs.get(key)
+        if entry is None:  # traced once, also when several threads call at once
+            def build():
+                entry = self._trace(args, kwargs, static_pos, in_tree, avals, statics)
+                if not any(isinstance(c, Tracer) for c in entry[1]):
+                    programs.put(key, entry)  # closures over tracers: retraced each call
+                return entry
+            entry = self._traces.locks.build_once(programs, key, build)
         return entry, leaves
 
     def _trace(self, args, kwargs, static_pos, in_tree, avals, statics):
@@ -173,7 +179,7 @@ class jit:
                     key = (in_tree, *[x.aval for x in leaves])
                 except AttributeError:
                     key, leaves = self._fast_key(args, kwargs)
-            entry = self._fast.get(key) if key is not None else None
+            entry = self._traces.fast.get(key) if key is not None else None
             if entry is not None:
                 return entry(leaves)
         (program, consts, out_tree, donated), leaves = self._program(args, kwargs)
@@ -181,7 +187,8 @@ class jit:
         outs = jit_p.bind(*consts, *leaves, program=program, name=self._name, **extra)
         if key is not None and not any(isinstance(c, Tracer) for c in consts):
             convert = any(t in _SCALAR_TYPES for t in key if isinstance(t, type))
-            self._fast[key] = _fast_runner(program, consts, out_tree, donated, convert)
+            self._traces.fast.put(key, _fast_runner(program, consts, out_tree, donated,
+                                                    convert))
         return out_tree(outs)
 
     def _fast_key(self, args, kwargs):
@@ -263,14 +270,44 @@ def _fast_runner(program, consts, out_tree, donated, convert):
     return lambda leaves: out_tree(executable([*consts, *leaves]))
 
 
-_ALL_JITS = weakref.WeakSet()
+class _TraceCache:
+    """What jit keeps for one function and one set of jit options: the traced program
+    of each input signature, and for eager calls a runner per call signature (both
+    bounded LRU caches), with the locks that make a new signature trace once."""
+    __slots__ = ("programs", "fast", "locks", "__weakref__")
+
+    def __init__(self):
+        self.programs, self.fast = _dispatch.LRUCache(), _dispatch.LRUCache()
+        self.locks = _dispatch.KeyLocks()
+
+
+_TRACE_CACHES = weakref.WeakKeyDictionary()  # function -> {jit options: _TraceCache}
+_ALL_TRACE_CACHES = weakref.WeakSet()
+_trace_caches_lock = threading.Lock()
+
+
+def _trace_cache(fun, options):
+    """The cache of `fun` under `options`, shared by every jit of the same function
+    with the same options (keyed weakly on the function, as JAX's is)."""
+    with _trace_caches_lock:
+        try:
+            per_fun = _TRACE_CACHES.get(fun)
+            if per_fun is None:
+                per_fun = _TRACE_CACHES[fun] = {}
+            cache = per_fun.get(options)
+        except TypeError:  # an unhashable function or option: this jit's own cache
+            per_fun, options, cache = {}, None, None
+        if cache is None:
+            cache = per_fun[options] = _TraceCache()
+            _ALL_TRACE_CACHES.add(cache)
+    return cache
 
 
 def clear_caches():
     """Forget every traced program (e.g. after the x64 setting changed)."""
-    for f in list(_ALL_JITS):
-        f._cache.clear()
-        f._fast.clear()
+    for cache in list(_ALL_TRACE_CACHES):
+        cache.programs.clear()
+        cache.fast.clear()
 
 
 def _hashable(value, what, fun_name):
@@ -409,9 +446,8 @@ def _jit_jvp(primals, tangents, *, program, name, donated=()):
 
 def _jit_partial_eval(trace, args, *, program, name, donated=()):
     unknown = [trace.is_unknown(x) for x in args]
-    known_prog, unknown_prog, out_unknown, num_res = memo(
-        program, ("partial_eval", tuple(unknown)),
-        lambda: _partial_eval.partial_eval_program(program, unknown))
+    known_prog, unknown_prog, out_unknown, num_res = _partial_eval.partial_eval_program(
+        program, unknown)
     known_args = [x for x, u in zip(args, unknown) if not u]
     with _core.set_current_trace(trace.parent):
         known_outs = jit_p.bind(*known_args, program=known_prog, name=name)

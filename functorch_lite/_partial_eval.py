@@ -4,7 +4,7 @@ primals and unknown tangents; the staged program is the linear map, and the know
 values it uses are its residuals."""
 from . import _core
 from ._core import set_current_trace, new_trace
-from ._ir import Var, Equation, Program, dead_code_elimination
+from ._ir import Var, Equation, Program, eval_program, memo
 from ._staging import StagingTrace, StagingTracer
 from . import _ad
 
@@ -56,35 +56,44 @@ def linearize_traced(fun, primals, description="linearize"):
 
 # --- partial evaluation of a Program (for call-like primitives) -------------------
 
-def partial_eval_program(program, unknown_inputs):
-    """Split `program` given which inputs are unknown.
+def partial_eval_program(program, unknown_in, instantiate_out=None):
+    """Split `program` given which inputs are unknown, by tracing it with known inputs
+    staged in an outer program and unknown ones in a partial-eval trace, so that every
+    nested call or control-flow equation is split by its own `partial_eval_rule` (its
+    primal outputs stay known when only tangents are unknown).
 
-    Returns (known, unknown, out_unknown, num_residuals) where
+    Returns a memoised tuple (known, unknown, out_unknown, num_res) where
       known:   known inputs -> known outputs + residuals
-      unknown: residuals + unknown inputs -> unknown outputs
-    An equation is unknown when any of its inputs is (call-like equations are split by
-    their primitive's `partial_eval_equation_rule`, see `split_equations`).
+      unknown: residuals + unknown inputs -> unknown outputs (those in out_unknown,
+               which includes every output in instantiate_out)
     """
-    known_eqns, unknown_eqns, unknown = split_equations(program, unknown_inputs)
-    out_unknown = [isinstance(a, Var) and a in unknown for a in program.outs]
-    residuals, seen = [], set()
-    for eqn in unknown_eqns:
-        for a in eqn.inputs:
-            if isinstance(a, Var) and a not in unknown and a not in seen:
-                seen.add(a)
-                residuals.append(a)
-    known_outs = [a for a, u in zip(program.outs, out_unknown) if not u]
-    known_in = [v for v, u in zip(program.in_vars, unknown_inputs) if not u]
-    known = dead_code_elimination(Program(known_in, known_eqns, known_outs + residuals))
-    res_vars = [Var(v.aval) for v in residuals]
-    rename = dict(zip(residuals, res_vars))
-    unknown_in = [v for v, u in zip(program.in_vars, unknown_inputs) if u]
-    renamed = [Equation(e.primitive, [rename.get(a, a) if isinstance(a, Var) else a
-                                      for a in e.inputs], e.outputs, e.params)
-               for e in unknown_eqns]
-    unknown_outs = [rename.get(a, a) for a, u in zip(program.outs, out_unknown) if u]
-    unknown_prog = dead_code_elimination(Program(res_vars + unknown_in, renamed, unknown_outs))
-    return known, unknown_prog, out_unknown, len(residuals)
+    if instantiate_out is None:
+        instantiate_out = [False] * len(program.outs)
+
+    def build():
+        from .lax._cf_util import close_program
+        outer = StagingTrace("partial_eval")
+        with new_trace(outer):
+            known_args = [outer.new_arg(a) for a, u in zip(program.in_avals, unknown_in)
+                          if not u]
+            pe = PartialEvalTrace(outer, "partial_eval")
+            unknown_vars = [Var(a) for a, u in zip(program.in_avals, unknown_in) if u]
+            with new_trace(pe):
+                known_it, unknown_it = iter(known_args), iter(unknown_vars)
+                args = [StagingTracer(pe, next(unknown_it)) if u else next(known_it)
+                        for u in unknown_in]
+                outs = eval_program(program, args)
+                out_unknown = [pe.is_unknown(o) or inst
+                               for o, inst in zip(outs, instantiate_out)]
+                unknown_prog = pe.to_program(unknown_vars,
+                                             [o for o, u in zip(outs, out_unknown) if u])
+            residuals = list(pe.consts)
+            known_outs = [o for o, u in zip(outs, out_unknown) if not u]
+            known_prog = outer.to_program([a.ir_var for a in known_args],
+                                          [*known_outs, *residuals])
+            known_prog = close_program(known_prog, outer.consts)
+        return known_prog, unknown_prog, out_unknown, len(residuals)
+    return memo(program, ("partial_eval", tuple(unknown_in), tuple(instantiate_out)), build)
 
 
 def split_equations(program, unknown_inputs):
@@ -98,6 +107,8 @@ def split_equations(program, unknown_inputs):
     for eqn in program.equations:
         unknown_ins = [isinstance(a, Var) and a in unknown for a in eqn.inputs]
         rule = getattr(eqn.primitive, "partial_eval_equation_rule", None)
+        if rule is None and eqn.primitive.partial_eval_rule is not None:
+            eqn, rule = as_call_equation(eqn), partial_eval_call_equation
         if any(unknown_ins) and rule is not None and not all(unknown_ins):
             known_eqn, unknown_eqn = rule(eqn, unknown_ins)
             known_eqns.append(known_eqn)
@@ -116,11 +127,8 @@ def partial_eval_call_equation(eqn, unknown_inputs):
     """`partial_eval_equation_rule` of a call primitive whose `program` param is its
     body (jit_p): a known call computing known outputs and residuals, and an unknown
     call taking the residuals."""
-    program = eqn.params["program"]
-    key = ("partial_eval", tuple(unknown_inputs))
-    if key not in program.cache:
-        program.cache[key] = partial_eval_program(program, unknown_inputs)
-    known_prog, unknown_prog, out_unknown, num_res = program.cache[key]
+    known_prog, unknown_prog, out_unknown, num_res = partial_eval_program(
+        eqn.params["program"], unknown_inputs)
     res_vars = [Var(v.aval) for v in known_prog.outs[len(known_prog.outs) - num_res:]]
     known_outs = [v for v, u in zip(eqn.outputs, out_unknown) if not u]
     unknown_outs = [v for v, u in zip(eqn.outputs, out_unknown) if u]
@@ -133,3 +141,14 @@ def partial_eval_call_equation(eqn, unknown_inputs):
                                                                         unknown_inputs) if u],
                            unknown_outs, dict(eqn.params, program=unknown_prog))
     return known_eqn, unknown_eqn
+
+
+def as_call_equation(eqn):
+    """`eqn` as a jit call of a one-equation program (same inputs and outputs)."""
+    from ._jit import jit_p
+    in_vars = [Var(a.aval) for a in eqn.inputs]
+    out_vars = [Var(v.aval) for v in eqn.outputs]
+    body = Program(in_vars, [Equation(eqn.primitive, in_vars, out_vars, eqn.params)],
+                   out_vars)
+    return Equation(jit_p, eqn.inputs, eqn.outputs,
+                    dict(program=body, name=eqn.primitive.name))

@@ -6,6 +6,8 @@ stages `fn` as a `jax_call` equation; its lowering embeds the StableHLO that JAX
 for `fn` as a private function of our module, so `jit(train_step)` with an optax
 update inside compiles to one executable. Forward mode uses `jax.jvp` and batching
 uses `jax.vmap` on the embedded function; reverse mode through it is not supported.
+With functorch_lite's x64 mode on, JAX runs the function with its own x64 flag on too
+(for that call only), so 64-bit operands reach it as they are.
 
 >>> import optax, functorch_lite as fl, functorch_lite.numpy as jnp
 >>> opt = optax.sgd(0.1)
@@ -14,6 +16,7 @@ uses `jax.vmap` on the embedded function; reverse mode through it is not support
 >>> updates.tolist()
 [-0.10000000149011612, -0.10000000149011612]
 """
+import contextlib
 import re
 
 import numpy as np
@@ -21,6 +24,7 @@ import jax
 from jax import tree_util
 
 from . import _core, _dtypes
+from ._config import config
 from ._core import Primitive, ShapedArray, get_aval
 from ._ad import Zero, tangent_aval
 from ._batching import batched_avals
@@ -38,7 +42,8 @@ class JaxFunction:
         self.__name__ = name
         structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
                    for a in self.in_avals]
-        outs = jax.eval_shape(flat_fun, *structs)
+        with jax_precision():
+            outs = jax.eval_shape(flat_fun, *structs)
         self.out_avals = [ShapedArray(o.shape, o.dtype, getattr(o, "weak_type", False))
                           for o in outs]
         self.cache = {}
@@ -46,7 +51,16 @@ class JaxFunction:
     def module_text(self):
         structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
                    for a in self.in_avals]
-        return jax.jit(self.flat_fun, keep_unused=True).lower(*structs).as_text()
+        with jax_precision():
+            return jax.jit(self.flat_fun, keep_unused=True).lower(*structs).as_text()
+
+
+def jax_precision():
+    """JAX's x64 flag on for this thread while JAX traces or runs an embedded function,
+    when functorch_lite's is on (else JAX's setting stays as it is)."""
+    if config.jax_enable_x64 and not jax.enable_x64.value:
+        return jax.enable_x64(True)
+    return contextlib.nullcontext()
 
 
 _functions = {}
@@ -57,7 +71,8 @@ def call_jax(fun, *args):
     """Apply the JAX function `fun` to pytree `args` inside any functorch_lite
     transformation (eagerly it simply calls `fun`)."""
     if _core.current_trace() is _core.eval_trace:
-        return fun(*args)
+        with jax_precision():
+            return fun(*args)
     leaves, in_tree = tree_util.tree_flatten(args)
     avals = tuple(get_aval(x) for x in leaves)
     key = (fun, in_tree, avals)
@@ -84,7 +99,8 @@ def _jax_call_abstract_eval(*avals, function):
 
 @jax_call_p.def_impl
 def _jax_call_impl(*args, function):
-    return list(function.flat_fun(*args))
+    with jax_precision():
+        return list(function.flat_fun(*args))
 
 
 _SYMBOL = re.compile(r"func\.func\s+(?:public\s+|private\s+)?@([\w$.\-]+)")

@@ -22,7 +22,7 @@ def test_diff_matches_jax_eager_jit_and_grad(kwargs):
 
 
 def test_ediff1d_isin_bincount_array_equal():
-    assert_close(fnp.ediff1d(X, to_begin=-1.0, to_end=[7.0, 8.0]),
+    assert_close(fnp.ediff1d(X, to_begin=-1.0, to_end=np.array([7.0, 8.0])),
                  jnp.ediff1d(X, to_begin=-1.0, to_end=jnp.array([7.0, 8.0])), 0, 0)
     e, t = np.array([[1, 2], [3, 9]]), np.array([2, 3, 7])
     assert_close(fnp.isin(e, t), jnp.isin(e, t), 0, 0)

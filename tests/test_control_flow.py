@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import functorch_lite as fl
 import functorch_lite.numpy as fnp
 from harness import Rec, check_values, check_jvp_vjp, check_vmap, assert_close, \
-    numerical_jvp
+    numerical_jvp, make_args, to_np, _partial
 
 F32 = np.float32
 I32 = np.int32
@@ -151,6 +151,28 @@ def test_vmap(rec):
     check_vmap(rec)
 
 
+@pytest.mark.parametrize("rec", RECORDS, ids=str)
+def test_vjp_of_jit_and_checkpoint(rec):
+    """Reverse mode through a jitted or checkpointed function that runs control flow:
+    the call's partial evaluation splits the nested cond/scan into known and unknown
+    parts (it used to fail with an internal error)."""
+    args = make_args(rec)
+    argnums = list(rec.grad_argnums)
+    f_ours = _partial(rec.ours, args, argnums)
+    f_ref = _partial(rec.ref, args, argnums)
+    primals = [args[i] for i in argnums]
+    out_r, pullback_r = jax.vjp(f_ref, *primals)
+    rng = np.random.RandomState(1)
+    ct = jax.tree_util.tree_map(
+        lambda o: np.asarray(rng.randn(*np.shape(o))).astype(np.asarray(o).dtype), to_np(out_r))
+    want = pullback_r(ct)
+    for wrap in (fl.jit, fl.checkpoint):
+        out, pullback = fl.vjp(wrap(f_ours), *primals)
+        assert_close(out, out_r, rec.rtol, rec.atol, f"{rec.name} {wrap.__name__} primal")
+        assert_close(pullback(ct), want, rec.grad_rtol, rec.grad_rtol,
+                     f"{rec.name} vjp of {wrap.__name__}")
+
+
 # --- while_loop: forward mode and batching (JAX has no reverse mode) ------------------
 
 def while_pair(L, np_):
@@ -202,6 +224,31 @@ def test_while_jvp(rec):
 def test_while_reverse_mode_error_names_max_steps():
     with pytest.raises(ValueError, match="max_steps"):
         fl.grad(lambda x: fl.lax.while_loop(lambda c: c < 10.0, lambda c: c * 2.0, x))(1.0)
+
+
+@pytest.mark.parametrize("wrap", [fl.jit, fl.checkpoint, lambda f: fl.jit(fl.checkpoint(f))],
+                         ids=["jit", "checkpoint", "jit_checkpoint"])
+def test_reverse_mode_error_under_jit_and_checkpoint(wrap):
+    """grad(jit(f)) with a traced trip count: JAX's reverse-mode error, naming the
+    `max_steps=` fix (it used to be an internal error: a primal output depending on
+    tangents, because the whole while equation was treated as unknown)."""
+    def power(x, n):
+        return fl.lax.fori_loop(0, n, lambda i, c: c * x, 1.0)
+
+    def until(x):
+        return fl.lax.while_loop(lambda c: c < 10.0, lambda c: c * x, 1.0)
+    with pytest.raises(ValueError) as ours:
+        fl.grad(wrap(power))(2.0, 3)
+    with pytest.raises(ValueError) as theirs:
+        jax.grad(jax.jit(lambda x, n: jax.lax.fori_loop(0, n, lambda i, c: c * x, 1.0)))(2.0, 3)
+    assert "Reverse-mode differentiation does not work for lax.while_loop" in str(theirs.value)
+    assert "Reverse-mode differentiation does not work for lax.while_loop" in str(ours.value)
+    assert "max_steps=" in str(ours.value)
+    with pytest.raises(ValueError, match="max_steps="):
+        fl.grad(wrap(until))(2.0)
+    # forward mode through the same loop works, as in JAX
+    _, t = fl.jvp(wrap(power), (2.0, 3), (1.0, 0))
+    assert float(t) == 12.0
 
 
 # --- while_loop(max_steps=N): reverse mode beyond JAX ---------------------------------

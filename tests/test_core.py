@@ -86,6 +86,35 @@ def test_x64_switch():
     assert fnp.asarray(np.ones(2)).dtype == np.float32
 
 
+def test_x64_is_ours_and_leaves_jax_alone():
+    """functorch_lite's x64 flag does not touch JAX's, and still gives real 64-bit
+    jax.Arrays: host values, eager and jitted results, gradients and the (JAX) array
+    methods on them keep 64-bit precision."""
+    x_host = np.arange(3.0) + 1e-10
+    fl.config.update("jax_enable_x64", True)
+    try:
+        assert jax.config.jax_enable_x64 is False
+        assert jax.numpy.array(1.0).dtype == np.float32
+        assert (jax.numpy.ones(2) + np.float64(1.0)).dtype == np.float32
+        x = fnp.asarray(x_host)
+        assert isinstance(x, jax.Array) and x.dtype == np.float64
+        np.testing.assert_array_equal(np.asarray(x), x_host)
+        np.testing.assert_array_equal(np.asarray(fnp.sin(x)), np.sin(x_host))
+        tiny = fl.jit(lambda a: a * a + 1e-12)(x)
+        assert tiny.dtype == np.float64
+        np.testing.assert_allclose(np.asarray(tiny)[0], 1e-12 + 1e-20, rtol=1e-14)
+        g = fl.grad(lambda a: fnp.sum(a ** 2))(x)
+        np.testing.assert_array_equal(np.asarray(g), 2 * x_host)
+        assert int(fnp.array(2 ** 40) + 1) == 2 ** 40 + 1  # a JAX operator, in 64 bits
+        assert (x + 1).dtype == np.float64 and float(x.sum()) == x_host.sum()
+        assert fl.device_put(np.float64(1.5)).dtype == np.float64
+        assert jax.config.jax_enable_x64 is False
+    finally:
+        fl.config.update("jax_enable_x64", False)
+    assert fnp.asarray(x_host).dtype == np.float32
+    assert fl.jit(lambda a: a * 2)(1.0).dtype == np.float32
+
+
 def test_review_fixes_numpy_surface():
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     assert float(fnp.sum(x, axis=[0, 1])) == 15.0  # list axis, eager

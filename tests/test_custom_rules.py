@@ -147,8 +147,10 @@ def test_custom_jvp_errors():
     with pytest.raises(TypeError, match="corresponding shapes"):
         fl.grad(f)(1.0)
     f.defjvp(lambda p, t: ((fnp.sin(p[0]),), (t[0],)))
-    with pytest.raises(TypeError, match="container"):
+    with pytest.raises(TypeError, match="scalar-output"):  # as JAX: f itself never ran
         fl.grad(f)(1.0)
+    with pytest.raises(TypeError, match="container"):  # f traced (vmap): checked against f
+        fl.jvp(fl.vmap(f), (X,), (X,))
 
 
 def test_custom_jvp_integer_argument_gets_float0_tangent():

@@ -71,3 +71,26 @@ def test_traced_slice_bounds_on_concrete_array_name_the_fix():
     table = jax.device_put(np.arange(6.0, dtype=np.float32))
     with pytest.raises(IndexError, match="dynamic_slice"):
         fl.jit(lambda i: table[i:])(1)
+
+
+def test_call_jax_under_our_x64_mode_keeps_64_bits():
+    """With functorch_lite's x64 on (JAX's off), the embedded JAX function sees the
+    64-bit operands as they are, eagerly and under jit/vmap/jvp; JAX's flag is left off."""
+    x_host = np.arange(3.0) + 1e-10
+
+    def total(v):
+        return jnp.sum(v * 2)
+    with jax.enable_x64(True):
+        want = float(total(x_host))
+    fl.config.update("jax_enable_x64", True)
+    try:
+        x = fnp.asarray(x_host)
+        results = [fl.interop.call_jax(total, x),
+                   fl.jit(lambda v: fl.interop.call_jax(total, v))(x),
+                   fl.jvp(lambda v: fl.interop.call_jax(total, v), (x,), (x,))[1],
+                   fl.vmap(lambda v: fl.interop.call_jax(total, v))(x[None])[0]]
+        for r in results:
+            assert r.dtype == np.float64 and float(r) == want
+        assert jax.config.jax_enable_x64 is False
+    finally:
+        fl.config.update("jax_enable_x64", False)

@@ -6,7 +6,7 @@ each memoised on the program so a rule applied twice yields the same Program (an
 one compiled executable):
 
   jvp_subprogram            primals + nonzero tangents -> outs + tangents
-  partial_eval_subprogram   split into a known and an unknown (linear) program
+  partial_eval_program      (in _partial_eval) split into a known and an unknown program
   batch_subprogram          batched inputs -> outputs batched at 0 (or unbatched)
 
 Lowering helpers build regions whose block arguments are given explicitly.
@@ -18,13 +18,12 @@ import numpy as np
 from jax import tree_util
 
 from .. import _dtypes
-from .._core import Primitive, ShapedArray, Tracer, get_aval, new_trace
+from .._core import Primitive, ShapedArray, Tracer, get_aval
 from .._ad import Zero, instantiate, jvp_traced, tangent_aval
 from .._batching import batched_avals, move_batch_axis, vmap_traced_dims
 from .._ir import Var, Equation, Program, eval_program, memo
 from .._lowering import LoweringContext, ir_type, lower_equations
-from .._partial_eval import PartialEvalTrace
-from .._staging import StagingTrace, StagingTracer, trace_to_program
+from .._staging import trace_to_program
 
 
 # --- tracing bodies ---------------------------------------------------------------
@@ -187,43 +186,6 @@ def jvp_fixed_point(program, nonzero_in, carry_slice_in, carry_slice_out):
         if new == carry:
             return carry
         nonzero_in[carry_slice_in] = new
-
-
-# --- partial evaluation of a sub-program ------------------------------------------
-
-def partial_eval_subprogram(program, unknown_in, instantiate_out):
-    """Split `program` into a known and an unknown part, by tracing it with known
-    inputs staged in an outer program and unknown ones in a partial-eval trace (so
-    nested control flow is split recursively).
-
-    Returns a memoised tuple (known, unknown, out_unknown, num_res) where
-      known:   known inputs -> known outputs + residuals
-      unknown: residuals + unknown inputs -> unknown outputs (those in out_unknown,
-               which includes every output in instantiate_out)
-    """
-    def build():
-        outer = StagingTrace("partial_eval")
-        with new_trace(outer):
-            known_args = [outer.new_arg(a) for a, u in zip(program.in_avals, unknown_in)
-                          if not u]
-            pe = PartialEvalTrace(outer, "partial_eval")
-            unknown_vars = [Var(a) for a, u in zip(program.in_avals, unknown_in) if u]
-            with new_trace(pe):
-                known_it, unknown_it = iter(known_args), iter(unknown_vars)
-                args = [StagingTracer(pe, next(unknown_it)) if u else next(known_it)
-                        for u in unknown_in]
-                outs = eval_program(program, args)
-                out_unknown = [pe.is_unknown(o) or inst
-                               for o, inst in zip(outs, instantiate_out)]
-                unknown_prog = pe.to_program(unknown_vars,
-                                             [o for o, u in zip(outs, out_unknown) if u])
-            residuals = list(pe.consts)
-            known_outs = [o for o, u in zip(outs, out_unknown) if not u]
-            known_prog = outer.to_program([a.ir_var for a in known_args],
-                                          [*known_outs, *residuals])
-            known_prog = close_program(known_prog, outer.consts)
-        return known_prog, unknown_prog, out_unknown, len(residuals)
-    return memo(program, ("cf_pe", tuple(unknown_in), tuple(instantiate_out)), build)
 
 
 def depends_on(program, input_mask):

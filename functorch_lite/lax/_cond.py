@@ -16,8 +16,9 @@ from .._ir import Var, Program, eval_program
 from .._batching import move_batch_axis, vmap_traced_dims
 from .. import _core
 from .._traceback_util import api_boundary
-from ._cf_util import (trace_body, abstractify, jvp_subprogram, partial_eval_subprogram,
-                       batch_subprogram, trace_closed, memo, describe_fun)
+from .._partial_eval import partial_eval_program
+from ._cf_util import (trace_body, abstractify, jvp_subprogram, batch_subprogram,
+                       trace_closed, memo, describe_fun)
 
 cond_p = Primitive("cond", multiple_results=True)
 
@@ -179,9 +180,9 @@ def _cond_partial_eval(trace, args, *, branches):
     unknown = [trace.is_unknown(x) for x in ops]
     n_out = len(branches[0].outs)
     none = [False] * n_out
-    out_uk = [any(p) for p in zip(*[partial_eval_subprogram(b, unknown, none)[2]
+    out_uk = [any(p) for p in zip(*[partial_eval_program(b, unknown, none)[2]
                                     for b in branches])]
-    splits = [partial_eval_subprogram(b, unknown, out_uk) for b in branches]
+    splits = [partial_eval_program(b, unknown, out_uk) for b in branches]
     known_branches, unknown_branches, res_avals = _join_cond_splits(branches, unknown,
                                                                     out_uk, splits)
     known_ops = [x for x, u in zip(ops, unknown) if not u]

@@ -16,12 +16,13 @@ from jax import tree_util
 
 from .. import _core, _dtypes
 from .._core import Primitive, Tracer, get_aval
+from .._partial_eval import partial_eval_program
 from .._ad import Zero, instantiate, tangent_aval
 from .._batching import move_batch_axis
 from .._ir import Program, dead_code_elimination, eval_program
 from .._traceback_util import api_boundary
 from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
-                       partial_eval_subprogram, batch_subprogram, batch_fixed_point,
+                       batch_subprogram, batch_fixed_point,
                        trace_closed, memo, reorder_inputs, with_unused_inputs,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
@@ -246,16 +247,16 @@ def _while_partial_eval(trace, args, *, cond_program, body_program, cond_nconsts
     uk_cc, uk_bc, carry_uk = split_list(unknown, [n_cc, n_bc])
     n_carry = len(carry_uk)
     while True:
-        out_uk = partial_eval_subprogram(body_program, uk_bc + carry_uk,
+        out_uk = partial_eval_program(body_program, uk_bc + carry_uk,
                                          [False] * n_carry)[2]
         new = [a or b for a, b in zip(carry_uk, out_uk)]
         if new == carry_uk:
             break
         carry_uk = new
-    cond_split = partial_eval_subprogram(cond_program, uk_cc + carry_uk, [False])
+    cond_split = partial_eval_program(cond_program, uk_cc + carry_uk, [False])
     if cond_split[2][0] or all(carry_uk):
         return trace.stage(while_p, args, params)
-    body_split = partial_eval_subprogram(body_program, uk_bc + carry_uk, carry_uk)
+    body_split = partial_eval_program(body_program, uk_bc + carry_uk, carry_uk)
     known_body = _drop_residuals(body_split[0], body_split[3])
     known_cond = _drop_residuals(cond_split[0], cond_split[3])
     cc, bc, carry = split_list(args, [n_cc, n_bc])

@@ -18,13 +18,14 @@ from jax import tree_util
 
 from .. import _core
 from .._core import Primitive, ShapedArray, get_aval, is_array_like
+from .._partial_eval import partial_eval_program
 from .._ad import (Zero, UndefinedPrimal, add_tangents, backward_pass, instantiate,
                    is_undefined, tangent_aval)
 from .._batching import move_batch_axis
 from .._ir import Program, Var, dead_code_elimination, eval_program
 from .._traceback_util import api_boundary
 from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
-                       describe_fun, partial_eval_subprogram, batch_subprogram, batch_fixed_point,
+                       describe_fun, batch_subprogram, batch_fixed_point,
                        trace_closed, memo, reorder_inputs, reorder_outputs, depends_on,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
@@ -271,7 +272,7 @@ def _scan_partial_eval(trace, args, *, program, length, reverse, num_consts, num
     uk_c, carry_uk, uk_x = split_list(unknown, [nc, ncar])
     n_y = len(program.outs) - ncar
     while True:
-        out_uk = partial_eval_subprogram(program, uk_c + carry_uk + uk_x,
+        out_uk = partial_eval_program(program, uk_c + carry_uk + uk_x,
                                          carry_uk + [False] * n_y)[2]
         new = [a or b for a, b in zip(carry_uk, out_uk[:ncar])]
         if new == carry_uk:
@@ -321,7 +322,7 @@ def _plan_partial_eval(program, nc, ncar, uk_c, carry_uk, uk_x):
     program computing loop-invariant residuals from the known consts, and the unknown
     body (invariant residuals, unknown consts, carry, per-step residuals, xs)."""
     n_y = len(program.outs) - ncar
-    known, unknown, out_uk, n_res = partial_eval_subprogram(
+    known, unknown, out_uk, n_res = partial_eval_program(
         program, uk_c + carry_uk + uk_x, carry_uk + [False] * n_y)
     n_kc = nc - sum(uk_c)
     n_known_out = len(known.outs) - n_res

@@ -20,7 +20,7 @@ import builtins
 import numpy as np
 
 from .. import _core, _dtypes
-from .._core import Primitive, ShapedArray, get_aval, user_source_line
+from .._core import Primitive, ShapedArray, canonicalize_shape, get_aval, user_source_line
 from .._ad import Zero, deflinear, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front, move_batch_axis
 
@@ -49,7 +49,7 @@ broadcast_in_dim_p = Primitive("broadcast_in_dim")
 
 def broadcast_in_dim(operand, shape, broadcast_dimensions):
     """Broadcast `operand` to `shape`; its dim i becomes output dim broadcast_dimensions[i]."""
-    shape, dims = tuple(int(d) for d in shape), tuple(int(d) for d in broadcast_dimensions)
+    shape, dims = canonicalize_shape(shape), tuple(int(d) for d in broadcast_dimensions)
     if get_aval(operand).shape == shape and dims == tuple(range(len(shape))):
         return operand
     return broadcast_in_dim_p.bind(operand, shape=shape, broadcast_dimensions=dims)
@@ -95,6 +95,7 @@ def _broadcast_in_dim_batching(axis_size, vals, dims, *, shape, broadcast_dimens
 def broadcast(operand, sizes):
     """Add leading dimensions of `sizes` to `operand` (as lax.broadcast)."""
     aval = get_aval(operand)
+    sizes = canonicalize_shape(sizes)
     n = len(sizes)
     return broadcast_in_dim(operand, (*sizes, *aval.shape), tuple(range(n, n + aval.ndim)))
 
@@ -108,7 +109,7 @@ def reshape(operand, new_sizes, dimensions=None):
     """Reshape `operand` (row-major); `dimensions` transposes first, as in lax.reshape."""
     if dimensions is not None and tuple(dimensions) != tuple(range(len(dimensions))):
         operand = transpose(operand, dimensions)
-    new_sizes = tuple(int(d) for d in new_sizes)
+    new_sizes = canonicalize_shape(new_sizes)
     if get_aval(operand).shape == new_sizes:
         return operand
     return reshape_p.bind(operand, new_sizes=new_sizes)
@@ -251,7 +252,7 @@ iota_p = Primitive("iota")
 
 def broadcasted_iota(dtype, shape, dimension):
     """An array of `shape` whose values count 0, 1, ... along `dimension`."""
-    shape = tuple(int(d) for d in shape)
+    shape = canonicalize_shape(shape)
     return iota_p.bind(dtype=_dtypes.canonicalize_dtype(dtype), shape=shape,
                        dimension=_canonical_axis(dimension, len(shape)))
 
@@ -723,7 +724,7 @@ _HOST_FILL_LIMIT = 1 << 20  # eager fills up to this many elements are built on 
 def full(shape, fill_value, dtype=None, weak_type=False):
     """An array of `shape` filled with the scalar `fill_value` (of `dtype`, else of the
     fill value's dtype and weak type)."""
-    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
+    shape = canonicalize_shape(shape)
     fill_aval = get_aval(fill_value)
     if fill_aval.shape != ():
         raise TypeError(f"full must be called with a scalar fill_value, got one of shape "

@@ -16,7 +16,8 @@ from ._sets_and_differences import *  # noqa: F401,F403
 from ._statistics import *  # noqa: F401,F403
 from ._dtypes_api import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
-from . import _array_methods, _eager
+from . import _array_methods, _arraylike, _eager
 
 _eager.wrap(globals())
+_arraylike.wrap(globals())
 _array_methods.install()

@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from .. import _dtypes, lax
-from .._core import Tracer, get_aval
+from .._core import Tracer, canonicalize_shape, get_aval
 from ._util import asarray, broadcast_arrays_, result_type
 
 
@@ -22,8 +22,7 @@ def _arr(x):
 
 
 def _shape(shape):
-    shape = (operator.index(shape),) if np.ndim(shape) == 0 else \
-        tuple(operator.index(d) for d in shape)
+    shape = canonicalize_shape(shape)
     if any(d < 0 for d in shape):
         raise TypeError(f"negative dimensions are not allowed, got shape {shape}")
     return shape

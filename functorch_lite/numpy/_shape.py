@@ -15,7 +15,7 @@ import operator
 import numpy as np
 
 from .. import lax
-from .._core import Tracer, get_aval
+from .._core import Tracer, canonicalize_shape, get_aval
 from ._util import (asarray, broadcast_arrays_, broadcast_to_shape, check_no_out,
                     promote_dtypes)
 from ._pad import pad
@@ -40,10 +40,7 @@ def _axes(axis, ndim):
     return out
 
 
-def _static_shape(shape):
-    if np.ndim(shape) == 0:
-        return (operator.index(shape),)
-    return tuple(operator.index(d) for d in shape)
+_static_shape = canonicalize_shape
 
 
 # --- properties -------------------------------------------------------------------

@@ -472,3 +472,7 @@ def diagonal(x, /, *, offset=0):
 def trace(x, /, *, offset=0, dtype=None):
     """Sum of the `offset` diagonal of the last two axes."""
     return jnp.trace(x, offset, axis1=-2, axis2=-1, dtype=dtype)
+
+
+from . import _arraylike  # noqa: E402
+_arraylike.wrap(globals(), prefix="jnp.linalg.")

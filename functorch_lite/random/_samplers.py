@@ -5,7 +5,7 @@ import functools
 import numpy as np
 
 from .. import _dtypes, lax
-from .._core import get_aval
+from .._core import canonicalize_shape, get_aval
 from .._jit import jit
 from ._prng import UINT_DTYPES, _check_key, random_bits, split
 
@@ -17,9 +17,7 @@ def _float_dtype(dtype, name):
     return dtype
 
 
-def _shape(shape):
-    return (int(shape),) if isinstance(shape, (int, np.integer)) else \
-        tuple(int(d) for d in shape)
+_shape = canonicalize_shape
 
 
 def _check_shape(name, shape, *param_shapes):
