@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 import functorch_lite as fl
 import functorch_lite.lax as flax
-from harness import Rec, assert_close, check_jvp_vjp, check_values, check_vmap
+from harness import Rec, assert_close, check_edges, check_jvp_vjp, check_values, check_vmap
 
 F32 = np.float32
 I32 = np.int32
@@ -24,7 +24,7 @@ OOB_ROWS = np.array([[7], [-2], [2]], I32)
 def gather_rec(name, shape, idx, dn, sizes, **kw):
     return Rec(name, lambda x, i: flax.gather(x, i, GD(*dn), sizes, **kw),
                lambda x, i: jax.lax.gather(x, i, JGD(*dn), sizes, **kw),
-               [(shape, F32), idx], grad_argnums=(0,))
+               [(shape, F32), idx], grad_argnums=(0,), empty_axis=0)
 
 
 GATHER_RECS = [
@@ -46,7 +46,7 @@ GATHER_RECS = [
 def scatter_rec(name, op, shape, idx, upd_shape, dn, grad=(0, 2), **kw):
     return Rec(name, lambda x, i, u: getattr(flax, op)(x, i, u, SD(*dn), **kw),
                lambda x, i, u: getattr(jax.lax, op)(x, i, u, JSD(*dn), **kw),
-               [(shape, F32), idx, (upd_shape, F32)], grad_argnums=grad)
+               [(shape, F32), idx, (upd_shape, F32)], grad_argnums=grad, empty_axis=0)
 
 
 ROW_DN = ((1,), (0,), (0,))
@@ -98,19 +98,27 @@ DYNAMIC_RECS = [
 ALL_RECS = GATHER_RECS + SCATTER_RECS + DYNAMIC_RECS
 
 
+EDGES = ("base", "nonfinite")
+
+
 @pytest.mark.parametrize("rec", ALL_RECS, ids=str)
 def test_values(rec):
-    check_values(rec)
+    check_values(rec, variants=EDGES)
 
 
 @pytest.mark.parametrize("rec", ALL_RECS, ids=str)
 def test_jvp_vjp(rec):
-    check_jvp_vjp(rec)
+    check_jvp_vjp(rec, variants=EDGES)
 
 
 @pytest.mark.parametrize("rec", ALL_RECS, ids=str)
 def test_vmap(rec):
-    check_vmap(rec, in_axis=0)
+    check_vmap(rec, in_axis=0, variants=EDGES)
+
+
+@pytest.mark.parametrize("rec", ALL_RECS, ids=str)
+def test_zero_size(rec):
+    check_edges(rec)
 
 
 @pytest.mark.parametrize("rec", [GATHER_RECS[0], SCATTER_RECS[0], DYNAMIC_RECS[2]], ids=str)
