@@ -46,6 +46,14 @@ def jvp(fun, primals, tangents, has_aux=False):
         if pa.shape != ta.shape:
             raise ValueError(f"jvp: primal shape {pa.shape} and tangent shape {ta.shape} "
                              f"differ")
+        expected = _dtypes.tangent_dtype(pa.dtype)
+        if ta.dtype != expected:
+            raise TypeError(
+                f"jvp: primal and tangent arguments do not match: a primal of dtype "
+                f"{pa.dtype.name} needs a tangent of dtype {np.dtype(expected).name}, got "
+                f"{ta.dtype.name}. Fix: cast the tangent (integer and boolean primals take "
+                f"float0 tangents, e.g. np.zeros(shape, jax.dtypes.float0)).\n"
+                f"  at {_core.user_frame_summary()}")
     out_tree = []
     tangent_in = [Zero(_ad.tangent_aval(get_aval(p))) if
                   not _dtypes.is_inexact(get_aval(p).dtype) else t
@@ -184,7 +192,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         if not _dtypes.is_inexact(aval.dtype):
             raise TypeError(f"grad requires real-valued outputs, got {aval.dtype.name}")
         from .lax import full
-        grads = pullback(full((), 1.0, aval.dtype))
+        grads = pullback(full((), 1.0, aval.dtype, weak_type=aval.weak_type))
         grads = grads if multiple else grads[0]
         return ((out, aux), grads) if has_aux else (out, grads)
     return value_and_grad_fun
@@ -212,7 +220,7 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
 
 def _std_basis(leaves):
     """Rows of the identity over the concatenated, flattened leaves: one array per
-    leaf of shape (total_size, *leaf.shape)."""
+    leaf of shape (total_size, *leaf.shape), of the leaf's dtype and weak type."""
     avals = [get_aval(x) for x in leaves]
     sizes = [a.size for a in avals]
     total = sum(sizes)
@@ -220,18 +228,28 @@ def _std_basis(leaves):
     eye = np.eye(total, dtype=dtype)
     out, start = [], 0
     for a, s in zip(avals, sizes):
-        out.append(eye[:, start:start + s].reshape((total, *a.shape)).astype(a.dtype))
+        part = eye[:, start:start + s].reshape((total, *a.shape))
+        out.append(_like(part.real if not _dtypes.is_complex(a.dtype) else part, a))
         start += s
     return out, sizes
 
 
-def _split_rows(x, sizes, shapes, trailing):
+def _like(x, example_aval):
+    """x cast to the dtype and weak type of `example_aval`, as JAX casts Jacobian
+    blocks to the dtype of the input (jacrev) or output (jacfwd) they belong to."""
+    from .lax import convert_element_type, real
+    if _dtypes.is_complex(get_aval(x).dtype) and not _dtypes.is_complex(example_aval.dtype):
+        x = real(x)
+    return convert_element_type(x, example_aval.dtype, example_aval.weak_type)
+
+
+def _split_rows(x, sizes, shapes, trailing, example_aval):
     """Split axis `0`... of x (rows for each leaf) and reshape into leaf shapes."""
     from . import lax
     out, start = [], 0
     for s, shape in zip(sizes, shapes):
         part = lax.slice_in_dim(x, start, start + s, axis=0)
-        out.append(lax.reshape(part, (*shape, *trailing)))
+        out.append(_like(lax.reshape(part, (*shape, *trailing)), example_aval))
         start += s
     return out
 
@@ -256,6 +274,9 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False,
 
     def jac_fun(*args):
         f, diff_args, multiple = _argnums_partial(fun, args, argnums)
+        if not allow_int:
+            for leaf in tree_util.tree_leaves(diff_args):
+                _check_float_input(leaf, "jacrev")
         if has_aux:
             y, pullback, aux = vjp(f, *diff_args, has_aux=True)
         else:
@@ -265,9 +286,10 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False,
         rows = vmap(lambda *b: pullback(tree_util.tree_unflatten(y_tree, b)),
                     chunk_size=chunk_size)(*basis)
         x_leaves, x_tree = tree_util.tree_flatten(rows)
+        x_avals = [get_aval(x) for x in tree_util.tree_leaves(diff_args)]
         # per x leaf: (total_y, *x.shape) -> for each y leaf (*y.shape, *x.shape)
         per_x = [_split_rows(r, sizes, [get_aval(y).shape for y in y_leaves],
-                             get_aval(r).shape[1:]) for r in x_leaves]
+                             get_aval(r).shape[1:], a) for r, a in zip(x_leaves, x_avals)]
         per_y = [tree_util.tree_unflatten(x_tree, [px[j] for px in per_x])
                  for j in range(len(y_leaves))]
         jac = tree_util.tree_unflatten(y_tree, [p if multiple else p[0] for p in per_y])
@@ -287,23 +309,27 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False, chunk_size=None):
             _check_float_input(x, "jacfwd")
         basis, sizes = _std_basis(x_leaves)
 
+        y_avals = []  # the output's avals (per example), recorded while tracing
+
         def push(*b):
             tangents = tree_util.tree_unflatten(x_tree, b)
             if has_aux:
                 y, t, aux = jvp(f, diff_args, tangents, has_aux=True)
-                return t, aux
-            return jvp(f, diff_args, tangents)[1], None
+            else:
+                (y, t), aux = jvp(f, diff_args, tangents), None
+            y_avals[:] = [get_aval(leaf) for leaf in tree_util.tree_leaves(y)]
+            return t, aux
 
         cols, aux = vmap(push, out_axes=(-1, None), chunk_size=chunk_size)(*basis)
         y_leaves, y_tree = tree_util.tree_flatten(cols)
         x_shapes = [get_aval(x).shape for x in x_leaves]
         result = []
-        for c in y_leaves:  # (*y.shape, total_x)
+        for c, y_aval in zip(y_leaves, y_avals):  # (*y.shape, total_x)
             y_shape = get_aval(c).shape[:-1]
             parts, start = [], 0
             for s, shape in zip(sizes, x_shapes):
                 part = lax.slice_in_dim(c, start, start + s, axis=len(y_shape))
-                parts.append(lax.reshape(part, (*y_shape, *shape)))
+                parts.append(_like(lax.reshape(part, (*y_shape, *shape)), y_aval))
                 start += s
             per = tree_util.tree_unflatten(x_tree, parts)
             result.append(per if multiple else per[0])
