@@ -1,10 +1,10 @@
 """`functorch_lite.nn`: activation and utility functions, as `jax.nn`.
 
 Every function is a composite of primitives (no rules of its own). Where JAX attaches a
-custom derivative (relu, relu6, softmax, logaddexp-based softplus), the composite is
-written so that plain differentiation gives JAX's derivative: relu'(0) = 0,
-relu6'(0) = relu6'(6) = 0, softplus'(0) = 1/2, and softmax's max-shift carries no
-gradient.
+custom derivative (relu, relu6, softmax), the composite is written so that plain
+differentiation gives JAX's derivative: relu'(0) = relu'(nan) = 0, relu6'(0) =
+relu6'(6) = 0, and softmax's max-shift carries no gradient; softplus and log_sigmoid
+use the logaddexp primitive, which has JAX's rule.
 
 >>> import functorch_lite as fl, functorch_lite.numpy as fnp
 >>> fl.nn.relu(fnp.asarray([-1.0, 0.0, 2.0])).tolist()

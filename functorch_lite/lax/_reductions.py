@@ -17,6 +17,7 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, defjvp, deflinear, instantiate, tangent_aval
 from .._batching import bdim_at_front
 from . import _elementwise as ew
+from ._logaddexp import logaddexp_p
 from ._structural import (broadcast_in_dim, i64_array, convert_element_type, full,
                           select_n, stop_gradient)
 from ._util import canonicalize_axis
@@ -185,7 +186,7 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
             config = [(0, 1, 0)] + [(0, 0, 0)] * len(kept)
             x2 = pad(x2, np.ones((), aval.dtype), config)
             g2 = pad(g2, np.zeros((), get_aval(g).dtype), config)
-        x, g = _mul_pair((x1, g1), (x2, g2))
+        x, g = ew.mul_p.jvp_rule([x1, x2], [g1, g2])
         n = half
     return reshape(x, kept_shape), reshape(g, kept_shape)
 
@@ -340,10 +341,15 @@ deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [
     cumsum_p.bind(ct, axis=axis, reverse=not reverse)])
 
 
-def _scan_jvp(combine):
+def _scan_jvp(binary_p):
     """JAX's JVP of a cumulative reduction: the associative scan of (value, tangent)
-    pairs, `combine` being the JVP of the binary operation. The primal is the scan's,
-    as in JAX (it may differ from the reduce_window's in the last bit)."""
+    pairs combined by the JVP of the binary primitive (JAX differentiates the scan).
+    The primal is the scan's, as in JAX (it may differ from the reduce_window's in the
+    last bit)."""
+    def combine(a, b):
+        value, tangent = binary_p.jvp_rule([a[0], b[0]], [a[1], b[1]])
+        return value, instantiate(tangent)
+
     def rule(primals, tangents, *, axis, reverse):
         from ._associative_scan import associative_scan
         (x,), (g,) = primals, tangents
@@ -351,39 +357,10 @@ def _scan_jvp(combine):
     return rule
 
 
-def _mul_pair(a, b):
-    (x, t), (y, u) = a, b
-    return ew.mul(x, y), ew.add(ew.mul(t, y), ew.mul(x, u))
-
-
-def _chooser_pair(choose):
-    def combine(a, b):
-        (x, t), (y, u) = a, b
-        out = choose(x, y)
-        return out, ew.add(ew.mul(t, ew._balanced_eq(x, out, y)),
-                           ew.mul(u, ew._balanced_eq(y, out, x)))
-    return combine
-
-
-def _logaddexp_pair(a, b):
-    # JAX's lax logaddexp and its custom JVP (+inf operands count as 0 in the weights)
-    (x, t), (y, u) = a, b
-    delta = ew.sub(x, y)
-    tail = ew.log1p(ew.exp(ew.neg(ew.abs(delta))))
-    out = select_n(ew.ne(delta, delta), ew.add(ew.max(x, y), tail), ew.add(x, y))
-
-    def weight(v):
-        aval = get_aval(v)
-        inf_to_zero = lambda w: select_n(ew.eq(w, full(aval.shape, np.inf, aval.dtype)), w,
-                                         full(aval.shape, 0, aval.dtype))  # noqa: E731
-        return ew.exp(ew.sub(inf_to_zero(v), inf_to_zero(out)))
-    return out, ew.add(ew.mul(t, weight(x)), ew.mul(u, weight(y)))
-
-
-cumprod_p.jvp_rule = _scan_jvp(_mul_pair)
-cummax_p.jvp_rule = _scan_jvp(_chooser_pair(ew.max))
-cummin_p.jvp_rule = _scan_jvp(_chooser_pair(ew.min))
-cumlogsumexp_p.jvp_rule = _scan_jvp(_logaddexp_pair)
+cumprod_p.jvp_rule = _scan_jvp(ew.mul_p)
+cummax_p.jvp_rule = _scan_jvp(ew.max_p)
+cummin_p.jvp_rule = _scan_jvp(ew.min_p)
+cumlogsumexp_p.jvp_rule = _scan_jvp(logaddexp_p)
 
 
 def take_along_axis(t, index, axis):
