@@ -56,7 +56,7 @@ def jvp(fun, primals, tangents, has_aux=False):
                 f"  at {_core.user_frame_summary()}")
     out_tree = []
     tangent_in = [Zero(_ad.tangent_aval(get_aval(p))) if
-                  not _dtypes.is_inexact(get_aval(p).dtype) else t
+                  not _dtypes.is_inexact(get_aval(p).dtype) else _weak_like(t, get_aval(p))
                   for p, t in zip(p_leaves, t_leaves)]
     outs, touts = _ad.jvp_traced(_flat_fun(_aux_wrap(fun, has_aux), in_tree, out_tree),
                                  p_leaves, tangent_in)
@@ -67,6 +67,15 @@ def jvp(fun, primals, tangents, has_aux=False):
                                  tree_util.tree_unflatten(tree, touts))
         return out, tout, aux
     return tree_util.tree_unflatten(tree, outs), tree_util.tree_unflatten(tree, touts)
+
+
+def _weak_like(tangent, primal_aval):
+    """The tangent with the primal's weak type (as JAX: a Python float tangent of a
+    float32 primal is strong, a float32 tangent of a Python float primal weak)."""
+    if get_aval(tangent).weak_type == primal_aval.weak_type:
+        return tangent
+    from .lax import convert_element_type
+    return convert_element_type(tangent, primal_aval.dtype, primal_aval.weak_type)
 
 
 def _aux_wrap(fun, has_aux):

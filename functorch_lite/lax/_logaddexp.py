@@ -15,7 +15,7 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._batching import broadcast_batcher
 from . import _elementwise as ew
 from ._linalg_kernels import composite_lowering
-from ._structural import full, select_n
+from ._structural import full, full_like, select_n
 from ._util import check_same_dtypes
 
 
@@ -32,8 +32,7 @@ def _formula(x, y, *, base2):
 def _finite_or_zero(v):
     """v with +inf replaced by 0 (JAX's _replace_inf)."""
     aval = get_aval(v)
-    return select_n(ew.eq(v, full(aval.shape, np.inf, aval.dtype)), v,
-                    full(aval.shape, 0, aval.dtype))
+    return select_n(ew.eq(v, full(aval.shape, np.inf, aval.dtype)), v, full_like(v, 0))
 
 
 def _make(name, base2):
