@@ -40,6 +40,8 @@ GATHER_RECS = [
                fill_value=0.5),
     gather_rec("batching_dims", (3, 4, 5), np.array([[[1], [3]], [[0], [0]], [[2], [1]]], I32),
                ((2,), (1,), (1,), (0,), (0,)), (1, 1, 5)),
+    gather_rec("no_indices", (4, 5), ROWS[:0], ((1,), (0,), (0,)), (1, 5)),
+    gather_rec("empty_windows", (4, 5), ROWS, ((1,), (0,), (0,)), (1, 0)),
 ]
 
 
@@ -67,6 +69,8 @@ SCATTER_RECS = [
     scatter_rec("add_batching_dims", "scatter_add", (3, 4, 5),
                 np.array([[[1], [1]], [[0], [3]], [[2], [1]]], I32), (3, 2, 5),
                 ((2,), (1,), (1,), (0,), (0,))),
+    scatter_rec("set_no_indices", "scatter", (4, 5), ROWS[:0], (0, 5), ROW_DN),
+    scatter_rec("max_no_indices", "scatter_max", (4, 5), ROWS[:0], (0, 5), ROW_DN),
 ]
 
 START = np.array(1, I32)   # a traced start index
@@ -89,6 +93,9 @@ DYNAMIC_RECS = [
         lambda x, i: flax.dynamic_index_in_dim(x, i, axis=0, keepdims=False),
         lambda x, i: jax.lax.dynamic_index_in_dim(x, i, axis=0, keepdims=False),
         [((4, 5), F32), START], grad_argnums=(0,)),
+    Rec("dynamic_slice_size_0", lambda x, i: flax.dynamic_slice(x, (i, 9), (0, 2)),
+        lambda x, i: jax.lax.dynamic_slice(x, (i, 9), (0, 2)), [((4, 5), F32), FAR],
+        grad_argnums=(0,)),
     Rec("dynamic_update_index_in_dim",
         lambda x, u, i: flax.dynamic_update_index_in_dim(x, u, i, axis=1),
         lambda x, u, i: jax.lax.dynamic_update_index_in_dim(x, u, i, axis=1),

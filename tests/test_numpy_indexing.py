@@ -376,8 +376,10 @@ def test_at_updates_on_zero_size_arrays(shape):
     ok = _passing(table, _update_and_grad, x)
 
     def all_of(lib):
-        return lambda v: [_update_and_grad(lib, v, e) for e in ok]
-    assert_close(fl.jit(all_of(OURS))(x), jax.jit(all_of(JAX))(x), 0, 0,
+        return lambda v, vs: ([_update_and_grad(lib, v, e) for e in ok],
+                              lib[2](lambda w: [_update(w, e) for e in ok])(vs))
+    xs = np.stack([x, x])
+    assert_close(fl.jit(all_of(OURS))(x, xs), jax.jit(all_of(JAX))(x, xs), 0, 0,
                  f"updates of an array of shape {shape}")
 
 
@@ -405,5 +407,9 @@ def test_take_with_zero_size_and_out_of_range_indices(shape):
     ok = _passing(TAKE_CASES + ALONG_CASES, _takes_and_grads, x)
 
     def all_of(lib):
-        return lambda v: [_takes_and_grads(lib, v, case) for case in ok]
-    assert_close(fl.jit(all_of(OURS))(x), jax.jit(all_of(JAX))(x), 0, 0, f"take {shape}")
+        return lambda v, vs: ([_takes_and_grads(lib, v, case) for case in ok],
+                              lib[2](lambda w: [_takes_and_grads(lib, w, case)[0]
+                                                for case in ok])(vs))
+    xs = np.stack([x, -x])
+    assert_close(fl.jit(all_of(OURS))(x, xs), jax.jit(all_of(JAX))(x, xs), 0, 0,
+                 f"take {shape}")
