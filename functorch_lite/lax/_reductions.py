@@ -18,8 +18,8 @@ from .._ad import Zero, defjvp, deflinear, instantiate, tangent_aval
 from .._batching import bdim_at_front
 from . import _elementwise as ew
 from ._logaddexp import logaddexp_p
-from ._structural import (broadcast_in_dim, i64_array, convert_element_type, full,
-                          select_n, stop_gradient)
+from ._structural import (broadcast_in_dim, i64_array, convert_element_type, full, pad,
+                          reshape, slice_in_dim, transpose)
 from ._util import canonicalize_axis
 
 
@@ -152,12 +152,11 @@ deflinear(reduce_sum_p, _reduce_sum_transpose)
 
 def _reduce_chooser_jvp(g, ans, x, *, axes):
     # the tangent is averaged over the positions that attain the extremum (as JAX does)
-    from ._elementwise import eq, div, mul
     shape = get_aval(x).shape
-    location = convert_element_type(eq(x, broadcast_in_dim(ans, shape, _kept_dims(shape, axes))),
-                                    get_aval(g).dtype)
+    location = convert_element_type(
+        ew.eq(x, broadcast_in_dim(ans, shape, _kept_dims(shape, axes))), get_aval(g).dtype)
     counts = reduce_sum(location, axes)
-    return div(reduce_sum(mul(g, location), axes), counts)
+    return ew.div(reduce_sum(ew.mul(g, location), axes), counts)
 
 
 defjvp(reduce_max_p, _reduce_chooser_jvp)
@@ -168,7 +167,6 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
     # JAX's rule: a pairwise product tree over the reduced entries, differentiated
     # factor by factor (exact with zeros; at inf and NaN entries the same numbers as
     # JAX). The primal is the tree's product, as in JAX.
-    from ._structural import pad, reshape, slice_in_dim, transpose
     (x,), (g,) = primals, tangents
     aval = get_aval(x)
     kept = _kept_dims(aval.shape, axes)
