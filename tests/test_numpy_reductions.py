@@ -27,9 +27,36 @@ def np_rec(name, fn_name, shapes, *args, grad=(0,), batch=True, **kw):
     n = len(shapes)
     ours, ref = getattr(fnp, fn_name), getattr(jnp, fn_name)
     axis = kw.get("axis")
+    empty_axis = -1 if axis is None else np.ravel(axis)[0]
     return Rec(name, lambda *a: ours(*a[:n], *args, **kw), lambda *a: ref(*a[:n], *args, **kw),
-               shapes, grad_argnums=grad, batch=batch,
-               empty_axis=-1 if axis is None else np.ravel(axis)[0])
+               shapes, grad_argnums=grad, batch=batch, empty_axis=empty_axis,
+               empty_ref=_EMPTY_REFS.get(fn_name, lambda *_: None)(ref, empty_axis, args, kw))
+
+
+# Over an empty axis JAX 0.10 raises a TypeError from its gather in all of median,
+# quantile and their NaN-ignoring versions; JAX 0.12 raises ValueError for median,
+# gives NaN for the NaN-ignoring ones (with q's axis lost when q is a vector), and
+# keeps the TypeError for quantile. We follow JAX 0.12, with q's axis kept: the
+# references below state that behaviour in JAX terms for either release.
+
+def _median_of_nothing(*_):
+    def ref(*a):
+        raise ValueError("jax.numpy.median reduction axis must be non-empty")
+    return ref
+
+
+def _as_over_all_nan(ref, axis, args, kw):
+    """ref with one NaN appended along the (empty) reduced axis: a NaN-ignoring
+    reduction over nothing is one over NaNs only (NaN, with zero derivative)."""
+    def padded(a):
+        shape = list(a.shape)
+        shape[axis] = 1
+        return ref(jnp.concatenate([a, jnp.full(shape, np.nan, a.dtype)], axis), *args, **kw)
+    return padded
+
+
+_EMPTY_REFS = {"median": _median_of_nothing, "nanmedian": _as_over_all_nan,
+               "nanquantile": _as_over_all_nan, "nanpercentile": _as_over_all_nan}
 
 
 GRAD_RECS = [
