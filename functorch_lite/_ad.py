@@ -27,7 +27,7 @@ def zeros_like_aval(aval):
         from ._runtime import float0_zeros
         return float0_zeros(aval.shape)
     from .lax import full
-    return full(aval.shape, 0, aval.dtype)
+    return full(aval.shape, 0, aval.dtype, weak_type=aval.weak_type)
 
 
 def instantiate(t):

@@ -134,7 +134,7 @@ def jvp(fun, primals, tangents, has_aux=False):
                 f"got {ta.dtype.name}.{_where()}")
     out_tree = []
     tangent_in = [Zero(_ad.tangent_aval(get_aval(p))) if
-                  not _dtypes.is_inexact(get_aval(p).dtype) else t
+                  not _dtypes.is_inexact(get_aval(p).dtype) else _weak_like(t, get_aval(p))
                   for p, t in zip(p_leaves, t_leaves)]
     flat = _flat_fun(aux_wrap(fun, has_aux, "jvp"), in_tree, out_tree)
     outs, touts = _ad.jvp_traced(flat, p_leaves, tangent_in, f"jvp({fun_name(fun)})")
@@ -145,6 +145,15 @@ def jvp(fun, primals, tangents, has_aux=False):
                                  tree_util.tree_unflatten(tree, touts))
         return out, tout, aux
     return tree_util.tree_unflatten(tree, outs), tree_util.tree_unflatten(tree, touts)
+
+
+def _weak_like(tangent, primal_aval):
+    """The tangent with the primal's weak type (as JAX: a Python float tangent of a
+    float32 primal is strong, a float32 tangent of a Python float primal weak)."""
+    if get_aval(tangent).weak_type == primal_aval.weak_type:
+        return tangent
+    from .lax import convert_element_type
+    return convert_element_type(tangent, primal_aval.dtype, primal_aval.weak_type)
 
 
 @api_boundary
@@ -280,7 +289,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, what):
                               isinstance(out, (tuple, list)) else "") + ".")
         check_output_dtype(aval, what, holomorphic)
         from .lax import full
-        grads = pullback(full((), 1.0, aval.dtype))
+        grads = pullback(full((), 1.0, aval.dtype, weak_type=aval.weak_type))
         grads = grads if multiple else grads[0]
         return ((out, aux[0]), grads) if has_aux else (out, grads)
     return value_and_grad_fun

@@ -18,14 +18,15 @@ from ._traceback_util import api_boundary, check_callable
 
 def _std_basis(avals):
     """Rows of the identity over the concatenated, flattened values: one array per
-    value of shape (total_size, *value.shape), in their common dtype."""
+    value of shape (total_size, *value.shape), of the value's dtype and weak type."""
     sizes = [a.size for a in avals]
     total = sum(sizes)
     dtype = np.result_type(*[a.dtype for a in avals]) if avals else np.float32
     eye = np.eye(total, dtype=dtype)
     out, start = [], 0
     for a, s in zip(avals, sizes):
-        out.append(eye[:, start:start + s].reshape((total, *a.shape)).astype(a.dtype))
+        part = eye[:, start:start + s].reshape((total, *a.shape))
+        out.append(_cast_like(part if _dtypes.is_complex(a.dtype) else part.real, a))
         start += s
     return out, sizes
 
@@ -44,10 +45,11 @@ def _dense(t, aval, what):
 
 
 def _cast_like(block, aval):
-    """JAX's `_possible_downcast`: the block in `aval`'s dtype (real part if real)."""
+    """JAX's `_possible_downcast`: the block in `aval`'s dtype and weak type (real
+    part if real)."""
     if _dtypes.is_complex(get_aval(block).dtype) and not _dtypes.is_complex(aval.dtype):
         block = lax.real(block)
-    return lax.convert_element_type(block, aval.dtype)
+    return lax.convert_element_type(block, aval.dtype, aval.weak_type)
 
 
 def _split(x, axis, sizes, shapes, lead, trail):

@@ -1,10 +1,10 @@
 """`functorch_lite.nn`: activation and utility functions, as `jax.nn`.
 
 Every function is a composite of primitives (no rules of its own). Where JAX attaches a
-custom derivative (relu, relu6, softmax, logaddexp-based softplus), the composite is
-written so that plain differentiation gives JAX's derivative: relu'(0) = 0,
-relu6'(0) = relu6'(6) = 0, softplus'(0) = 1/2, and softmax's max-shift carries no
-gradient.
+custom derivative (relu, relu6, softmax), the composite is written so that plain
+differentiation gives JAX's derivative: relu'(0) = relu'(nan) = 0, relu6'(0) =
+relu6'(6) = 0, and softmax's max-shift carries no gradient; softplus and log_sigmoid
+use the logaddexp primitive, which has JAX's rule.
 
 >>> import functorch_lite as fl, functorch_lite.numpy as fnp
 >>> fl.nn.relu(fnp.asarray([-1.0, 0.0, 2.0])).tolist()
@@ -28,15 +28,17 @@ from .lax._util import canonicalize_axis
 
 
 def relu(x):
-    """max(x, 0), with derivative 0 at x == 0 (as JAX)."""
+    """max(x, 0), with JAX's derivative: 1 where x > 0, else 0 (at 0 and at NaN too)."""
     x = fnp.asarray(x)
-    return fnp.where(fnp.less_equal(x, 0), 0, x)  # NaN stays NaN
+    return fnp.where(fnp.greater(x, 0), x, lax.stop_gradient(fnp.maximum(x, 0)))
 
 
 def relu6(x):
-    """min(max(x, 0), 6), with derivative 0 at both kinks (as JAX)."""
+    """min(max(x, 0), 6), with JAX's derivative: 1 where 0 < x < 6, else 0 (at both
+    kinks and at NaN too)."""
     x = fnp.asarray(x)
-    return fnp.where(fnp.less_equal(x, 0), 0, fnp.where(fnp.greater_equal(x, 6), 6.0, x))
+    inside = fnp.logical_and(fnp.greater(x, 0), fnp.less(x, 6))
+    return fnp.where(inside, x, lax.stop_gradient(fnp.minimum(fnp.maximum(x, 0), 6.0)))
 
 
 def sigmoid(x):
@@ -189,7 +191,7 @@ def softmax(x, axis=-1, where=None):
     numerical stability; entries excluded by `where` are 0."""
     x = fnp.asarray(x)
     x_safe = _masked(x, where, -np.inf)
-    x_max = lax.stop_gradient(fnp.max(x_safe, axis, keepdims=True))
+    x_max = lax.stop_gradient(fnp.max(x_safe, axis, keepdims=True, initial=-np.inf))
     unnormalized = fnp.exp(fnp.subtract(x_safe, x_max))
     total = fnp.sum(_masked(unnormalized, where, 0), axis, keepdims=True)
     return _masked(fnp.true_divide(unnormalized, total), where, 0)
@@ -200,7 +202,8 @@ def log_softmax(x, axis=-1, where=None):
     -inf."""
     x = fnp.asarray(x)
     x_safe = _masked(x, where, -np.inf)
-    shifted = fnp.subtract(x_safe, lax.stop_gradient(fnp.max(x_safe, axis, keepdims=True)))
+    x_max = fnp.max(x_safe, axis, keepdims=True, initial=-np.inf)
+    shifted = fnp.subtract(x_safe, lax.stop_gradient(x_max))
     summed = fnp.sum(_masked(fnp.exp(shifted), where, 0), axis, keepdims=True)
     return _masked(fnp.subtract(shifted, fnp.log(summed)), where, -np.inf)
 
@@ -224,7 +227,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     else:
         (a,) = promote_to_inexact(a)
     dims = _reduction_axes(axis, get_aval(a).ndim)
-    amax = fnp.max(_masked(a, where, -np.inf), dims, keepdims=keepdims)
+    amax = fnp.max(_masked(a, where, -np.inf), dims, keepdims=keepdims, initial=-np.inf)
     amax = lax.stop_gradient(fnp.where(fnp.isfinite(amax), amax, 0))
     amax_with_dims = amax if keepdims else lax.expand_dims(amax, dims)
     exp_a = fnp.exp(fnp.subtract(a, amax_with_dims))

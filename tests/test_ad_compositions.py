@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import functorch_lite as fl
 import functorch_lite.numpy as fnp
 from functorch_lite import test_util
-from harness import assert_close
+from harness import assert_close, run_both
 
 X = np.linspace(-0.8, 1.2, 4).astype(np.float32)
 A = (np.random.RandomState(0).randn(3, 4) * 0.5).astype(np.float32)
@@ -139,6 +139,68 @@ def test_perturbation_confusion_and_closures_inside_jit():
     f_ref = lambda x: jax.grad(lambda y: jax.jit(lambda z: jnp.sin(x * z) * y)(y))(x)
     close(fl.grad(f)(0.4), jax.grad(f_ref)(0.4))
     close(fl.vmap(fl.grad(f))(X), jax.vmap(jax.grad(f_ref))(X))
+
+
+def _scalar_cases(api, np_):
+    """Derivatives at a scalar x: each transformation, and constants that keep or
+    drop the weak type (a strong float32 constant, a float16 output)."""
+    f = lambda x: np_.sin(x) * x ** 2  # noqa: E731
+    strong = lambda x: (x * np.float32(2.0)) ** 2  # noqa: E731
+    half = lambda x: (x * 3.0).astype(np.float16)  # noqa: E731
+    return {
+        "grad": lambda x: api.grad(f)(x),
+        "grad_strong_constant": lambda x: api.grad(strong)(x),
+        "grad_grad": lambda x: api.grad(api.grad(f))(x),
+        "jit_grad": lambda x: api.jit(api.grad(f))(x),
+        "value_and_grad": lambda x: api.value_and_grad(f)(x),
+        "grad_has_aux": lambda x: api.grad(lambda v: (f(v), v * 2.0), has_aux=True)(x),
+        "grad_argnums": lambda x: api.grad(lambda a, b: a * b + a, argnums=(0, 1))(
+            x, np.float32(2.0)),
+        "jacfwd": lambda x: api.jacfwd(f)(x),
+        "jacfwd_strong": lambda x: api.jacfwd(strong)(x),
+        "jacfwd_float16": lambda x: api.jacfwd(half)(x),
+        "jacrev": lambda x: api.jacrev(f)(x),
+        "jacrev_float16": lambda x: api.jacrev(half)(x),
+        "hessian": lambda x: api.hessian(f)(x),
+        "jvp": lambda x: api.jvp(f, (x,), (1.0,)),
+        "jvp_strong_tangent": lambda x: api.jvp(f, (x,), (np.float32(1.0),)),
+        "vjp": lambda x: api.vjp(f, x)[1](1.0),
+    }
+
+
+@pytest.mark.parametrize("x", [1.5, np.float32(1.5), 2], ids=["float", "float32", "int"])
+def test_derivatives_at_python_scalars_have_jax_dtypes_and_weak_types(x):
+    ours, ref = _scalar_cases(fl, fnp), _scalar_cases(jax, jnp)
+    for name in ours:
+        got, want, raised = run_both(lambda: ours[name](x), lambda: ref[name](x), name)
+        if raised:  # (integer x: JAX's TypeError, asking for a float input)
+            continue
+        close(got, want, rtol=1e-5, atol=1e-6)
+        got_weak, want_weak = [[bool(getattr(leaf, "weak_type", False))  # numpy: strong
+                                for leaf in jax.tree_util.tree_leaves(tree)]
+                               for tree in (got, want)]
+        assert got_weak == want_weak, f"{name}({x!r}): weak types {got_weak}, JAX {want_weak}"
+
+
+def _elementwise_fns(np_, nn):
+    unary = ["sin", "tan", "exp", "log", "sqrt", "tanh", "arctan", "log1p", "expm1",
+             "square", "abs", "reciprocal", "cbrt", "exp2", "arcsin", "arcsinh", "sign"]
+    return [getattr(np_, n) for n in unary] + [
+        # (not x ** x: JAX's weak type for it differs between eager and jit; not
+        # maximum or clip: weak in JAX 0.10, strong in 0.12)
+        lambda x: x ** 3, lambda x: x ** 0.5, lambda x: 2.0 ** x,
+        lambda x: np_.where(x > 0, x, 0.0), lambda x: np_.logaddexp(x, 1.0),
+        lambda x: np_.hypot(x, 1.0), lambda x: np_.arctan2(x, 1.0), nn.relu, nn.softplus,
+        nn.gelu, lambda x: np_.sum(np_.stack([x, x * 2.0]))]
+
+
+def test_gradients_at_a_python_float_have_jax_weak_types():
+    def grads(api, np_, nn):
+        return lambda x: [api.grad(f)(x) for f in _elementwise_fns(np_, nn)]
+    got = fl.jit(grads(fl, fnp, fl.nn))(0.3)
+    want = jax.jit(grads(jax, jnp, jax.nn))(0.3)
+    close(got, want)
+    assert [g.weak_type for g in got] == [w.weak_type for w in want]
 
 
 def test_integer_inputs():

@@ -21,6 +21,11 @@ def test_diff_matches_jax_eager_jit_and_grad(kwargs):
     assert_close(g, jax.grad(lambda v: jnp.sum(jnp.diff(v, **kwargs) ** 2))(X), 1e-6, 1e-6)
 
 
+def test_diff_of_empty_and_short_axes():
+    for x, kwargs in [(X[:, :0], {}), (X[:, :1], {"n": 2}), (X[:0], {"axis": 0})]:
+        assert_close(fl.jit(lambda v: fnp.diff(v, **kwargs))(x), jnp.diff(x, **kwargs), 0, 0)
+
+
 def test_ediff1d_isin_bincount_array_equal():
     assert_close(fnp.ediff1d(X, to_begin=-1.0, to_end=np.array([7.0, 8.0])),
                  jnp.ediff1d(X, to_begin=-1.0, to_end=jnp.array([7.0, 8.0])), 0, 0)
@@ -66,6 +71,10 @@ def test_cov_corrcoef_and_interp_match_jax():
         assert_close(fnp.cov(m, **kwargs), jnp.cov(m, **kwargs), 1e-5, 1e-6, str(kwargs))
     assert_close(fnp.cov(m[0]), jnp.cov(m[0]), 1e-5, 1e-6)
     assert_close(fnp.corrcoef(m), jnp.corrcoef(m), 1e-5, 1e-6)
+    # one row with rowvar=False is a column of observations of len(row) variables (jnp:
+    # NumPy keeps it one variable); no observation gives NaN
+    for x, kwargs in [(m[:1], {"rowvar": False}), (m[:, :0], {}), (m[:1, :0], {})]:
+        assert_close(fnp.cov(x, **kwargs), jnp.cov(x, **kwargs), 1e-5, 1e-6, str(x.shape))
     xp = np.array([0.0, 1.0, 2.5, 4.0], np.float32)
     fp = np.array([1.0, 3.0, 2.0, 0.0], np.float32)
     x = np.array([-1, 0, 0.5, 1, 2, 3.9, 5], np.float32)

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 import functorch_lite as fl
 import functorch_lite.lax as flax
-from harness import Rec, assert_close, check_jvp_vjp, check_values, check_vmap
+from harness import Rec, assert_close, check_edges, check_jvp_vjp, check_values, check_vmap
 
 F32 = np.float32
 I32 = np.int32
@@ -24,7 +24,7 @@ OOB_ROWS = np.array([[7], [-2], [2]], I32)
 def gather_rec(name, shape, idx, dn, sizes, **kw):
     return Rec(name, lambda x, i: flax.gather(x, i, GD(*dn), sizes, **kw),
                lambda x, i: jax.lax.gather(x, i, JGD(*dn), sizes, **kw),
-               [(shape, F32), idx], grad_argnums=(0,))
+               [(shape, F32), idx], grad_argnums=(0,), empty_axis=0)
 
 
 GATHER_RECS = [
@@ -40,13 +40,15 @@ GATHER_RECS = [
                fill_value=0.5),
     gather_rec("batching_dims", (3, 4, 5), np.array([[[1], [3]], [[0], [0]], [[2], [1]]], I32),
                ((2,), (1,), (1,), (0,), (0,)), (1, 1, 5)),
+    gather_rec("no_indices", (4, 5), ROWS[:0], ((1,), (0,), (0,)), (1, 5)),
+    gather_rec("empty_windows", (4, 5), ROWS, ((1,), (0,), (0,)), (1, 0)),
 ]
 
 
 def scatter_rec(name, op, shape, idx, upd_shape, dn, grad=(0, 2), **kw):
     return Rec(name, lambda x, i, u: getattr(flax, op)(x, i, u, SD(*dn), **kw),
                lambda x, i, u: getattr(jax.lax, op)(x, i, u, JSD(*dn), **kw),
-               [(shape, F32), idx, (upd_shape, F32)], grad_argnums=grad)
+               [(shape, F32), idx, (upd_shape, F32)], grad_argnums=grad, empty_axis=0)
 
 
 ROW_DN = ((1,), (0,), (0,))
@@ -67,6 +69,8 @@ SCATTER_RECS = [
     scatter_rec("add_batching_dims", "scatter_add", (3, 4, 5),
                 np.array([[[1], [1]], [[0], [3]], [[2], [1]]], I32), (3, 2, 5),
                 ((2,), (1,), (1,), (0,), (0,))),
+    scatter_rec("set_no_indices", "scatter", (4, 5), ROWS[:0], (0, 5), ROW_DN),
+    scatter_rec("max_no_indices", "scatter_max", (4, 5), ROWS[:0], (0, 5), ROW_DN),
 ]
 
 START = np.array(1, I32)   # a traced start index
@@ -89,6 +93,9 @@ DYNAMIC_RECS = [
         lambda x, i: flax.dynamic_index_in_dim(x, i, axis=0, keepdims=False),
         lambda x, i: jax.lax.dynamic_index_in_dim(x, i, axis=0, keepdims=False),
         [((4, 5), F32), START], grad_argnums=(0,)),
+    Rec("dynamic_slice_size_0", lambda x, i: flax.dynamic_slice(x, (i, 9), (0, 2)),
+        lambda x, i: jax.lax.dynamic_slice(x, (i, 9), (0, 2)), [((4, 5), F32), FAR],
+        grad_argnums=(0,)),
     Rec("dynamic_update_index_in_dim",
         lambda x, u, i: flax.dynamic_update_index_in_dim(x, u, i, axis=1),
         lambda x, u, i: jax.lax.dynamic_update_index_in_dim(x, u, i, axis=1),
@@ -98,19 +105,27 @@ DYNAMIC_RECS = [
 ALL_RECS = GATHER_RECS + SCATTER_RECS + DYNAMIC_RECS
 
 
+EDGES = ("base", "nonfinite")
+
+
 @pytest.mark.parametrize("rec", ALL_RECS, ids=str)
 def test_values(rec):
-    check_values(rec)
+    check_values(rec, variants=EDGES)
 
 
 @pytest.mark.parametrize("rec", ALL_RECS, ids=str)
 def test_jvp_vjp(rec):
-    check_jvp_vjp(rec)
+    check_jvp_vjp(rec, variants=EDGES)
 
 
 @pytest.mark.parametrize("rec", ALL_RECS, ids=str)
 def test_vmap(rec):
-    check_vmap(rec, in_axis=0)
+    check_vmap(rec, in_axis=0, variants=EDGES)
+
+
+@pytest.mark.parametrize("rec", ALL_RECS, ids=str)
+def test_zero_size(rec):
+    check_edges(rec)
 
 
 @pytest.mark.parametrize("rec", [GATHER_RECS[0], SCATTER_RECS[0], DYNAMIC_RECS[2]], ids=str)

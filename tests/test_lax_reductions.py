@@ -6,7 +6,7 @@ import jax
 
 import functorch_lite as fl
 import functorch_lite.lax as flax
-from harness import Rec, assert_close, check_jvp_vjp, check_values, check_vmap
+from harness import Rec, assert_close, check_edges, check_jvp_vjp, check_values, check_vmap
 
 F32, I32 = np.float32, np.int32
 
@@ -18,12 +18,15 @@ INT_KEYS = np.array([[1, 0, 1, 0, 2], [2, 2, 1, 1, 0], [0, 0, 0, 1, 1]], I32)
 
 
 def lax_rec(name, fn_name, shapes, *args, grad=(0,), **kw):
-    """A record calling `lax.<fn_name>(*arrays, *args, **kw)` in both libraries."""
+    """A record calling `lax.<fn_name>(*arrays, *args, **kw)` in both libraries; its
+    "empty" variant empties the (first) reduced axis: the first positional argument
+    after the arrays or the `dimension`/`axis` keyword."""
     ours = getattr(flax, fn_name)
     ref = getattr(jax.lax, fn_name)
     n = len(shapes)
+    axis = args[0] if args and fn_name != "top_k" else kw.get("dimension", kw.get("axis", -1))
     return Rec(name, lambda *a: ours(*a[:n], *args, **kw), lambda *a: ref(*a[:n], *args, **kw),
-               shapes, grad_argnums=grad)
+               shapes, grad_argnums=grad, empty_axis=np.ravel(axis)[0])
 
 
 REDUCE_RECS = [
@@ -93,7 +96,7 @@ GENERAL_REDUCE_RECS = [
         grad_argnums=(0,)),
     Rec("reduce_max_monoid", lambda x: flax.reduce(x, -np.inf, flax.max, (0,)),
         lambda x: jax.lax.reduce(x, -np.inf, jax.lax.max, (0,)), [((3, 4), F32)],
-        grad_argnums=(0,)),
+        grad_argnums=(0,), empty_axis=0),
     Rec("reduce_variadic",
         lambda x, y: flax.reduce((x, y), (F32(-np.inf), F32(0)),
                                  lambda a, b: (flax.max(a[0], b[0]), flax.add(a[1], b[1])), (1,)),
@@ -103,26 +106,34 @@ GENERAL_REDUCE_RECS = [
         [((3, 4), F32), ((3, 4), F32)]),
     Rec("reduce_custom", lambda x: flax.reduce(x, F32(1), lambda a, b: flax.mul(a, flax.abs(b)), (0,)),
         lambda x: jax.lax.reduce(x, F32(1), lambda a, b: jax.lax.mul(a, jax.lax.abs(b)), (0,)),
-        [((3, 4), F32)]),
+        [((3, 4), F32)], empty_axis=0),
 ]
 
 ALL_RECS = REDUCE_RECS + CUMULATIVE_RECS + SORT_RECS + GENERAL_REDUCE_RECS
 
 
+EDGES = ("base", "nonfinite")
+
+
 @pytest.mark.parametrize("rec", ALL_RECS, ids=str)
 def test_values(rec):
-    check_values(rec)
+    check_values(rec, variants=EDGES)
 
 
 @pytest.mark.parametrize("rec", [r for r in ALL_RECS if r.grad_argnums], ids=str)
 def test_jvp_vjp(rec):
-    check_jvp_vjp(rec)
+    check_jvp_vjp(rec, variants=EDGES)
 
 
 @pytest.mark.parametrize("rec", ALL_RECS, ids=str)
 @pytest.mark.parametrize("in_axis", [0, -1])
 def test_vmap(rec, in_axis):
-    check_vmap(rec, in_axis)
+    check_vmap(rec, in_axis, variants=EDGES if in_axis == 0 else ("base",))
+
+
+@pytest.mark.parametrize("rec", ALL_RECS, ids=str)
+def test_zero_size(rec):
+    check_edges(rec)
 
 
 def test_result_dtypes():

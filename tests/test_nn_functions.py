@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 import functorch_lite as fl
 import functorch_lite.nn as fnn
-from harness import Rec, assert_close, check_jvp_vjp, check_values, check_vmap
+from harness import Rec, assert_close, check_edges, check_jvp_vjp, check_values, check_vmap
 
 F32, F16, BF16, I32 = np.float32, np.float16, jnp.bfloat16, np.int32
 S = (3, 4)
@@ -24,8 +24,10 @@ def rec(name, specs=((S, F32),), grad=(0,), suffix="", **kwargs):
     ours, ref = getattr(fnn, name), getattr(jax.nn, name)
     tol = kwargs.pop("tol", 1e-5)
     grad_rtol = kwargs.pop("grad_rtol", 2e-3)
+    axis = kwargs.get("axis")
     return Rec(name + suffix, lambda *a: ours(*a, **kwargs), lambda *a: ref(*a, **kwargs),
-               list(specs), rtol=tol, atol=tol, grad_argnums=grad, grad_rtol=grad_rtol)
+               list(specs), rtol=tol, atol=tol, grad_argnums=grad, grad_rtol=grad_rtol,
+               empty_axis=-1 if axis is None else np.ravel(axis)[0])
 
 
 def call(name, fn, specs, grad=(0,), **kw):
@@ -81,14 +83,24 @@ RECS = (
 
 
 
+EDGES = ("base", "nonfinite")
+REDUCING = [r for r in RECS if r.name.startswith(("softmax", "log_softmax", "logsumexp",
+                                                   "standardize"))]
+
+
 @pytest.mark.parametrize("r", RECS, ids=str)
 def test_values(r):
-    check_values(r)
+    check_values(r, variants=EDGES)
 
 
 @pytest.mark.parametrize("r", [r for r in RECS if r.grad_argnums], ids=str)
 def test_jvp_vjp(r):
-    check_jvp_vjp(r)
+    check_jvp_vjp(r, variants=EDGES)
+
+
+@pytest.mark.parametrize("r", REDUCING, ids=str)
+def test_zero_size(r):
+    check_edges(r)
 
 
 @pytest.mark.parametrize("r", RECS[::4], ids=str)

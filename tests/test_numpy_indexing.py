@@ -10,10 +10,12 @@ import jax.numpy as jnp
 
 import functorch_lite as fl
 import functorch_lite.numpy as fnp
-from harness import assert_close
+from harness import assert_close, run_both, with_nonfinite
 
 F32, I32 = np.float32, np.int32
 X = np.random.RandomState(0).randn(4, 5, 6).astype(F32)
+X_NONFINITE = with_nonfinite(X)                   # nan, inf and -inf among the values
+EMPTY_SHAPES = [(0, 5, 6), (4, 0, 6), (4, 5, 0)]  # X with one zero-size axis
 MASK4 = np.array([True, False, True, True])
 MASK45 = np.random.RandomState(1).rand(4, 5) > 0.5
 
@@ -45,18 +47,23 @@ def _ids(table):
 
 
 @functools.lru_cache(maxsize=None)
-def _jax_index_table():
+def _jax_index_table(nonfinite):
     """jnp's x[idx] for the whole table, compiled once (compiles dominate the run time)."""
-    return jax.jit(lambda x: [x[idx] for idx in INDEX_TABLE])(X)
+    return _JAX_TABLE(X_NONFINITE if nonfinite else X)
+
+
+_JAX_TABLE = jax.jit(lambda x: [x[idx] for idx in INDEX_TABLE])
 
 
 @pytest.mark.parametrize("k", range(len(INDEX_TABLE)), ids=_ids(INDEX_TABLE))
 def test_index_table(k):
-    idx, want = INDEX_TABLE[k], _jax_index_table()[k]
-    got_jit = fl.jit(lambda x: x[idx])(X)
-    assert_close(got_jit, want, 0, 0, f"jit x[{idx!r}]")
-    got_eager = fnp._rewriting_take(jnp.asarray(X), idx)
-    assert_close(got_eager, want, 0, 0, f"eager x[{idx!r}]")
+    idx = INDEX_TABLE[k]
+    ours = fl.jit(lambda x: x[idx])
+    for x, nonfinite in [(X, False), (X_NONFINITE, True)]:  # one compile for both
+        want = _jax_index_table(nonfinite)[k]
+        assert_close(ours(x), want, 0, 0, f"jit x[{idx!r}] (nonfinite={nonfinite})")
+        got_eager = fnp._rewriting_take(jnp.asarray(x), idx)
+        assert_close(got_eager, want, 0, 0, f"eager x[{idx!r}] (nonfinite={nonfinite})")
 
 
 GRAD_TABLE = [1, (slice(1, 3), slice(None, None, -2), 4), np.array([[0, 1], [3, 3]]),
@@ -141,18 +148,31 @@ def _all_updates(x, idx, values):
 
 
 @functools.lru_cache(maxsize=None)
-def _jax_updates():
+def _jax_updates(nonfinite):
     """jnp's results for every (index, op) pair, compiled once."""
-    return jax.jit(lambda x, vs: [_all_updates(x, i, v) for i, v in zip(UPDATE_INDICES, vs)])(
-        X_POSITIVE, UPDATE_VALUES)
+    return _JAX_UPDATES(*_update_operands(nonfinite))
+
+
+_JAX_UPDATES = jax.jit(lambda x, vs: [_all_updates(x, i, v)
+                                      for i, v in zip(UPDATE_INDICES, vs)])
+
+
+def _update_operands(nonfinite):
+    if not nonfinite:
+        return X_POSITIVE, UPDATE_VALUES
+    return with_nonfinite(X_POSITIVE), [with_nonfinite(v) for v in UPDATE_VALUES]
 
 
 @pytest.mark.parametrize("k", range(len(UPDATE_INDICES)), ids=_ids(UPDATE_INDICES))
 def test_at_updates(k):
-    idx, values = UPDATE_INDICES[k], UPDATE_VALUES[k]
-    got = fl.jit(lambda x, v: _all_updates(x, idx, v))(X_POSITIVE, values)
-    for op in OPS:
-        assert_close(got[op], _jax_updates()[k][op], 1e-6, 1e-6, f"x.at[{idx!r}].{op}")
+    idx = UPDATE_INDICES[k]
+    ours = fl.jit(lambda x, v: _all_updates(x, idx, v))
+    for nonfinite in (False, True):  # one compile for both
+        x, values = _update_operands(nonfinite)
+        got = ours(x, values[k])
+        for op in OPS:
+            assert_close(got[op], _jax_updates(nonfinite)[k][op], 1e-6, 1e-6,
+                         f"x.at[{idx!r}].{op} (nonfinite={nonfinite})")
 
 
 @pytest.mark.filterwarnings("ignore:scatter inputs have incompatible types")
@@ -286,3 +306,110 @@ def test_cheapest_strategy_is_used():
     assert ops_of(lambda x, i: x[i, 1:3], X, i) == {"dynamic_slice"}
     assert ops_of(lambda x: x[np.array([0, 3])], X) == {"gather"}
     assert ops_of(lambda x: x.at[1:3].add(1.0), X) == {"scatter"}
+
+
+# --- zero-size arrays -----------------------------------------------------------------
+# Every index expression of the tables on X with an empty axis: where JAX raises (an
+# integer index into the empty axis, a mask of the wrong shape), ours raises the same
+# class; the others, and their gradients and batched versions, match in one program.
+
+OURS, JAX = (fnp, fl.grad, fl.vmap), (jnp, jax.grad, jax.vmap)
+
+
+def _passing(table, check, x):
+    """The entries for which JAX's `check(JAX, x, entry)` does not raise (traced only),
+    after checking that ours raises the same class of error on the others."""
+    ok = []
+    for entry in table:
+        _, _, raised = run_both(lambda: fl.eval_shape(lambda v: check(OURS, v, entry), x),
+                                lambda: jax.eval_shape(lambda v: check(JAX, v, entry), x),
+                                f"{entry!r} on shape {x.shape}")
+        if not raised:
+            ok.append(entry)
+    return ok
+
+
+def _index_and_grad(lib, x, idx):
+    np_mod, grad, _ = lib
+    return x[idx], grad(lambda v: np_mod.sum(v[idx]))(x)
+
+
+@pytest.mark.parametrize("shape", EMPTY_SHAPES, ids=str)
+def test_index_table_on_zero_size_arrays(shape):
+    x = np.zeros(shape, F32)
+    ok = _passing(INDEX_TABLE, _index_and_grad, x)
+
+    def all_of(lib):
+        return lambda v, vs: ([_index_and_grad(lib, v, idx) for idx in ok],
+                              lib[2](lambda w: [w[idx] for idx in ok])(vs))
+    xs = np.stack([x, x])
+    got = fl.jit(all_of(OURS))(x, xs)
+    want = jax.jit(all_of(JAX))(x, xs)
+    assert_close(got, want, 0, 0, f"indexing an array of shape {shape}")
+    for idx in ok:
+        assert_close(fnp._rewriting_take(jnp.asarray(x), idx), jnp.asarray(x)[idx], 0, 0,
+                     f"eager x[{idx!r}] of shape {shape}")
+
+
+def _update(x, entry):
+    idx, op, value = entry
+    return getattr(x.at[idx], op)(value) if op != "get" else x.at[idx].get(mode="fill")
+
+
+def _update_and_grad(lib, x, entry):
+    return _update(x, entry), lib[1](lambda v: _update(v, entry).sum())(x)
+
+
+def _value_for(x, idx):
+    """Ones shaped like x[idx] (JAX's answer), or a scalar where x[idx] raises."""
+    try:
+        return np.ones(jnp.asarray(x)[idx].shape, F32)
+    except (IndexError, TypeError):
+        return F32(1)
+
+
+@pytest.mark.parametrize("shape", EMPTY_SHAPES, ids=str)
+def test_at_updates_on_zero_size_arrays(shape):
+    x = np.zeros(shape, F32)
+    table = [(idx, op, _value_for(x, idx)) for idx in UPDATE_INDICES + [np.array([], I32)]
+             for op in ("set", "add", "max", "get")]
+    ok = _passing(table, _update_and_grad, x)
+
+    def all_of(lib):
+        return lambda v, vs: ([_update_and_grad(lib, v, e) for e in ok],
+                              lib[2](lambda w: [_update(w, e) for e in ok])(vs))
+    xs = np.stack([x, x])
+    assert_close(fl.jit(all_of(OURS))(x, xs), jax.jit(all_of(JAX))(x, xs), 0, 0,
+                 f"updates of an array of shape {shape}")
+
+
+TAKE_CASES = [(idx, kw) for idx in [np.array([], I32), np.array([0, 2]), np.array([[7, -9], [1, 0]]),
+                                    np.zeros((0, 2), I32)]
+              for kw in [dict(axis=0), dict(axis=1, mode="clip"), dict(axis=0, mode="wrap"),
+                         dict(axis=1, mode="fill", fill_value=-1.0), dict()]]
+ALONG_CASES = [(np.zeros((0, 5), I32), 0), (np.zeros((4, 0), I32), 1),
+               (np.full((4, 3), 7, I32), 1), (np.full((4, 3), -9, I32), 1),
+               (np.array([], I32), None), (np.array([0, -1, 30]), None)]
+
+
+def _takes_and_grads(lib, x, case):
+    np_mod, grad, _ = lib
+    if isinstance(case[1], dict):
+        f = lambda v: np_mod.take(v, case[0], **case[1])  # noqa: E731
+    else:
+        f = lambda v: np_mod.take_along_axis(v, case[0], case[1], mode="fill")  # noqa: E731
+    return f(x), grad(lambda v: np_mod.sum(f(v)))(x)
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (4, 0), (4, 5)], ids=str)
+def test_take_with_zero_size_and_out_of_range_indices(shape):
+    x = with_nonfinite(np.random.RandomState(7).randn(*shape).astype(F32))
+    ok = _passing(TAKE_CASES + ALONG_CASES, _takes_and_grads, x)
+
+    def all_of(lib):
+        return lambda v, vs: ([_takes_and_grads(lib, v, case) for case in ok],
+                              lib[2](lambda w: [_takes_and_grads(lib, w, case)[0]
+                                                for case in ok])(vs))
+    xs = np.stack([x, -x])
+    assert_close(fl.jit(all_of(OURS))(x, xs), jax.jit(all_of(JAX))(x, xs), 0, 0,
+                 f"take {shape}")

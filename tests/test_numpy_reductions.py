@@ -7,7 +7,7 @@ import jax.numpy as jnp
 
 import functorch_lite as fl
 import functorch_lite.numpy as fnp
-from harness import Rec, assert_close, check_jvp_vjp, check_values, check_vmap
+from harness import Rec, assert_close, check_edges, check_jvp_vjp, check_values, check_vmap
 
 F32, F16, I32, I8, U8, B = np.float32, np.float16, np.int32, np.int8, np.uint8, np.bool_
 
@@ -22,11 +22,41 @@ QS = np.array([0.0, 0.25, 0.6, 1.0], F32)
 
 
 def np_rec(name, fn_name, shapes, *args, grad=(0,), batch=True, **kw):
-    """A record calling `<numpy>.<fn_name>(*arrays, *args, **kw)` in both libraries."""
+    """A record calling `<numpy>.<fn_name>(*arrays, *args, **kw)` in both libraries; its
+    "empty" variant empties the (first) reduced axis."""
     n = len(shapes)
     ours, ref = getattr(fnp, fn_name), getattr(jnp, fn_name)
+    axis = kw.get("axis")
+    empty_axis = -1 if axis is None else np.ravel(axis)[0]
     return Rec(name, lambda *a: ours(*a[:n], *args, **kw), lambda *a: ref(*a[:n], *args, **kw),
-               shapes, grad_argnums=grad, batch=batch)
+               shapes, grad_argnums=grad, batch=batch, empty_axis=empty_axis,
+               empty_ref=_EMPTY_REFS.get(fn_name, lambda *_: None)(ref, empty_axis, args, kw))
+
+
+# Over an empty axis JAX 0.10 raises a TypeError from its gather in all of median,
+# quantile and their NaN-ignoring versions; JAX 0.12 raises ValueError for median,
+# gives NaN for the NaN-ignoring ones (with q's axis lost when q is a vector), and
+# keeps the TypeError for quantile. We follow JAX 0.12, with q's axis kept: the
+# references below state that behaviour in JAX terms for either release.
+
+def _median_of_nothing(*_):
+    def ref(*a):
+        raise ValueError("jax.numpy.median reduction axis must be non-empty")
+    return ref
+
+
+def _as_over_all_nan(ref, axis, args, kw):
+    """ref with one NaN appended along the (empty) reduced axis: a NaN-ignoring
+    reduction over nothing is one over NaNs only (NaN, with zero derivative)."""
+    def padded(a):
+        shape = list(a.shape)
+        shape[axis] = 1
+        return ref(jnp.concatenate([a, jnp.full(shape, np.nan, a.dtype)], axis), *args, **kw)
+    return padded
+
+
+_EMPTY_REFS = {"median": _median_of_nothing, "nanmedian": _as_over_all_nan,
+               "nanquantile": _as_over_all_nan, "nanpercentile": _as_over_all_nan}
 
 
 GRAD_RECS = [
@@ -109,16 +139,23 @@ VALUE_RECS = [
            grad=()),
     np_rec("quantile_int", "quantile", [((3, 5), I32)], 0.7, axis=1, grad=()),
     np_rec("median_all", "median", [((3, 4), F32)], grad=()),
+    # (the sorted array stays sorted in the edge variants: only the queries change)
     Rec("searchsorted_left", lambda a, v: fnp.searchsorted(a, v),
-        lambda a, v: jnp.searchsorted(a, v), [SORTED, ((2, 5), F32)], batch=False),
+        lambda a, v: jnp.searchsorted(a, v), [SORTED, ((2, 5), F32)], batch=False,
+        edge_args=(1,)),
     Rec("searchsorted_right_sort", lambda a, v: fnp.searchsorted(a, v, "right", method="sort"),
-        lambda a, v: jnp.searchsorted(a, v, "right", method="sort"), [SORTED, ((6,), F32)]),
+        lambda a, v: jnp.searchsorted(a, v, "right", method="sort"), [SORTED, ((6,), F32)],
+        edge_args=(1,)),
     Rec("searchsorted_ties_nan", lambda a, v: fnp.searchsorted(a, v, "right"),
         lambda a, v: jnp.searchsorted(a, v, "right"),
-        [SORTED, np.array([0.3, np.nan, -np.inf, 2.0, -0.0], F32)]),
+        [SORTED, np.array([0.3, np.nan, -np.inf, 2.0, -0.0], F32)], edge_args=(1,)),
     Rec("searchsorted_sorter", lambda a, v, s: fnp.searchsorted(a, v, sorter=s),
         lambda a, v, s: jnp.searchsorted(a, v, sorter=s),
-        [SORTED[::-1].copy(), ((4,), F32), np.arange(6, -1, -1, dtype=I32)], batch=False),
+        [SORTED[::-1].copy(), ((4,), F32), np.arange(6, -1, -1, dtype=I32)], batch=False,
+        edge_args=(1,)),
+    Rec("searchsorted_into_empty", lambda a, v: fnp.searchsorted(a, v, "right"),
+        lambda a, v: jnp.searchsorted(a, v, "right"), [SORTED[:0], ((2, 3), F32)],
+        edge_args=(1,)),
     Rec("nonzero_size", lambda x: fnp.nonzero(x, size=7), lambda x: jnp.nonzero(x, size=7),
         [((3, 4), B)]),
     Rec("nonzero_fill", lambda x: fnp.nonzero(x, size=9, fill_value=-1),
@@ -134,14 +171,22 @@ VALUE_RECS = [
 ]
 
 
+EDGES = ("base", "nonfinite")
+
+
 @pytest.mark.parametrize("rec", GRAD_RECS + VALUE_RECS, ids=str)
 def test_values(rec):
-    check_values(rec)
+    check_values(rec, variants=EDGES)
 
 
 @pytest.mark.parametrize("rec", GRAD_RECS, ids=str)
 def test_jvp_vjp(rec):
-    check_jvp_vjp(rec)
+    check_jvp_vjp(rec, variants=EDGES)
+
+
+@pytest.mark.parametrize("rec", GRAD_RECS + VALUE_RECS, ids=str)
+def test_zero_size(rec):
+    check_edges(rec)
 
 
 # records about result dtypes gain nothing from vmap; the rest are batched
@@ -156,7 +201,7 @@ VMAP_RECS = [r for r in GRAD_RECS + VALUE_RECS if r.batch and r.name not in DTYP
 
 @pytest.mark.parametrize("rec", VMAP_RECS, ids=str)
 def test_vmap_first_axis(rec):
-    check_vmap(rec, 0)
+    check_vmap(rec, 0, variants=EDGES)
 
 
 @pytest.mark.parametrize("rec", VMAP_RECS[::4], ids=str)

@@ -101,14 +101,21 @@ RECS = (
 )
 
 
+# JAX 0.10 and 0.12 disagree at infinities for these (sinc(+-inf) is NaN / 0; hypot's
+# derivative at an infinite operand 0 / NaN): they get no non-finite variant
+for _r in RECS:
+    if _r.name in ("sinc", "hypot", "hypot_broadcast"):
+        _r.edge_args = ()
+
+
 @pytest.mark.parametrize("r", RECS, ids=str)
 def test_values(r):
-    check_values(r)
+    check_values(r, variants=("base", "nonfinite"))
 
 
 @pytest.mark.parametrize("r", [r for r in RECS if r.grad_argnums], ids=str)
 def test_jvp_vjp(r):
-    check_jvp_vjp(r)
+    check_jvp_vjp(r, variants=("base", "nonfinite"))
 
 
 VMAP_RECS = [r for r in RECS if "broadcast" in r.name or "py_scalar" in r.name
@@ -290,10 +297,17 @@ def test_derivatives_at_corner_cases():
 
 
 def test_logaddexp_infinities():
-    a = np.array([-np.inf, np.inf, -np.inf, 1.0, np.nan], F32)
-    b = np.array([-np.inf, np.inf, 3.0, np.inf, 1.0], F32)
-    assert_close(fnp.logaddexp(a, b), jnp.logaddexp(a, b), 0, 0)
-    assert_close(fnp.logaddexp2(a, b), jnp.logaddexp2(a, b), 0, 0)
+    a = np.array([-np.inf, np.inf, -np.inf, 1.0, np.nan, np.inf, 2.0], F32)
+    b = np.array([-np.inf, np.inf, 3.0, np.inf, 1.0, 0.0, 2.0], F32)
+    t = (np.ones_like(a), np.full_like(b, 2.0))
+    for name in ("logaddexp", "logaddexp2"):
+        ours, ref = getattr(fnp, name), getattr(jnp, name)
+        assert_close(ours(a, b), ref(a, b), 0, 0, name)
+        # JAX's derivative rule (a custom JVP), also where the formula's derivative
+        # would be NaN (equal infinities) or other numbers (one infinite operand)
+        assert_close(fl.jvp(ours, (a, b), t), jax.jvp(ref, (a, b), t), 1e-6, 1e-6, name)
+        assert_close(fl.jit(fl.grad(lambda a, b: ours(a, b).sum(), (0, 1)))(a, b),
+                     jax.grad(lambda a, b: ref(a, b).sum(), (0, 1))(a, b), 1e-6, 1e-6, name)
 
 
 # --- operators on traced arrays ------------------------------------------------------

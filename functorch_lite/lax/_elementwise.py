@@ -166,8 +166,10 @@ def binary(name, jvps, hlo_op, kinds=NUMERIC, lowering=None, out_dtype=None, dis
 
 
 def _full_like(x, value):
+    """`value` in the shape, dtype and weak type of x (JAX's full_like: so derivatives
+    at Python scalars stay weakly typed)."""
     aval = get_aval(x)
-    return full(aval.shape, value, aval.dtype)
+    return full(aval.shape, value, aval.dtype, weak_type=aval.weak_type)
 
 
 def _select(pred, on_true, on_false):
@@ -277,9 +279,9 @@ add_any_p.transpose_rule = lambda ct, x, y: [ct, ct]
 
 def _balanced_eq(x, z, y):
     """1 where x is the result, 1/2 where x and y tie (as JAX does), else 0."""
-    dtype = get_aval(z).dtype
-    is_result = convert_element_type(eq(x, z), dtype)
-    tie = convert_element_type(eq(y, z), dtype)
+    aval = get_aval(z)
+    is_result = convert_element_type(eq(x, z), aval.dtype, aval.weak_type)
+    tie = convert_element_type(eq(y, z), aval.dtype, aval.weak_type)
     return div(is_result, add(_full_like(z, 1), tie))
 
 
@@ -326,13 +328,19 @@ def _pow_jvp_x(g, ans, x, y):
         y_float = convert_element_type(y, get_aval(x).dtype)
         jac = _select(eq(y, _full_like(y, 0)), _full_like(x, 0),
                       mul(y_float, pow(x, sub(y, _full_like(y, 1)))))
-    else:
+    else:  # (JAX casts the operands to strong types here: so is the derivative)
+        x, y = [convert_element_type(v, get_aval(v).dtype) for v in (x, y)]
         jac = mul(y, pow(x, sub(y, _full_like(y, 1))))
     return mul(g, jac)
 
 
-# d/dy x**y = log(x) x**y, taken as 0 where x == 0 (as JAX does)
-defjvp(pow_p, _pow_jvp_x, lambda g, ans, x, y: mul(g, mul(log(_replace_zero(x)), ans)))
+def _pow_jvp_y(g, ans, x, y):
+    # d/dy x**y = log(x) x**y, taken as 0 where x == 0, strongly typed (as JAX does)
+    out = mul(g, mul(log(_replace_zero(x)), ans))
+    return convert_element_type(out, get_aval(out).dtype)
+
+
+defjvp(pow_p, _pow_jvp_x, _pow_jvp_y)
 broadcast_batcher(pow_p)
 
 integer_pow_p = Primitive("integer_pow")

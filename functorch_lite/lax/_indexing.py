@@ -179,7 +179,9 @@ def _gather_abstract_eval(operand, indices, *, dimension_numbers, slice_sizes, *
     _check(len(d.offset_dims) + len(d.collapsed_slice_dims) + len(d.operand_batching_dims)
            == operand.ndim, f"gather dimension numbers {d} do not account for every "
            f"dimension of an operand of rank {operand.ndim}")
-    _check(all(0 <= s <= n for s, n in zip(slice_sizes, operand.shape)),
+    # (as in JAX, no index means no slice is taken: any size goes)
+    _check(all(0 <= s <= n for s, n in zip(slice_sizes, operand.shape)) or
+           0 in indices.shape,
            f"gather slice_sizes {slice_sizes} out of range for operand {operand.shape}")
     _check(all(slice_sizes[i] <= 1 for i in d.collapsed_slice_dims + d.operand_batching_dims),
            f"gather can only collapse (or batch) dimensions of slice size 1; got "

@@ -14,10 +14,12 @@ import numpy as np
 
 from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
-from .._ad import Zero, defjvp, deflinear, tangent_aval
+from .._ad import Zero, defjvp, deflinear, instantiate, tangent_aval
 from .._batching import bdim_at_front
-from ._structural import (broadcast_in_dim, i64_array, convert_element_type, full,
-                          select_n, stop_gradient)
+from . import _elementwise as ew
+from ._logaddexp import logaddexp_p
+from ._structural import (broadcast_in_dim, i64_array, convert_element_type, full, pad,
+                          reshape, slice_in_dim, transpose)
 from ._util import canonicalize_axis
 
 
@@ -150,54 +152,44 @@ deflinear(reduce_sum_p, _reduce_sum_transpose)
 
 def _reduce_chooser_jvp(g, ans, x, *, axes):
     # the tangent is averaged over the positions that attain the extremum (as JAX does)
-    from ._elementwise import eq, div, mul
     shape = get_aval(x).shape
-    location = convert_element_type(eq(x, broadcast_in_dim(ans, shape, _kept_dims(shape, axes))),
-                                    get_aval(g).dtype)
+    location = convert_element_type(
+        ew.eq(x, broadcast_in_dim(ans, shape, _kept_dims(shape, axes))), get_aval(g).dtype)
     counts = reduce_sum(location, axes)
-    return div(reduce_sum(mul(g, location), axes), counts)
+    return ew.div(reduce_sum(ew.mul(g, location), axes), counts)
 
 
 defjvp(reduce_max_p, _reduce_chooser_jvp)
 defjvp(reduce_min_p, _reduce_chooser_jvp)
 
 
-def _zeros_and_nonzeros(x):
-    """(x == 0, x with its zeros replaced by ones): the pieces of zero-safe products."""
-    from ._elementwise import eq
+def _reduce_prod_jvp(primals, tangents, *, axes):
+    # JAX's rule: a pairwise product tree over the reduced entries, differentiated
+    # factor by factor (exact with zeros; at inf and NaN entries the same numbers as
+    # JAX). The primal is the tree's product, as in JAX.
+    (x,), (g,) = primals, tangents
     aval = get_aval(x)
-    is_zero = eq(x, full(aval.shape, 0, aval.dtype))
-    return is_zero, select_n(is_zero, x, full(aval.shape, 1, aval.dtype))
+    kept = _kept_dims(aval.shape, axes)
+    kept_shape = [aval.shape[d] for d in kept]
+    n = int(np.prod([aval.shape[a] for a in axes], dtype=np.int64))
+    if n == 0:
+        ones = full(kept_shape, 1, aval.dtype, weak_type=aval.weak_type)
+        return ones, Zero(tangent_aval(get_aval(ones)))
+    x, g = [reshape(transpose(v, (*axes, *kept)), (n, *kept_shape)) for v in (x, instantiate(g))]
+    while n > 1:
+        half = (n + 1) // 2
+        x1, x2 = slice_in_dim(x, 0, half), slice_in_dim(x, half, n)
+        g1, g2 = slice_in_dim(g, 0, half), slice_in_dim(g, half, n)
+        if n - half != half:  # pad the shorter half with the identity (tangent 0)
+            config = [(0, 1, 0)] + [(0, 0, 0)] * len(kept)
+            x2 = pad(x2, np.ones((), aval.dtype), config)
+            g2 = pad(g2, np.zeros((), get_aval(g).dtype), config)
+        x, g = ew.mul_p.jvp_rule([x1, x2], [g1, g2])
+        n = half
+    return reshape(x, kept_shape), reshape(g, kept_shape)
 
 
-def _product_tangent(x, g, total, prod_nonzero, count_zeros):
-    """Tangent of a product of the entries of x, linear in g and exact with zeros.
-
-    d(prod x) = sum_j g_j prod_{k != j} x_k: with no zero it is prod(x) * sum(g / x);
-    with exactly one zero (at m) only g_m * prod(nonzeros) survives; with more, 0.
-    `total(v)` sums v the way the product was taken (reduce_sum or cumsum);
-    `prod_nonzero` is the product of the nonzero entries, `count_zeros(mask)` counts."""
-    from ._elementwise import div, mul
-    is_zero, nonzero = _zeros_and_nonzeros(x)
-    zeros_g = full(get_aval(g).shape, 0, get_aval(g).dtype)
-    no_zero_part = mul(prod_nonzero, total(select_n(is_zero, div(g, nonzero), zeros_g)))
-    one_zero_part = mul(prod_nonzero, total(select_n(is_zero, zeros_g, g)))
-    n = count_zeros(convert_element_type(is_zero, np.int32))
-    shape = get_aval(n).shape
-    out_zero = full(shape, 0, get_aval(no_zero_part).dtype)
-    which = convert_element_type(n, np.int32)
-    two = full(shape, 2, np.int32)
-    from ._elementwise import min as minimum
-    return select_n(minimum(which, two), no_zero_part, one_zero_part, out_zero)
-
-
-def _reduce_prod_jvp(g, ans, x, *, axes):
-    _, nonzero = _zeros_and_nonzeros(x)
-    return _product_tangent(x, g, lambda v: reduce_sum(v, axes), reduce_prod(nonzero, axes),
-                            lambda m: reduce_sum(m, axes))
-
-
-defjvp(reduce_prod_p, _reduce_prod_jvp)
+reduce_prod_p.jvp_rule = _reduce_prod_jvp
 
 
 # --- argmax / argmin --------------------------------------------------------------------
@@ -211,6 +203,9 @@ def _arg_reducer(name, direction, identity):
             raise ValueError(f"{name} axis {axes[0]} out of range for shape {x.shape}")
         if not _dtypes.is_integer(index_dtype):
             raise TypeError(f"{name} index_dtype must be an integer type, got {index_dtype}")
+        if x.shape[axes[0]] == 0:
+            raise ValueError(f"{name} of an empty axis: axis {axes[0]} of shape {x.shape} "
+                             f"has size 0, so there is no index to return")
         return ShapedArray([d for i, d in enumerate(x.shape) if i not in axes], index_dtype)
 
     @prim.def_lowering
@@ -344,21 +339,26 @@ deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [
     cumsum_p.bind(ct, axis=axis, reverse=not reverse)])
 
 
-def _cumprod_jvp(g, ans, x, *, axis, reverse):
-    _, nonzero = _zeros_and_nonzeros(x)
+def _scan_jvp(binary_p):
+    """JAX's JVP of a cumulative reduction: the associative scan of (value, tangent)
+    pairs combined by the JVP of the binary primitive (JAX differentiates the scan).
+    The primal is the scan's, as in JAX (it may differ from the reduce_window's in the
+    last bit)."""
+    def combine(a, b):
+        value, tangent = binary_p.jvp_rule([a[0], b[0]], [a[1], b[1]])
+        return value, instantiate(tangent)
 
-    def total(v):
-        return cumsum_p.bind(v, axis=axis, reverse=reverse)
-    return _product_tangent(x, g, total, cumprod_p.bind(nonzero, axis=axis, reverse=reverse),
-                            total)
+    def rule(primals, tangents, *, axis, reverse):
+        from ._associative_scan import associative_scan
+        (x,), (g,) = primals, tangents
+        return associative_scan(combine, (x, instantiate(g)), reverse=reverse, axis=axis)
+    return rule
 
 
-defjvp(cumprod_p, _cumprod_jvp)
-
-
-def _iota_along(shape, axis, dtype=np.int32):
-    from ._structural import broadcasted_iota
-    return broadcasted_iota(dtype, shape, axis)
+cumprod_p.jvp_rule = _scan_jvp(ew.mul_p)
+cummax_p.jvp_rule = _scan_jvp(ew.max_p)
+cummin_p.jvp_rule = _scan_jvp(ew.min_p)
+cumlogsumexp_p.jvp_rule = _scan_jvp(logaddexp_p)
 
 
 def take_along_axis(t, index, axis):
@@ -372,37 +372,6 @@ def take_along_axis(t, index, axis):
                                    start_index_map=(axis,), operand_batching_dims=others,
                                    start_indices_batching_dims=others)
     return gather(t, expand_dims(index, (ndim,)), dnums, (1,) * ndim)
-
-
-def _cumulative_chooser_jvp(g, ans, x, *, axis, reverse):
-    # the tangent follows the element that currently holds the running extremum (at
-    # distinct values JAX's associative-scan derivative gives the same)
-    from ._elementwise import eq
-    shape = get_aval(x).shape
-    iota = _iota_along(shape, axis)
-    # position of the latest (earliest if reverse) element equal to the running result
-    marked = select_n(eq(x, ans), full(shape, shape[axis] if reverse else -1, np.int32), iota)
-    position = (cummin if reverse else cummax)(marked, axis, reverse)
-    return take_along_axis(g, position, axis)
-
-
-defjvp(cummax_p, _cumulative_chooser_jvp)
-defjvp(cummin_p, _cumulative_chooser_jvp)
-
-
-def _cumlogsumexp_jvp(g, ans, x, *, axis, reverse):
-    # d out_i = sum_{j <= i} g_j exp(x_j - out_i), computed with weights exp(x - max)
-    # (exact while the entries along the axis span less than the dtype's exp range)
-    from ._elementwise import exp, mul, div, sub
-    shape = get_aval(x).shape
-    kept = _kept_dims(shape, (axis,))
-    top = stop_gradient(broadcast_in_dim(reduce_max(x, (axis,)), shape, kept))
-    weights = exp(sub(x, top))
-    running = cumsum_p.bind(weights, axis=axis, reverse=reverse)
-    return div(cumsum_p.bind(mul(g, weights), axis=axis, reverse=reverse), running)
-
-
-defjvp(cumlogsumexp_p, _cumlogsumexp_jvp)
 
 
 # --- reduce with a user computation -------------------------------------------------------

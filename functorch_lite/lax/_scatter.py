@@ -36,7 +36,8 @@ def _scatter_abstract_eval(operand, indices, updates, *, dimension_numbers, **_)
            f"scatter dimension numbers {d} do not account for every dimension of an "
            f"operand of rank {operand.ndim}")
     window = _window_sizes(operand.shape, updates.shape, d)
-    _check(all(w <= n for w, n in zip(window, operand.shape)),
+    _check(all(w <= n for i, (w, n) in enumerate(zip(window, operand.shape))
+               if i not in d.inserted_window_dims and i not in d.operand_batching_dims),
            f"scatter window {tuple(window)} is larger than the operand {operand.shape}")
     scatter_dims = [i for i in range(updates.ndim) if i not in d.update_window_dims]
     _check([updates.shape[i] for i in scatter_dims] == list(indices.shape[:-1]),

@@ -465,7 +465,7 @@ def _select_n_jvp(primals, tangents):
 def _select_n_transpose(ct, which, *cases):
     if is_undefined(which):
         raise ValueError("select_n is not linear in its predicate")
-    zeros = full(get_aval(ct).shape, 0, get_aval(ct).dtype)
+    zeros = full_like(ct, 0)
     return [None] + [select_n_p.bind(which, *[ct if j == i else zeros
                                               for j in range(len(cases))])
                      if is_undefined(c) else None for i, c in enumerate(cases)]

@@ -109,7 +109,7 @@ def _entries_of(idx, shape):
     if consumed > len(shape):
         raise IndexError(f"Too many indices: array is {len(shape)}-dimensional, but "
                          f"{consumed} were indexed")
-    entries, bool_dims, axis = [], [], 0
+    entries, bool_dims, axis, empty_axis = [], [], 0, None
     for kind, value, n in raw:
         if kind == "ellipsis":
             entries += [_Entry("slice", slice(None))] * (len(shape) - consumed)
@@ -126,8 +126,12 @@ def _entries_of(idx, shape):
             axis += n
         else:
             entries.append(_Entry(kind, value))
+            if _is_scalar_index(entries[-1]) and shape[axis] == 0:
+                empty_axis = axis
             axis += n
     entries += [_Entry("slice", slice(None))] * (len(shape) - axis)
+    if empty_axis is not None and not _has_advanced(entries):  # nothing to clamp to
+        raise IndexError(f"index is out of bounds for axis {empty_axis} with size 0")
     return entries, bool_dims
 
 
@@ -196,8 +200,8 @@ def _try_static(x, entries):
             if step < 0 and size:
                 lo, hi, step = lo + step * (size - 1), lo + 1, -step
                 reverse.append(axis)
-            elif size == 0:
-                lo = hi = 0
+            elif size == 0:  # (an empty result: any step, e.g. x[::-1] of an empty axis)
+                lo, hi, step = 0, 0, 1
             start.append(lo), limit.append(hi), strides.append(step)
         else:
             return None

@@ -220,8 +220,9 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
     elif mode == "wrap":
         from .. import numpy as fnp
         gather_mode = PROMISE_IN_BOUNDS
-        indices = np.mod(indices, n) if isinstance(indices, np.ndarray) else \
-            fnp.remainder(indices, n)
+        with np.errstate(divide="ignore"):  # n == 0: any index fails the gather, as jnp
+            indices = np.mod(indices, n) if isinstance(indices, np.ndarray) else \
+                fnp.remainder(indices, n)
     elif mode == "clip":
         gather_mode = CLIP
     elif mode == "raise":

@@ -58,6 +58,9 @@ def _quantile(a, q, axis, method, keepdims, squash_nans):
     last = len(rest)
     q_dtype = get_aval(q).dtype
     out_shape = (*q_shape, *rest)          # q's dimension first, as in jnp
+    if n == 0:
+        result = _quantile_of_nothing(a, out_shape, squash_nans)
+        return lax.reshape(result, (*q_shape, *keep_shape)) if keepdims else result
 
     def as_q(x):
         return lax.convert_element_type(x, q_dtype)
@@ -96,6 +99,17 @@ def _quantile(a, q, axis, method, keepdims, squash_nans):
     if keepdims:
         result = lax.reshape(result, (*q_shape, *keep_shape))
     return result
+
+
+def _quantile_of_nothing(a, out_shape, squash_nans):
+    """Quantiles over an empty axis: NaN when NaNs are ignored (as over an all-NaN
+    axis, like NumPy and jnp >= 0.12); else jnp's TypeError (its gather has no
+    element to take)."""
+    if not squash_nans:
+        raise TypeError(f"quantile of an empty reduction axis (the reduced part of the "
+                        f"input has size 0): there is no order statistic to take. Fix: "
+                        f"reduce over a non-empty axis, or use nanquantile, which gives NaN")
+    return lax.full(out_shape, np.nan, get_aval(a).dtype)
 
 
 def _take_order_statistic(sorted_a, index, q_ndim):
@@ -154,6 +168,12 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
 
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """The median along `axis` (mean of the two middle values for even counts)."""
+    a = asarray(a)
+    shape = get_aval(a).shape
+    axes = range(len(shape)) if axis is None else np.atleast_1d(axis)
+    if 0 in [shape[int(d)] for d in axes]:  # (as jnp >= 0.12)
+        raise ValueError("jnp.median reduction axis must be non-empty: the reduced part "
+                         f"of the input (shape {get_aval(a).shape}, axis={axis}) has size 0")
     return quantile(a, 0.5, axis, out, overwrite_input, "midpoint", keepdims)
 
 

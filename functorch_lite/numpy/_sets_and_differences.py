@@ -30,9 +30,9 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
     if len(pieces) > 1:
         a = concatenate(pieces, axis=axis)
     for _ in range(int(n)):
-        size = get_aval(a).shape[axis]
-        hi = lax.slice_in_dim(a, 1, size, axis=axis)
-        lo = lax.slice_in_dim(a, 0, size - 1, axis=axis)
+        size = get_aval(a).shape[axis]  # (an empty axis stays empty, as a[1:] - a[:-1])
+        hi = lax.slice_in_dim(a, min(1, size), size, axis=axis)
+        lo = lax.slice_in_dim(a, 0, max(size - 1, 0), axis=axis)
         a = lax.ne(hi, lo) if get_aval(a).dtype == _dtypes.bool_ else lax.sub(hi, lo)
     return a
 

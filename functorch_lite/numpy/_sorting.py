@@ -380,7 +380,11 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     arr = lax.transpose(arr, (axis, *[d for d in range(ndim) if d != axis]))
     n, *rest = get_aval(arr).shape
     if n == 0:
-        raise NotImplementedError("jnp.unique of an empty array is not supported")
+        outputs = _unique_of_empty(arr, size, fill_value, in_shape if flattened else (0,))
+        result = lax.transpose(outputs[0], (*range(1, axis + 1), 0, *range(axis + 1, ndim)))
+        flags = (True, return_index, return_inverse, return_counts)
+        outputs = [o for o, wanted in zip([result, *outputs[1:]], flags) if wanted]
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
     values, permutation, first = _sorted_groups(arr, equal_nan)
     if size is None:
         size = _static_size(_sum(first), "unique")
@@ -404,6 +408,22 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     if return_counts:
         outputs.append(_counts(first, size))
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def _unique_of_empty(arr, size, fill_value, inverse_shape):
+    """unique's (values, index, inverse, counts) for `arr` with no rows, as jnp gives
+    them: `size` slots of `fill_value` (required when size > 0); the index, inverse and
+    counts stay empty."""
+    _, *rest = get_aval(arr).shape
+    if size:
+        if fill_value is None:
+            raise ValueError("jnp.unique: for zero-sized input with nonzero size argument, "
+                             "fill_value must be specified")
+        dtype = get_aval(arr).dtype
+        arr = lax.full((int(size), *rest), lax.convert_element_type(asarray(fill_value), dtype),
+                       dtype)
+    empty = lax.full((0,), 0, _index_dtype())
+    return arr, empty, lax.full(inverse_shape, 0, _index_dtype()), empty
 
 
 def _sorted_groups(arr, equal_nan):

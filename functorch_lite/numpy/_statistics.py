@@ -1,5 +1,7 @@
 """Covariance, correlation and linear interpolation: cov, corrcoef, interp, as in
 jax.numpy."""
+import numpy as np
+
 from .. import _dtypes, lax
 from .._core import get_aval
 from ._util import asarray
@@ -14,9 +16,11 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     from ._reductions import sum as sum_
     from ._linalg_basic import matmul
     from ._ufuncs import _promote_inexact
-    m = atleast_2d(asarray(m))
+    m = asarray(m)
+    transpose = not rowvar and get_aval(m).ndim != 1  # (jnp's rule; NumPy's differs)
+    m = atleast_2d(m)
     (m,) = _promote_inexact(m)
-    if not rowvar and get_aval(m).shape[0] != 1:
+    if transpose:
         m = swapaxes(m, 0, 1)
     if y is not None:
         y = atleast_2d(asarray(y))
@@ -25,7 +29,10 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         m = concatenate([m, y.astype(get_aval(m).dtype)], axis=0)
     if ddof is None:
         ddof = 0 if bias else 1
-    n = get_aval(m).shape[1]
+    variables, n = get_aval(m).shape
+    if n == 0:  # no observation: NaN, as jnp
+        return lax.full(() if variables == 1 else (variables, variables), np.nan,
+                        get_aval(m).dtype)
     w = None
     if fweights is not None:
         w = asarray(fweights).astype(get_aval(m).dtype)

@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import _dtypes, lax
 from .._core import Tracer, current_trace, eval_trace, get_aval, user_source_line
+from ..lax._logaddexp import logaddexp as logaddexp_lax, logaddexp2 as logaddexp2_lax
 from ._util import asarray, broadcast_arrays_, check_no_out, is_scalar, _result_type_weak
 
 # --- promotion helpers (as jax.numpy.util.promote_args*) -----------------------------
@@ -466,26 +467,14 @@ rad2deg = degrees = _unary(lambda x: lax.mul(x, _lax_const(x, 180 / np.pi)), "ra
                            _promote_inexact)
 
 
-def _logaddexp(x1, x2, exp_fn, scale):
-    """JAX's formula amax + log1p(exp(-|x1 - x2|)) written as amin - amax, so that plain
-    differentiation gives JAX's derivatives (weights 1/2 each at ties) without a
-    custom rule; NaNs and same-signed infinities give x1 + x2."""
-    amax, amin = lax.max(x1, x2), lax.min(x1, x2)
-    out = lax.log1p(exp_fn(lax.sub(amin, amax)))
-    if scale is not None:
-        out = lax.mul(_lax_const(out, scale), out)
-    delta = lax.sub(x1, x2)
-    return _where(lax.ne(delta, delta), lax.add(x1, x2), lax.add(amax, out))
-
-
 def logaddexp(x1, x2, /):
-    """log(exp(x1) + exp(x2)) without overflow."""
-    return _logaddexp(*_promote_inexact(x1, x2), lax.exp, None)
+    """log(exp(x1) + exp(x2)) without overflow (with JAX's derivative rule)."""
+    return logaddexp_lax(*_promote_inexact(x1, x2))
 
 
 def logaddexp2(x1, x2, /):
-    """log2(2**x1 + 2**x2) without overflow."""
-    return _logaddexp(*_promote_inexact(x1, x2), lax.exp2, 1 / np.log(2))
+    """log2(2**x1 + 2**x2) without overflow (with JAX's derivative rule)."""
+    return logaddexp2_lax(*_promote_inexact(x1, x2))
 
 
 def sinc(x, /):
