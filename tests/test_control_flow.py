@@ -246,8 +246,8 @@ def test_reverse_mode_error_under_jit_and_checkpoint(wrap):
     assert "max_steps=" in str(ours.value)
     with pytest.raises(ValueError, match="max_steps="):
         fl.grad(wrap(until))(2.0)
-    # forward mode through the same loop works, as in JAX
-    _, t = fl.jvp(wrap(power), (2.0, 3), (1.0, 0))
+    # forward mode through the same loop works, as in JAX (an int primal takes a float0 tangent)
+    _, t = fl.jvp(wrap(power), (2.0, 3), (1.0, np.zeros((), jax.dtypes.float0)))
     assert float(t) == 12.0
 
 

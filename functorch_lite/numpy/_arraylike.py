@@ -17,7 +17,8 @@ _ARRAY_VARARGS = frozenset("arys args operands xi".split())
 _ELEMENTS_ARE_ARRAYS = {  # parameters that take a list of arrays
     "concatenate": "arrays", "concat": "arrays", "stack": "arrays", "hstack": "tup",
     "vstack": "tup", "dstack": "tup", "column_stack": "tup", "lexsort": "keys"}
-_TAKE_SEQUENCES = frozenset("array asarray ndim shape size result_type".split())
+_TAKE_SEQUENCES = frozenset("""array asarray ndim shape size result_type issubdtype isdtype
+    promote_types can_cast iinfo finfo dtype""".split())  # and dtype functions: not arrays
 
 
 def wrap(namespace, prefix=""):
