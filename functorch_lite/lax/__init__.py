@@ -12,4 +12,5 @@ from ._sort import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
 from ._control_flow import *  # noqa: F401,F403
 from ._collectives import *  # noqa: F401,F403
+from ._fft import *  # noqa: F401,F403
 from . import _linalg as linalg  # noqa: F401

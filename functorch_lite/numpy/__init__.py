@@ -15,7 +15,7 @@ from ._linalg_basic import *  # noqa: F401,F403
 from ._sets_and_differences import *  # noqa: F401,F403
 from ._statistics import *  # noqa: F401,F403
 from ._dtypes_api import *  # noqa: F401,F403
-from . import linalg  # noqa: F401
+from . import linalg, fft  # noqa: F401
 from . import _array_methods, _eager
 
 _eager.wrap(globals())
