@@ -1,22 +1,24 @@
 """`jax.lax` functions that are compositions of other primitives (so every rule comes
 from theirs): dot and batch_matmul, the broadcasting and shape helpers, index_take,
 the patch extraction and locally connected convolutions, and the type names JAX
-exposes for dimension numbers and precision settings."""
+exposes for dimension numbers and precision settings; scaled_dot, whose primitive
+lowers to a composite of them."""
 
 __all__ = ["dot", "batch_matmul", "broadcast_to_rank", "broadcast_like", "broadcast_shapes",
            "empty", "shape_as_value", "index_take", "dtype", "conv_transpose_shape_tuple",
            "reduce_window_shape_tuple", "conv_general_dilated_patches",
            "conv_general_dilated_local", "DotDimensionNumbers",
            "ConvGeneralDilatedDimensionNumbers", "PrecisionLike", "DotAlgorithm",
-           "DotAlgorithmPreset", "AccuracyMode", "Tolerance"]
+           "DotAlgorithmPreset", "AccuracyMode", "Tolerance", "scaled_dot"]
 import enum
 import math
 from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
 
+import ml_dtypes
 import numpy as np
 
 from .. import _dtypes
-from .._core import get_aval, user_source_line
+from .._core import Primitive, ShapedArray, get_aval, user_source_line
 from ._linear import dot_general, Precision
 from ._conv import (conv_general_dilated, conv_dimension_numbers, conv_general_permutations,
                     ConvDimensionNumbers, _conv_transpose_padding)
@@ -272,3 +274,107 @@ def _moveaxis_perm(ndim, source, destination):
     for dst, src in sorted(zip(destination, source)):
         order.insert(dst, src)
     return tuple(order)
+
+
+# --- scaled_dot: block-scaled (MX) products ---------------------------------------------
+
+scaled_dot_p = Primitive("scaled_dot")
+
+
+def _scale_broadcast(scale, operand_shape, contracting):
+    """Repeat each block scale over its block of the contracting dimensions."""
+    for i in contracting:
+        shape = get_aval(scale).shape
+        if shape[i] != operand_shape[i]:
+            block = operand_shape[i] // shape[i]
+            wide = (*shape[:i + 1], block, *shape[i + 1:])
+            scale = broadcast_in_dim(reshape(scale, (*shape[:i + 1], 1, *shape[i + 1:])),
+                                     wide, tuple(range(len(wide))))
+            scale = reshape(scale, (*shape[:i], shape[i] * block, *shape[i + 1:]))
+    return scale
+
+
+def _scaled_dot_decomposition(lhs, rhs, lhs_scale, rhs_scale, *, dimension_numbers,
+                              preferred_element_type):
+    from ._elementwise import mul
+    (lc, rc), _ = dimension_numbers
+    bf16 = _dtypes.bfloat16
+    lhs = mul(convert_element_type(lhs, bf16), convert_element_type(
+        _scale_broadcast(lhs_scale, get_aval(lhs).shape, lc), bf16))
+    rhs = mul(convert_element_type(rhs, bf16), convert_element_type(
+        _scale_broadcast(rhs_scale, get_aval(rhs).shape, rc), bf16))
+    return dot_general(lhs, rhs, dimension_numbers,
+                       preferred_element_type=preferred_element_type)
+
+
+def scaled_dot(lhs, rhs, *, lhs_scale=None, rhs_scale=None, dimension_numbers=None,
+               preferred_element_type=None):
+    """A dot of (float8) operands scaled blockwise along the contracting dimensions, as
+    `jax.lax.scaled_dot`: lowered to a `stablehlo.composite "xla.scaled_dot"` whose
+    decomposition converts to bfloat16, multiplies by the broadcast scales and calls
+    dot_general (the result is bfloat16 unless `preferred_element_type`)."""
+    ndim = get_aval(lhs).ndim
+    if dimension_numbers is None:
+        if ndim < 2:
+            raise TypeError("scaled_dot does not support 0-rank and 1-rank operands.")
+        batch = tuple(range(ndim - 2))
+        dimension_numbers = (((ndim - 1,), (ndim - 2,)), (batch, batch))
+    dn = tuple(tuple(tuple(int(d) for d in ds) for ds in pair) for pair in dimension_numbers)
+    (lc, rc), _ = dn
+    e8m0 = np.dtype(ml_dtypes.float8_e8m0fnu)
+
+    def unit_scale(x, contracting):
+        return full([1 if i in contracting else d for i, d in enumerate(get_aval(x).shape)],
+                    1, e8m0)
+    lhs_scale = unit_scale(lhs, lc) if lhs_scale is None else lhs_scale
+    rhs_scale = unit_scale(rhs, rc) if rhs_scale is None else rhs_scale
+    return scaled_dot_p.bind(lhs, rhs, lhs_scale, rhs_scale, dimension_numbers=dn,
+                             preferred_element_type=np.dtype(preferred_element_type or
+                                                             _dtypes.bfloat16))
+
+
+@scaled_dot_p.def_abstract_eval
+def _scaled_dot_abstract_eval(lhs, rhs, lhs_scale, rhs_scale, *, dimension_numbers,
+                              preferred_element_type):
+    (lc, rc), (lb, rb) = dimension_numbers
+    if len({lhs.ndim, rhs.ndim, lhs_scale.ndim, rhs_scale.ndim}) != 1:
+        raise TypeError(f"All input tensors must have the same rank. Got lhs rank: "
+                        f"{lhs.ndim} rhs rank: {rhs.ndim} lhs_scale rank: {lhs_scale.ndim} "
+                        f"rhs_scale rank: {rhs_scale.ndim}.")
+    for side, x, scale, contracting in (("LHS", lhs, lhs_scale, lc),
+                                        ("RHS", rhs, rhs_scale, rc)):
+        for i, size in enumerate(x.shape):
+            if i in contracting:
+                if size % scale.shape[i] or size // scale.shape[i] < 2:
+                    raise TypeError(f"{side} contracting dim {i} of size {size} must be a "
+                                    f"multiple (at least 2) of its scale's dim size "
+                                    f"{scale.shape[i]}.")
+            elif scale.shape[i] != size:
+                raise TypeError(f"{side} dim {i} of size {size} does not match scale dim "
+                                f"size {scale.shape[i]}.")
+    free = lambda n, c, b: [i for i in range(n) if i not in c and i not in b]
+    shape = ([lhs.shape[i] for i in lb] + [lhs.shape[i] for i in free(lhs.ndim, lc, lb)] +
+             [rhs.shape[i] for i in free(rhs.ndim, rc, rb)])
+    return ShapedArray(shape, preferred_element_type)
+
+
+@scaled_dot_p.def_lowering
+def _scaled_dot_lowering(ctx, *args, dimension_numbers, preferred_element_type):
+    from ._platform import composite
+    from ._indexing import lower_composite
+    call = composite(_scaled_dot_decomposition, "xla.scaled_dot")
+    return lower_composite(ctx, lambda *xs: call(
+        *xs, dimension_numbers=dimension_numbers,
+        preferred_element_type=preferred_element_type), list(args), ctx.avals_in)
+
+
+@scaled_dot_p.def_batching
+def _scaled_dot_batching(axis_size, vals, dims, *, dimension_numbers,
+                         preferred_element_type):
+    from .._batching import bdim_at_front
+    vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+    (lc, rc), (lb, rb) = dimension_numbers
+    up = lambda ds: tuple(d + 1 for d in ds)
+    dn = ((up(lc), up(rc)), ((0, *up(lb)), (0, *up(rb))))
+    return scaled_dot_p.bind(*vals, dimension_numbers=dn,
+                             preferred_element_type=preferred_element_type), 0

@@ -74,6 +74,9 @@ def _attribute_text(value):
         return f"0x{np.float64(value).view(np.uint64):016X} : f64"  # inf, nan: as bits
     if isinstance(value, str):
         return '"' + value.replace('"', '\\"') + '"'
+    if isinstance(value, np.dtype):
+        from .._lowering import element_type
+        return element_type(value)
     if isinstance(value, np.ndarray):
         from .._lowering import dense_attr
         return dense_attr(value, value.dtype, value.shape)

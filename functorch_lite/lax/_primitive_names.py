@@ -1,4 +1,5 @@
-"""Every primitive of `functorch_lite.lax` under its JAX name `<primitive name>_p`."""
+"""Every primitive of `functorch_lite.lax` under its JAX name `<primitive name>_p`
+(hyphens become underscores: `scatter-add` is `scatter_add_p`)."""
 import sys
 
 from .._core import Primitive
@@ -16,4 +17,4 @@ def export_primitives(namespace):
             continue
         for value in vars(module).values():
             if isinstance(value, Primitive):
-                namespace.setdefault(f"{value.name}_p", value)
+                namespace.setdefault(f"{value.name.replace('-', '_')}_p", value)

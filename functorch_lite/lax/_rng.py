@@ -6,6 +6,7 @@ threefry functions are in `functorch_lite.random`."""
 __all__ = ["rng_bit_generator", "rng_uniform", "RandomAlgorithm", "rng_bit_generator_p",
            "rng_uniform_p"]
 import enum
+import warnings
 
 import numpy as np
 
@@ -48,6 +49,12 @@ def rng_bit_generator(key, shape, dtype=np.uint32, algorithm=RandomAlgorithm.RNG
     """(new_key, bits): random unsigned integers of `shape` from a `uint32[4]` (or
     `uint64[2]`) key, with XLA's RngBitGenerator."""
     dtype = np.dtype(dtype)
+    if _dtypes.canonicalize_dtype(dtype) != dtype:
+        warnings.warn(f"Explicitly requested dtype {dtype} requested in rng_bit_generator "
+                      f"is not available, and will be truncated to dtype "
+                      f"{_dtypes.canonicalize_dtype(dtype)} (enable jax_enable_x64 for "
+                      f"64-bit dtypes).", stacklevel=2)
+        dtype = _dtypes.canonicalize_dtype(dtype)
     if dtype not in _BIT_DTYPES:
         raise TypeError(f"rng_bit_generator: unsupported dtype {dtype}\n"
                         f"  at {user_source_line()}")

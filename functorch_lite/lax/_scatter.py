@@ -142,11 +142,11 @@ def _op_region(hlo_op):
 
 
 scatter_p = _scatter_primitive("scatter", _set_region)
-scatter_add_p = _scatter_primitive("scatter_add", _op_region("stablehlo.add"))
-scatter_sub_p = _scatter_primitive("scatter_sub", _op_region("stablehlo.subtract"))
-scatter_mul_p = _scatter_primitive("scatter_mul", _op_region("stablehlo.multiply"))
-scatter_min_p = _scatter_primitive("scatter_min", _op_region("stablehlo.minimum"))
-scatter_max_p = _scatter_primitive("scatter_max", _op_region("stablehlo.maximum"))
+scatter_add_p = _scatter_primitive("scatter-add", _op_region("stablehlo.add"))
+scatter_sub_p = _scatter_primitive("scatter-sub", _op_region("stablehlo.subtract"))
+scatter_mul_p = _scatter_primitive("scatter-mul", _op_region("stablehlo.multiply"))
+scatter_min_p = _scatter_primitive("scatter-min", _op_region("stablehlo.minimum"))
+scatter_max_p = _scatter_primitive("scatter-max", _op_region("stablehlo.maximum"))
 
 
 def _wrapper(prim, name, doc):

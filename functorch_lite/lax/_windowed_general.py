@@ -81,7 +81,11 @@ def _reduce_window_jvp(primals, tangents, *, program, **params):
     assert not consts
     outs = reduce_window_p.bind(*operands, *op_tangents, *inits, *init_tangents,
                                 program=pair_program, **params)
-    return outs[:n], outs[n:]
+    # the primal outputs come from a reduction of the primals alone, so that under
+    # linearize they stay known (reverse mode then stops at the missing transpose, as
+    # JAX's does for a generic computation)
+    primal_outs = reduce_window_p.bind(*operands, *inits, program=program, **params)
+    return primal_outs, outs[n:]
 
 
 @reduce_window_p.def_batching
