@@ -15,13 +15,14 @@ __all__ = ["relu", "relu6", "gelu", "silu", "swish", "elu", "selu", "celu", "lea
            "softplus", "sigmoid", "log_sigmoid", "hard_tanh", "hard_sigmoid", "hard_silu",
            "hard_swish", "soft_sign", "mish", "squareplus", "sparse_plus",
            "sparse_sigmoid", "tanh", "identity", "glu", "softmax", "log_softmax",
-           "logsumexp", "one_hot", "standardize"]
+           "logsumexp", "logmeanexp", "log1mexp", "one_hot", "standardize"]
 import numpy as np
 
 from . import _dtypes, lax
 from . import numpy as fnp
 from .numpy._util import promote_to_inexact
 from ._core import get_aval
+from ._custom import custom_jvp
 from .lax._util import canonicalize_axis
 
 # --- elementwise activations --------------------------------------------------------
@@ -240,6 +241,28 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     if b is not None and not _dtypes.is_complex(get_aval(out).dtype):
         out = fnp.where(fnp.less(sign, 0), np.asarray(np.nan, get_aval(out).dtype), out)
     return out
+
+
+def logmeanexp(x, axis=None, where=None, keepdims=False):
+    """log(mean(exp(x))) over `axis` (the entries where `where` holds), computed stably
+    as logsumexp(x) - log(count)."""
+    from .numpy._reductions import _count
+    lse = logsumexp(x, axis=axis, where=where, keepdims=keepdims)
+    dims = _reduction_axes(axis, get_aval(fnp.asarray(x)).ndim)
+    count = _count(fnp.asarray(x), dims, keepdims, where, get_aval(lse).dtype)
+    return fnp.subtract(lse, fnp.log(count))
+
+
+@custom_jvp
+def log1mexp(x):
+    """log(1 - exp(-x)) for x > 0, accurate for small and large x (two formulas
+    switched at log 2); derivative 1 / expm1(x) (as JAX's custom rule)."""
+    x = fnp.asarray(x)
+    return fnp.where(fnp.less(x, np.log(2.0)), fnp.log(fnp.negative(fnp.expm1(-x))),
+                     fnp.log1p(fnp.negative(fnp.exp(-x))))
+
+
+log1mexp.defjvps(lambda g, ans, x: fnp.divide(g, fnp.expm1(x)))
 
 
 def one_hot(x, num_classes, *, dtype=None, axis=-1):
