@@ -334,3 +334,25 @@ def test_errors_match_jax():
             np_.gcd(x, x)
         with pytest.raises(ValueError, match="condlist must have length"):
             np_.select([x > 0], [x, x])
+
+
+def test_nn_block_scaled_products():
+    """scaled_matmul as the dequantize-then-dot composite (JAX runs it with cuDNN on
+    NVIDIA GPUs only; its ROCm path is this lax.scaled_dot); the config helper."""
+    rng = np.random.RandomState(0)
+    a = jnp.asarray(rng.randn(2, 3, 64), jnp.float8_e4m3fn)
+    b = jnp.asarray(rng.randn(2, 4, 64), jnp.float8_e4m3fn)
+    s = jnp.asarray(rng.rand(2, 3, 2) + 0.5, jnp.float8_e8m0fnu)
+    t = jnp.asarray(rng.rand(2, 4, 2) + 0.5, jnp.float8_e8m0fnu)
+    want = jax.lax.scaled_dot(a, b, lhs_scale=s, rhs_scale=t, preferred_element_type=F32,
+                              dimension_numbers=(((2,), (2,)), ((0,), (0,))))
+    assert_close(fl.jit(fl.nn.scaled_matmul)(a, b, s, t), want, 0, 0, "scaled_matmul")
+    for mode in ("mxfp8", "nvfp4"):
+        ours, theirs = (fl.nn.get_scaled_dot_general_config(mode),
+                        jax.nn.get_scaled_dot_general_config(mode))
+        assert (ours.block_size, np.dtype(ours.data_type), np.dtype(ours.scale_type)) == \
+            (theirs.block_size, np.dtype(theirs.data_type), np.dtype(theirs.scale_type))
+    x, w = rng.randn(3, 4).astype(F32), rng.randn(4, 2).astype(F32)
+    dn = (((1,), (0,)), ((), ()))
+    assert_close(fl.nn.scaled_dot_general(x, w, dn), jax.nn.scaled_dot_general(x, w, dn),
+                 1e-5, 1e-5, "scaled_dot_general")

@@ -12,7 +12,7 @@ __all__ = ["dot", "batch_matmul", "broadcast_to_rank", "broadcast_like", "broadc
            "DotAlgorithmPreset", "AccuracyMode", "Tolerance", "scaled_dot"]
 import enum
 import math
-from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, NamedTuple, Sequence, Tuple, Union
 
 import ml_dtypes
 import numpy as np
@@ -175,6 +175,7 @@ def dtype(x):
 
 def conv_transpose_shape_tuple(lhs_shape, rhs_shape, window_strides, padding,
                                dimension_numbers):
+    """The output shape of `conv_transpose` with these arguments."""
     lhs_perm, rhs_perm, out_perm = conv_general_permutations(dimension_numbers)
     lhs_trans = np.take(lhs_shape, lhs_perm)
     rhs_trans = np.take(rhs_shape, rhs_perm)
@@ -191,6 +192,7 @@ def conv_transpose_shape_tuple(lhs_shape, rhs_shape, window_strides, padding,
 
 def reduce_window_shape_tuple(operand_shape, window_dimensions, window_strides, padding,
                               base_dilation=None, window_dilation=None):
+    """The output shape of `reduce_window` with these arguments."""
     def dilate(shape, dilation):
         return tuple(0 if d == 0 else 1 + r * (d - 1) for d, r in zip(shape, dilation))
     if base_dilation is not None:

@@ -8,9 +8,9 @@ import numpy as np
 
 from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval, user_source_line
-from .._ad import Zero, add_tangents, instantiate, is_undefined, tangent_aval
+from .._ad import Zero, add_tangents, is_undefined, tangent_aval
 from .._batching import broadcast_batcher
-from ._elementwise import (FLOAT, NUMERIC, add, broadcast_operands, check_kind, div, log,
+from ._elementwise import (FLOAT, NUMERIC, add, broadcast_operands, check_kind, div,
                            mul, sub, unary)
 from ._indexing import lower_composite
 from ._structural import full_like

@@ -479,4 +479,4 @@ _stack_batching(solve_p)
 
 
 from ._linalg_decomp import qr, eigh, svd  # noqa: E402  (they build on the helpers above)
-from ._linalg_eig import eig, eig_p  # noqa: E402
+from ._linalg_eig import eig, eig_p  # noqa: E402,F401  (lax.linalg.eig_p, as JAX)

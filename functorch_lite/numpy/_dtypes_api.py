@@ -110,6 +110,7 @@ def iscomplexobj(x):
 
 
 def isrealobj(x):
+    """Whether x does not have a complex type."""
     return not iscomplexobj(x)
 
 

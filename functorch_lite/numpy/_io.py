@@ -28,10 +28,12 @@ def load(file, *args, **kwargs):
 
 
 def frombuffer(buffer, dtype=float, count=-1, offset=0):
+    """An array from the bytes of a buffer (np.frombuffer, then on the device)."""
     return asarray(np.frombuffer(buffer=buffer, dtype=dtype, count=count, offset=offset))
 
 
 def fromstring(string, dtype=float, count=-1, *, sep):
+    """An array from text numbers separated by `sep`."""
     return asarray(np.fromstring(string=string, dtype=dtype, count=count, sep=sep))
 
 
@@ -43,10 +45,12 @@ def _impure(name):
 
 
 def fromfile(*args, **kwargs):
+    """Not implemented (impure): use jnp.asarray(np.fromfile(...)) outside jit."""
     _impure("fromfile")
 
 
 def fromiter(*args, **kwargs):
+    """Not implemented (impure): use jnp.asarray(np.fromiter(...)) outside jit."""
     _impure("fromiter")
 
 

@@ -65,6 +65,7 @@ def polyval(p, x, *, unroll=16):
 
 @compiled()
 def polyadd(a1, a2):
+    """The sum polynomial (the shorter one aligned at the constant term)."""
     a1, a2 = promote_dtypes(asarray(a1), asarray(a2))
     if _len(a2) <= _len(a1):
         return a1.at[-_len(a2):].add(a2)
@@ -73,6 +74,7 @@ def polyadd(a1, a2):
 
 @compiled()
 def polysub(a1, a2):
+    """The difference polynomial a1 - a2."""
     a1, a2 = promote_dtypes(asarray(a1), asarray(a2))
     return polyadd(a1, -a2)
 

@@ -223,16 +223,19 @@ def unique_all(x, /, *, size=None, fill_value=None):
 
 
 def unique_counts(x, /, *, size=None, fill_value=None):
+    """(values, counts) of the unique values (NaNs distinct)."""
     values, counts = jnp.unique(x, return_counts=True, equal_nan=False, size=size,
                                 fill_value=fill_value)
     return _UniqueCountsResult(values, counts)
 
 
 def unique_inverse(x, /, *, size=None, fill_value=None):
+    """(values, inverse_indices) of the unique values (NaNs distinct)."""
     values, inverse = jnp.unique(x, return_inverse=True, equal_nan=False, size=size,
                                  fill_value=fill_value)
     return _UniqueInverseResult(values, inverse)
 
 
 def unique_values(x, /, *, size=None, fill_value=None):
+    """The sorted unique values (NaNs distinct)."""
     return jnp.unique(x, equal_nan=False, size=size, fill_value=fill_value)

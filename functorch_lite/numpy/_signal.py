@@ -193,6 +193,7 @@ def bartlett(M):
 
 
 def blackman(M):
+    """The Blackman window of M points."""
     M, n, short = _window(M, "blackman")
     if n is None:
         return short
@@ -201,11 +202,13 @@ def blackman(M):
 
 
 def hamming(M):
+    """The Hamming window of M points."""
     M, n, short = _window(M, "hamming")
     return short if n is None else 0.54 - 0.46 * jnp.cos(2 * np.pi * n / (M - 1))
 
 
 def hanning(M):
+    """The Hann window of M points."""
     M, n, short = _window(M, "hanning")
     return short if n is None else 0.5 * (1 - jnp.cos(2 * np.pi * n / (M - 1)))
 
