@@ -328,3 +328,13 @@ def test_primitives_under_their_jax_names():
         assert getattr(flax, name).name == getattr(jax.lax, name).name, name
     if prims is not None:
         assert flax.and_p in prims and flax.not_p in prims
+
+
+def test_eig_eigenvector_derivatives_when_enabled():
+    """lax.linalg.eig: eigenvector JVPs only with enable_eigvec_derivs=True, as JAX."""
+    a, t = np.random.RandomState(0).randn(2, 3, 3).astype(F32)
+    f = lambda lax_mod: lambda a: lax_mod.linalg.eig(a, enable_eigvec_derivs=True)
+    assert_close(fl.jvp(f(flax), (a,), (t,)), jax.jvp(f(jax.lax), (a,), (t,)), 1e-4, 1e-4,
+                 "jvp")
+    with pytest.raises(NotImplementedError, match="enable_eigvec_derivs=True"):
+        fl.jvp(flax.linalg.eig, (a,), (t,))

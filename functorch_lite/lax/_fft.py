@@ -104,11 +104,35 @@ def _fft_abstract_eval(x, *, fft_type, fft_lengths):
     return x
 
 
-@fft_p.def_lowering
-def _fft_lowering(ctx, x, *, fft_type, fft_lengths):
-    return ctx.op("stablehlo.fft", [x], attrs={
+def _fft_op(ctx, x, fft_type, fft_lengths, out_aval):
+    return ctx.op("stablehlo.fft", [x], [out_aval], attrs={
         "fft_type": f"#stablehlo<fft_type {fft_type.name}>",
         "fft_length": i64_array(fft_lengths)})
+
+
+def _transpose_op(ctx, x, aval, perm):
+    out = aval.update(shape=tuple(aval.shape[p] for p in perm))
+    return ctx.op("stablehlo.transpose", [x], [out],
+                  attrs={"permutation": i64_array(perm)}), out
+
+
+@fft_p.def_lowering
+def _fft_lowering(ctx, x, *, fft_type, fft_lengths):
+    from .._runtime import platform
+    aval_in, aval_out = ctx.avals_in[0], ctx.avals_out[0]
+    if fft_type != FftType.IRFFT or len(fft_lengths) == 1 or platform() == "cpu":
+        return _fft_op(ctx, x, fft_type, fft_lengths, aval_out)
+    # As JAX on GPU: cuFFT's multi-dimensional C2R transform assumes Hermitian symmetry
+    # in every axis, so the outer axes get a complex IFFT and the last axis a 1-D IRFFT.
+    rank, k = aval_in.ndim, len(fft_lengths)
+    to_front = list(range(rank))
+    to_front.insert(rank - k, to_front.pop(-1))
+    x, aval = _transpose_op(ctx, x, aval_in, to_front)
+    x = _fft_op(ctx, x, FftType.IFFT, fft_lengths[:-1], aval)
+    back = list(range(rank))
+    back.append(back.pop(rank - k))
+    x, aval = _transpose_op(ctx, x, aval, back)
+    return _fft_op(ctx, x, FftType.IRFFT, fft_lengths[-1:], aval_out)
 
 
 def _hermitian_mask(n_out, n, dtype, ndim):
