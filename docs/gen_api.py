@@ -20,6 +20,7 @@ MODULES = [  # (heading, module, what it mirrors)
     ("functorch_lite", fl, "jax"),
     ("functorch_lite.numpy", fl.numpy, "jax.numpy"),
     ("functorch_lite.numpy.linalg", fl.numpy.linalg, "jax.numpy.linalg"),
+    ("functorch_lite.numpy.fft", fl.numpy.fft, "jax.numpy.fft"),
     ("functorch_lite.lax", fl.lax, "jax.lax"),
     ("functorch_lite.lax.linalg", fl.lax.linalg, "jax.lax.linalg"),
     ("functorch_lite.random", fl.random, "jax.random"),

@@ -107,6 +107,9 @@ def dtype_short_name(dtype):
     name = dtype.name
     if name in _SHORT_NAMES:
         return _SHORT_NAMES[name]
+    if dtype.kind == "V":  # ml_dtypes' narrow types: f8_e4m3fn, i4, u2, ... as in JAX
+        return ("f" + name[5:] if name.startswith("float") else
+                "u" + name[4:] if name.startswith("uint") else "i" + name[3:])
     return {"f": "f", "i": "i", "u": "u", "c": "c"}[dtype.kind] + str(dtype.itemsize * 8)
 
 

@@ -3,7 +3,7 @@ import numpy as np
 from jax import tree_util
 
 from . import _runtime
-from ._core import get_aval
+from ._core import Tracer, get_aval
 
 
 def check_device(device, what):
@@ -21,9 +21,17 @@ def check_device(device, what):
 
 def device_put(x, device=None):
     """Put every leaf of `x` on the default device as a jax.Array (`device` may only
-    name that device)."""
+    name that device; traced values pass through `lax.device_put_p`, the identity on
+    one device)."""
     check_device(device, "device_put")
-    return tree_util.tree_map(lambda v: _runtime.to_device(v, get_aval(v).dtype), x)
+
+    def put(v):
+        if isinstance(v, Tracer):
+            from .lax._barriers import device_put_p
+            return device_put_p.bind(v, devices=(None,), srcs=(None,),
+                                     copy_semantics=("align",))[0]
+        return _runtime.to_device(v, get_aval(v).dtype)
+    return tree_util.tree_map(put, x)
 
 
 def device_get(x):

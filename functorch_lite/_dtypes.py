@@ -12,6 +12,18 @@ int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, 
 uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
 complex64, complex128 = np.dtype(np.complex64), np.dtype(np.complex128)
 
+# ml_dtypes' narrow floats (float8, float6, float4) and sub-byte integers, where the
+# installed ml_dtypes has them. As in JAX they never promote implicitly: only weak
+# Python scalars join them (a float8 array times 2.0 stays float8).
+NARROW_FLOATS = tuple(np.dtype(getattr(ml_dtypes, n)) for n in (
+    "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
+    "float8_e4m3b11fnuz", "float8_e4m3", "float8_e3m4", "float8_e8m0fnu", "float6_e2m3fn",
+    "float6_e3m2fn", "float4_e2m1fn") if hasattr(ml_dtypes, n))
+NARROW_SIGNED = tuple(np.dtype(getattr(ml_dtypes, n)) for n in ("int1", "int2", "int4")
+                      if hasattr(ml_dtypes, n))
+NARROW_UNSIGNED = tuple(np.dtype(getattr(ml_dtypes, n)) for n in ("uint1", "uint2", "uint4")
+                        if hasattr(ml_dtypes, n))
+
 _TO_32 = {float64: float32, int64: int32, uint64: uint32, complex128: complex64}
 
 
@@ -65,7 +77,7 @@ def issubdtype(a, b):
 
 
 def is_float(dtype):
-    return issubdtype(dtype, np.floating)
+    return issubdtype(dtype, np.floating) or dtype in NARROW_FLOATS
 
 
 def is_complex(dtype):
@@ -77,11 +89,11 @@ def is_inexact(dtype):
 
 
 def is_integer(dtype):
-    return np.issubdtype(dtype, np.integer)
+    return np.issubdtype(dtype, np.integer) or dtype in NARROW_SIGNED + NARROW_UNSIGNED
 
 
 def is_unsigned(dtype):
-    return np.issubdtype(dtype, np.unsignedinteger)
+    return np.issubdtype(dtype, np.unsignedinteger) or dtype in NARROW_UNSIGNED
 
 
 def python_scalar_dtype(x):
@@ -143,6 +155,11 @@ def _upper_sets():
     return ups
 
 
+for _narrow in NARROW_FLOATS + NARROW_SIGNED + NARROW_UNSIGNED:  # leaves of the lattice
+    _NODE_OF[_narrow] = _narrow.name
+    _DTYPE_OF[_narrow.name] = _narrow
+    _LATTICE[_narrow.name] = []
+    _LATTICE["f*" if _narrow in NARROW_FLOATS else "i*"].append(_narrow.name)
 _UPPER = _upper_sets()
 _WEAK_NODE = {"b": "b", "i": "i*", "u": "i*", "f": "f*", "c": "c*"}
 
@@ -150,7 +167,9 @@ _WEAK_NODE = {"b": "b", "i": "i*", "u": "i*", "f": "f*", "c": "c*"}
 def _node(dtype, weak):
     dtype = np.dtype(dtype)
     if weak and dtype != bool_:
-        return _WEAK_NODE[dtype.kind] if dtype != bfloat16 else "f*"
+        if dtype == bfloat16 or dtype in NARROW_FLOATS:
+            return "f*"
+        return "i*" if dtype in NARROW_SIGNED + NARROW_UNSIGNED else _WEAK_NODE[dtype.kind]
     return _NODE_OF[dtype]
 
 
@@ -160,7 +179,9 @@ def _join(nodes):
     for n in common:
         if _UPPER[n] >= common:
             return n
-    raise TypeError(f"no common type for {nodes}")
+    raise TypeError(f"Input dtypes {tuple(nodes)} have no available implicit dtype "
+                    f"promotion path (narrow floats and sub-byte integers never promote "
+                    f"implicitly). Convert one explicitly, e.g. x.astype('float32').")
 
 
 def promote_types(a, b):

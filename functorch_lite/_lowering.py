@@ -16,8 +16,22 @@ _ELEMENT_TYPES = {
 }
 
 
+_NARROW_ELEMENT_TYPES = {
+    "float8_e4m3fn": "f8E4M3FN", "float8_e5m2": "f8E5M2", "float8_e4m3fnuz": "f8E4M3FNUZ",
+    "float8_e5m2fnuz": "f8E5M2FNUZ", "float8_e4m3b11fnuz": "f8E4M3B11FNUZ",
+    "float8_e4m3": "f8E4M3", "float8_e3m4": "f8E3M4", "float8_e8m0fnu": "f8E8M0FNU",
+    "float6_e2m3fn": "f6E2M3FN", "float6_e3m2fn": "f6E3M2FN", "float4_e2m1fn": "f4E2M1FN",
+    "int2": "i2", "int4": "i4", "uint2": "ui2", "uint4": "ui4",
+}
+_ELEMENT_TYPES.update(_NARROW_ELEMENT_TYPES)
+
+
 def element_type(dtype):
-    return _ELEMENT_TYPES[np.dtype(dtype).name]
+    name = np.dtype(dtype).name
+    if name not in _ELEMENT_TYPES:
+        raise TypeError(f"arrays of dtype {name} cannot be compiled here (XLA has no "
+                        f"{name} element type); convert them with .astype(...) first")
+    return _ELEMENT_TYPES[name]
 
 
 def ir_type(aval):
@@ -37,14 +51,14 @@ def dense_attr(value, dtype, shape=()):
     as_bytes = flat.view(np.uint8).reshape(flat.size, -1)
     if (as_bytes == as_bytes[:1]).all():
         return f"dense<{_scalar_text(flat[0], dtype)}> : {type_str}"
-    if dtype == _dtypes.bool_:
+    if dtype == _dtypes.bool_ or dtype.name in _NARROW_ELEMENT_TYPES:
         return f"dense<{_nested(value)}> : {type_str}"
     return f'dense<"0x{value.tobytes().hex().upper()}"> : {type_str}'
 
 
 def _nested(value):
     if value.ndim == 0:
-        return "true" if value else "false"
+        return _scalar_text(value[()], value.dtype)
     return "[" + ", ".join(_nested(v) for v in value) + "]"
 
 
@@ -54,6 +68,8 @@ _UINT_OF_SIZE = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 def _scalar_text(x, dtype):
     if dtype == _dtypes.bool_:
         return "true" if x else "false"
+    if dtype.name in _NARROW_ELEMENT_TYPES:  # decimal: these are exact in float64
+        return str(int(x)) if _dtypes.is_integer(dtype) else repr(float(x))
     if dtype.kind in "iu":
         return str(int(x))
     if dtype.kind == "c":

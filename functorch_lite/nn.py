@@ -15,13 +15,18 @@ __all__ = ["relu", "relu6", "gelu", "silu", "swish", "elu", "selu", "celu", "lea
            "softplus", "sigmoid", "log_sigmoid", "hard_tanh", "hard_sigmoid", "hard_silu",
            "hard_swish", "soft_sign", "mish", "squareplus", "sparse_plus",
            "sparse_sigmoid", "tanh", "identity", "glu", "softmax", "log_softmax",
-           "logsumexp", "one_hot", "standardize"]
+           "logsumexp", "logmeanexp", "log1mexp", "one_hot", "standardize", "scaled_matmul",
+           "scaled_dot_general", "get_scaled_dot_general_config"]
+import dataclasses
+
+import ml_dtypes
 import numpy as np
 
 from . import _dtypes, lax
 from . import numpy as fnp
 from .numpy._util import promote_to_inexact
 from ._core import get_aval
+from ._custom import custom_jvp
 from .lax._util import canonicalize_axis
 
 # --- elementwise activations --------------------------------------------------------
@@ -245,6 +250,28 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     return out
 
 
+def logmeanexp(x, axis=None, where=None, keepdims=False):
+    """log(mean(exp(x))) over `axis` (the entries where `where` holds), computed stably
+    as logsumexp(x) - log(count)."""
+    from .numpy._reductions import _count
+    lse = logsumexp(x, axis=axis, where=where, keepdims=keepdims)
+    dims = _reduction_axes(axis, get_aval(fnp.asarray(x)).ndim)
+    count = _count(fnp.asarray(x), dims, keepdims, where, get_aval(lse).dtype)
+    return fnp.subtract(lse, fnp.log(count))
+
+
+@custom_jvp
+def log1mexp(x):
+    """log(1 - exp(-x)) for x > 0, accurate for small and large x (two formulas
+    switched at log 2); derivative 1 / expm1(x) (as JAX's custom rule)."""
+    x = fnp.asarray(x)
+    return fnp.where(fnp.less(x, np.log(2.0)), fnp.log(fnp.negative(fnp.expm1(-x))),
+                     fnp.log1p(fnp.negative(fnp.exp(-x))))
+
+
+log1mexp.defjvps(lambda g, ans, x: fnp.divide(g, fnp.expm1(x)))
+
+
 def one_hot(x, num_classes, *, dtype=None, axis=-1):
     """1 where x equals the class index along a new axis of size `num_classes`."""
     x = fnp.asarray(x)
@@ -273,3 +300,70 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
                                 fnp.square(mean))
         variance = fnp.clip(variance, 0)
     return fnp.multiply(fnp.subtract(x, mean), lax.rsqrt(fnp.add(variance, epsilon)))
+
+
+# --- block-scaled (MX / NVFP4) matrix products -------------------------------------------
+
+@dataclasses.dataclass
+class BlockScaleConfig:
+    """How an operand is quantized for scaled_dot_general (as jax.nn's)."""
+    mode: str
+    block_size: int
+    data_type: object
+    scale_type: object
+    global_scale: object
+    infer_only: bool
+
+
+def get_scaled_dot_general_config(mode, global_scale=None):
+    """The BlockScaleConfig of 'mxfp8' (float8_e4m3fn data, e8m0 scales per 32) or
+    'nvfp4' (float4_e2m1fn data, e4m3fn scales per 16)."""
+    if mode == "nvfp4":
+        return BlockScaleConfig("nvfp4", 16, np.dtype(ml_dtypes.float4_e2m1fn),
+                                np.dtype(ml_dtypes.float8_e4m3fn),
+                                fnp.ones((1,), np.float32) if global_scale is None
+                                else global_scale, False)
+    if mode == "mxfp8":
+        return BlockScaleConfig("mxfp8", 32, np.dtype(ml_dtypes.float8_e4m3fn),
+                                np.dtype(ml_dtypes.float8_e8m0fnu), None, False)
+    raise ValueError(f"Unsupported mode: {mode}")
+
+
+def scaled_matmul(lhs, rhs, lhs_scales, rhs_scales, preferred_element_type=np.float32):
+    """Batched block-scaled products: lhs (B, M, K) and rhs (B, N, K), each scaled by
+    its (B, M|N, K // block) scales -> (B, M, N). JAX runs this with cuDNN on NVIDIA
+    GPUs; here it is `lax.scaled_dot` (the dequantize-then-dot composite JAX uses on
+    ROCm), which gives the same numbers on every backend."""
+    shapes = [get_aval(x).shape for x in (lhs, rhs, lhs_scales, rhs_scales)]
+    if any(len(s) != 3 for s in shapes):
+        raise ValueError("scaled_matmul requires all inputs to be 3-dimensional arrays")
+    (b_a, m_a, k_a), (b_b, n_b, k_b), (b_as, m_as, k_as), (b_bs, n_bs, k_bs) = shapes
+    if k_a != k_b or b_a != b_b:
+        raise ValueError(f"scaled_matmul requires inputs a and b to have matching batch "
+                         f"(B) and contract (K) dimensions, but got shapes {shapes[0]} and "
+                         f"{shapes[1]}")
+    if k_as != k_bs or b_as != b_bs:
+        raise ValueError(f"scaled_matmul requires scales to have matching batch (B) and "
+                         f"contract (K) dimensions, but got shapes {shapes[2]} and "
+                         f"{shapes[3]}")
+    if m_as != m_a or n_bs != n_b:
+        raise ValueError(f"scaled_matmul requires scales to match non-contract dimensions "
+                         f"of inputs, but got shapes a: {shapes[0]}, b: {shapes[1]}, "
+                         f"a_scales: {shapes[2]}, b_scales: {shapes[3]}")
+    return lax.scaled_dot(lhs, rhs, lhs_scale=lhs_scales, rhs_scale=rhs_scales,
+                          dimension_numbers=(((2,), (2,)), ((0,), (0,))),
+                          preferred_element_type=_dtypes.canonicalize_dtype(
+                              preferred_element_type))
+
+
+def scaled_dot_general(lhs, rhs, dimension_numbers, preferred_element_type=np.float32,
+                       configs=None, implementation=None):
+    """dot_general, or with block-scale `configs` a quantized product. Only the
+    unquantized form (configs=None) is implemented here."""
+    if configs is not None:
+        raise NotImplementedError(
+            "scaled_dot_general with block-scale configs (MXFP8/NVFP4 quantization of "
+            "the operands) is not implemented; quantize the operands yourself and call "
+            "nn.scaled_matmul, or pass configs=None")
+    return lax.dot_general(lhs, rhs, dimension_numbers,
+                           preferred_element_type=preferred_element_type)

@@ -17,6 +17,8 @@ NO_JVP = {
               "add/mul/max/min it becomes the differentiable reduce_* primitives",
     "linalg_kernel": "internal LAPACK/cuSOLVER call inside linalg lowerings; the "
                      "lax.linalg primitives carry the derivative rules",
+    "scaled_dot": "block-scaled float8 products; JAX defines no derivative either",
+    "select_and_scatter": "user select/scatter computations; JAX defines no derivative",
 }
 
 

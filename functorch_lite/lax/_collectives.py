@@ -7,7 +7,8 @@ run by the vmap trace of the named axis, reduces over that trace's batch dimensi
 vmap over another axis just maps it. (`BatchTrace` hands a collective naming its axis
 to the rule even when the operand is not batched there.)"""
 
-__all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "psum_scatter", "axis_index"]
+__all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "psum_scatter", "axis_index",
+           "axis_size"]
 import numpy as np
 from jax import tree_util
 
@@ -139,6 +140,17 @@ def axis_index(axis_name):
     [0, 1, 2]
     """
     return axis_index_p.bind(axis_name=(axis_name,))
+
+
+def axis_size(axis_name):
+    """The size (a Python int) of the named vmap axis, or the product of the sizes of
+    a tuple of names."""
+    from .._batching import find_axis_trace
+    names = axis_name if isinstance(axis_name, (tuple, list)) else (axis_name,)
+    try:
+        return int(np.prod([find_axis_trace(n).axis_size for n in names], dtype=np.int64))
+    except NameError:  # inside a jit traced within the vmap: the axis is bound later
+        return psum(1, tuple(names))
 
 
 # --- all_gather and its transpose psum_scatter --------------------------------------

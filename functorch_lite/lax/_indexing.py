@@ -11,8 +11,8 @@ so they can be primitive parameters); `mode` is a `GatherScatterMode`:
 """
 
 __all__ = ["GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode",
-           "gather", "scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max",
-           "scatter_apply", "dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim",
+           "gather", "scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min",
+           "scatter_max", "scatter_apply", "dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim",
            "dynamic_index_in_dim", "dynamic_update_slice_in_dim",
            "dynamic_update_index_in_dim"]
 import enum
@@ -328,8 +328,8 @@ def _gather_batching(axis_size, vals, dims, *, dimension_numbers, slice_sizes,
                          slice_sizes=(min(axis_size, 1), *slice_sizes), **params), 0
 
 
-from ._scatter import (scatter, scatter_add, scatter_mul, scatter_min, scatter_max,  # noqa: E402
-                       scatter_apply)
+from ._scatter import (scatter, scatter_add, scatter_sub, scatter_mul, scatter_min,  # noqa: E402
+                       scatter_max, scatter_apply)
 from ._dynamic_slice import (dynamic_slice, dynamic_update_slice,  # noqa: E402
                              dynamic_slice_in_dim, dynamic_index_in_dim,
                              dynamic_update_slice_in_dim, dynamic_update_index_in_dim)

@@ -8,7 +8,7 @@ JVP rules follow JAX's (jax/_src/lax/linalg.py) and use only primitives that
 transpose, so reverse mode comes from linearize + transpose."""
 
 __all__ = ["cholesky", "triangular_solve", "lu", "lu_pivots_to_permutation", "qr", "eigh",
-           "svd", "symmetrize"]
+           "svd", "symmetrize", "eig"]
 import numpy as np
 
 from .. import _dtypes
@@ -479,3 +479,4 @@ _stack_batching(solve_p)
 
 
 from ._linalg_decomp import qr, eigh, svd  # noqa: E402  (they build on the helpers above)
+from ._linalg_eig import eig, eig_p  # noqa: E402,F401  (lax.linalg.eig_p, as JAX)

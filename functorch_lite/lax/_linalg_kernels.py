@@ -145,6 +145,26 @@ def syevd(a, lower=True):
     return kernel(target, [a], outs, config, aliases=[(0, 0)])
 
 
+def geev(a, compute_left, compute_right):
+    """General (non-symmetric) eigendecomposition, CPU only: (w, vl, vr, info) with w
+    complex (LAPACK returns real and imaginary parts for real input)."""
+    aval = get_aval(a)
+    if on_gpu():
+        raise NotImplementedError("eig is implemented on CPU only (as LAPACK geev); "
+                                  "move the computation to the CPU with jax.device_put")
+    complex_dtype = np.result_type(aval.dtype, np.complex64)
+    w_aval = ShapedArray(aval.shape[:-1], aval.dtype)
+    v_aval = ShapedArray(aval.shape, complex_dtype)
+    real = not np.issubdtype(aval.dtype, np.complexfloating)
+    outs = [w_aval, w_aval] if real else [w_aval]
+    outs += [v_aval, v_aval, _info_aval(aval)]
+    config = [("compute_left", char_attr("V" if compute_left else "N")),
+              ("compute_right", char_attr("V" if compute_right else "N"))]
+    *w, vl, vr, info = kernel(_runtime.lapack_target("geev_ffi", aval.dtype), [a], outs,
+                              config)
+    return w, vl, vr, info
+
+
 def gesdd(a, full_matrices, compute_uv):
     """SVD: (s, u, vt, info); u and vt are unspecified when not compute_uv."""
     aval = get_aval(a)

@@ -1,5 +1,5 @@
-"""The scatter family: scatter (set), scatter_add, scatter_mul, scatter_min, scatter_max
-and scatter_apply, with their rules. Re-exported by `lax/_indexing.py`, which holds the
+"""The scatter family: scatter (set), scatter_add, scatter_sub, scatter_mul, scatter_min,
+scatter_max and scatter_apply, with their rules. Re-exported by `lax/_indexing.py`, which holds the
 dimension-number classes, modes and gather."""
 import weakref
 
@@ -143,10 +143,11 @@ def _op_region(hlo_op):
 
 
 scatter_p = _scatter_primitive("scatter", _set_region)
-scatter_add_p = _scatter_primitive("scatter_add", _op_region("stablehlo.add"))
-scatter_mul_p = _scatter_primitive("scatter_mul", _op_region("stablehlo.multiply"))
-scatter_min_p = _scatter_primitive("scatter_min", _op_region("stablehlo.minimum"))
-scatter_max_p = _scatter_primitive("scatter_max", _op_region("stablehlo.maximum"))
+scatter_add_p = _scatter_primitive("scatter-add", _op_region("stablehlo.add"))
+scatter_sub_p = _scatter_primitive("scatter-sub", _op_region("stablehlo.subtract"))
+scatter_mul_p = _scatter_primitive("scatter-mul", _op_region("stablehlo.multiply"))
+scatter_min_p = _scatter_primitive("scatter-min", _op_region("stablehlo.minimum"))
+scatter_max_p = _scatter_primitive("scatter-max", _op_region("stablehlo.maximum"))
 
 
 def _wrapper(prim, name, doc):
@@ -166,6 +167,8 @@ def _wrapper(prim, name, doc):
 
 scatter = _wrapper(scatter_p, "scatter", "updates replace operand values")
 scatter_add = _wrapper(scatter_add_p, "scatter_add", "updates are added to operand values")
+scatter_sub = _wrapper(scatter_sub_p, "scatter_sub",
+                       "updates are subtracted from operand values")
 scatter_mul = _wrapper(scatter_mul_p, "scatter_mul", "operand values are multiplied by updates")
 scatter_min = _wrapper(scatter_min_p, "scatter_min", "values become min(operand, updates)")
 scatter_max = _wrapper(scatter_max_p, "scatter_max", "values become max(operand, updates)")
@@ -217,6 +220,29 @@ def _scatter_add_transpose(ct, operand, indices, updates, **params):
 
 scatter_add_p.jvp_rule = _scatter_add_jvp
 scatter_add_p.transpose_rule = _scatter_add_transpose
+
+
+# --- scatter_sub: linear in operand and updates (operand - scattered updates) ----------
+
+def _scatter_sub_jvp(primals, tangents, **params):
+    operand, indices, updates = primals
+    g_operand, _, g_updates = tangents
+    out = scatter_sub_p.bind(operand, indices, updates, **params)
+    if isinstance(g_operand, Zero) and isinstance(g_updates, Zero):
+        return out, Zero(tangent_aval(get_aval(out)))
+    return out, scatter_sub_p.bind(instantiate(g_operand), indices, instantiate(g_updates),
+                                   **params)
+
+
+def _scatter_sub_transpose(ct, operand, indices, updates, **params):
+    from ._elementwise import neg
+    operand_ct, _, updates_ct = _scatter_add_transpose(ct, operand, indices, updates,
+                                                       **params)
+    return [operand_ct, None, None if updates_ct is None else neg(updates_ct)]
+
+
+scatter_sub_p.jvp_rule = _scatter_sub_jvp
+scatter_sub_p.transpose_rule = _scatter_sub_transpose
 
 
 # --- scatter_mul: linear in the operand; in the updates only for unique indices ------

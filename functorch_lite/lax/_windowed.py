@@ -298,33 +298,40 @@ def _scatter_batching(axis_size, vals, dims, **params):
 # --- the generic reduce_window ------------------------------------------------------
 
 def _monoid_reducer(computation, init_value, dtype):
-    """The reduce_window primitive wrapper for `computation` when `init_value` is its
-    identity (the only case XLA's padding semantics make a plain monoid reduction)."""
+    """The reduce_window primitive wrapper for `computation` when it is add, max or min
+    and `init_value` its identity (else None: the generic reduce_window applies)."""
     from . import _elementwise
     names = {_elementwise.add: "add", _elementwise.max: "max", _elementwise.min: "min"}
     name = names.get(computation) or getattr(computation, "__name__", None)
     name = {"add": "add", "max": "max", "maximum": "max", "min": "min",
             "minimum": "min"}.get(name)
     if name is None:
-        raise NotImplementedError(f"reduce_window supports the computations lax.add, "
-                                  f"lax.max and lax.min, got {computation!r}")
+        return None
     try:
         value = np.asarray(init_value)
-    except Exception as e:  # a traced init value
-        raise NotImplementedError("reduce_window needs a concrete init_value") from e
+    except Exception:  # a traced init value
+        return None
     identity = {"add": 0, "max": _max_identity(dtype), "min": _min_identity(dtype)}[name]
     if value.shape != () or value != identity:
-        raise NotImplementedError(f"reduce_window with {name} needs the identity "
-                                  f"{identity!r} as init_value, got {init_value!r}")
+        return None
     return {"add": reduce_window_sum, "max": reduce_window_max, "min": reduce_window_min}[name]
 
 
 def reduce_window(operand, init_value, computation, window_dimensions, window_strides,
                   padding, base_dilation=None, window_dilation=None):
-    """Reduce every window of `operand` with `computation` (lax.add, lax.max or lax.min;
-    `init_value` its identity, e.g. 0 or -inf). `padding` is 'SAME', 'VALID' or (low,
+    """Reduce every window of `operand` (an array or a pytree of arrays) with
+    `computation`, starting from `init_value`. `padding` is 'SAME', 'VALID' or (low,
     high) pairs; e.g. 2x2 max pooling of NHWC images:
-    `reduce_window(x, -inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID')`."""
-    fn = _monoid_reducer(computation, init_value, get_aval(operand).dtype)
-    return fn(operand, window_dimensions, window_strides, padding, base_dilation,
-              window_dilation)
+    `reduce_window(x, -inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID')`. lax.add,
+    lax.max and lax.min with their identities are the differentiable monoid reductions;
+    any other computation is the generic `reduce_window` primitive."""
+    from jax import tree_util
+    leaves = tree_util.tree_leaves(operand)
+    if len(leaves) == 1 and not isinstance(operand, (list, tuple, dict)):
+        fn = _monoid_reducer(computation, init_value, get_aval(operand).dtype)
+        if fn is not None:
+            return fn(operand, window_dimensions, window_strides, padding, base_dilation,
+                      window_dilation)
+    from ._windowed_general import generic_reduce_window
+    return generic_reduce_window(operand, init_value, computation, window_dimensions,
+                                 window_strides, padding, base_dilation, window_dilation)

@@ -15,7 +15,15 @@ from ._linalg_basic import *  # noqa: F401,F403
 from ._sets_and_differences import *  # noqa: F401,F403
 from ._statistics import *  # noqa: F401,F403
 from ._dtypes_api import *  # noqa: F401,F403
-from . import linalg  # noqa: F401
+from ._math_extra import *  # noqa: F401,F403
+from ._selection import *  # noqa: F401,F403
+from ._index_tricks import *  # noqa: F401,F403
+from ._setops import *  # noqa: F401,F403
+from ._vectorize import *  # noqa: F401,F403
+from ._polynomial import *  # noqa: F401,F403
+from ._signal import *  # noqa: F401,F403
+from ._io import *  # noqa: F401,F403
+from . import linalg, fft  # noqa: F401
 from . import _array_methods, _arraylike, _eager
 
 _eager.wrap(globals())

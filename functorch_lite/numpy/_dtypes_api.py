@@ -8,7 +8,13 @@ __all__ = ["float16", "bfloat16", "float32", "float64", "int8", "int16", "int32"
            "uint8", "uint16", "uint32", "uint64", "bool_", "complex64", "complex128",
            "dtype", "iinfo", "finfo", "issubdtype", "promote_types", "integer", "floating",
            "inexact", "number", "signedinteger", "unsignedinteger", "complexfloating",
-           "pi", "e", "inf", "nan", "newaxis", "euler_gamma", "float_", "int_", "ndarray"]
+           "pi", "e", "inf", "nan", "newaxis", "euler_gamma", "float_", "int_", "ndarray",
+           "bool", "single", "double", "csingle", "cdouble", "complex_", "uint", "generic",
+           "character", "flexible", "object_", "ComplexWarning", "isdtype", "can_cast",
+           "iscomplexobj", "isrealobj", "isscalar", "iterable", "printoptions",
+           "get_printoptions", "set_printoptions", "array_repr", "array_str",
+           *[t.name for t in _dtypes.NARROW_FLOATS + _dtypes.NARROW_SIGNED +
+             _dtypes.NARROW_UNSIGNED]]
 
 
 class _ScalarType:
@@ -43,6 +49,81 @@ bool_ = _ScalarType(np.bool_)
 complex64, complex128 = _ScalarType(np.complex64), _ScalarType(np.complex128)
 float_ = float64
 int_ = int64
+bool = bool_  # noqa: A001  (jnp.bool, as in NumPy 2)
+single, double = float32, float64
+csingle, cdouble = complex64, complex128
+complex_ = complex128
+uint = uint64
+for _t in _dtypes.NARROW_FLOATS + _dtypes.NARROW_SIGNED + _dtypes.NARROW_UNSIGNED:
+    globals()[_t.name] = _ScalarType(_t)   # float8_e4m3fn, int4, ... (ml_dtypes)
+generic, character, flexible, object_ = np.generic, np.character, np.flexible, np.object_
+ComplexWarning = np.exceptions.ComplexWarning
+can_cast = np.can_cast
+iterable = np.iterable
+printoptions, get_printoptions, set_printoptions = (np.printoptions, np.get_printoptions,
+                                                    np.set_printoptions)
+array_repr, array_str = np.array_repr, np.array_str
+
+_DTYPE_KINDS = {
+    "bool": lambda d: d == _dtypes.bool_,
+    "signed integer": lambda d: _dtypes.is_integer(d) and not _dtypes.is_unsigned(d),
+    "unsigned integer": _dtypes.is_unsigned,
+    "integral": _dtypes.is_integer,
+    "real floating": _dtypes.is_float,
+    "complex floating": _dtypes.is_complex,
+    "numeric": lambda d: _dtypes.is_integer(d) or _dtypes.is_inexact(d),
+}
+
+
+def isdtype(dtype, kind):
+    """Whether `dtype` is of `kind` (a dtype, a kind name such as 'real floating' or
+    'integral', or a tuple of them), as the array API's isdtype."""
+    the_dtype = np.dtype(dtype)
+    for k in kind if isinstance(kind, tuple) else (kind,):
+        if isinstance(k, str) and k in _DTYPE_KINDS:
+            if _DTYPE_KINDS[k](the_dtype):
+                return True
+            continue
+        try:
+            if the_dtype == np.dtype(k):
+                return True
+        except TypeError as e:
+            if isinstance(k, str):
+                raise ValueError(f"Unrecognized kind={k!r} expected one of "
+                                 f"{list(_DTYPE_KINDS)}, or a compatible input for "
+                                 f"jnp.dtype()") from None
+            raise TypeError(f"Expected kind to be a dtype, string, or tuple; got "
+                            f"kind={k!r}") from e
+    return False
+
+
+def iscomplexobj(x):
+    """Whether x has a complex type (checks the type, not the values)."""
+    if isinstance(x, (complex, np.complexfloating)):
+        return True
+    if x is None or isinstance(x, (int, float, str, np.generic)):
+        return False
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        dtype = asarray(x).dtype
+    return np.issubdtype(dtype, np.complexfloating)
+
+
+def isrealobj(x):
+    """Whether x does not have a complex type."""
+    return not iscomplexobj(x)
+
+
+def isscalar(element):
+    """True for Python/NumPy scalars and 0-d arrays (traced ones included)."""
+    from .._core import Tracer
+    if np.isscalar(element):
+        return True
+    if isinstance(element, (np.ndarray, _jax.Array, Tracer)):
+        return element.ndim == 0
+    if getattr(element, "__jax_array__", None) is not None:
+        return asarray(element).ndim == 0
+    return False
 dtype = np.dtype
 iinfo = np.iinfo
 finfo = _dtypes.finfo

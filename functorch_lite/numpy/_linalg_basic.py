@@ -3,7 +3,8 @@ helpers trace, diag, diagonal, diagflat, plus cross. Every contraction is one
 `lax.dot_general` (einsum: one per pairwise step, in opt_einsum's order)."""
 
 __all__ = ["dot", "vdot", "matmul", "einsum", "einsum_path", "tensordot", "outer", "inner",
-           "kron", "trace", "diag", "diagonal", "diagflat", "cross"]
+           "kron", "trace", "diag", "diagonal", "diagflat", "cross", "vecdot", "matvec",
+           "vecmat"]
 import collections
 import string
 
@@ -102,6 +103,35 @@ def vdot(a, b, *, precision=None, preferred_element_type=None):
         a = lax.conj(a)
     return dot(lax.reshape(a, (get_aval(a).size,)), lax.reshape(b, (get_aval(b).size,)),
                precision=precision, preferred_element_type=preferred_element_type)
+
+
+def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
+    """Conjugated dot products of the vectors along `axis` (other axes broadcast)."""
+    from ._vectorize import vectorize
+    from ._shape import moveaxis
+    x1, x2 = _arrays(x1, x2)
+    s1, s2 = get_aval(x1).shape, get_aval(x2).shape
+    if s1[axis] != s2[axis]:
+        raise ValueError(f"axes must match; got shapes {s1} and {s2} with axis={axis}")
+    x1, x2 = moveaxis(x1, axis, -1), moveaxis(x2, axis, -1)
+    return vectorize(lambda a, b: vdot(a, b, precision=precision,
+                                       preferred_element_type=preferred_element_type),
+                     signature="(n),(n)->()")(x1, x2)
+
+
+def matvec(x1, x2, /):
+    """Matrix-vector products over broadcast stacks: (..., n, m) x (..., m)."""
+    from ._vectorize import vectorize
+    return vectorize(matmul, signature="(n,m),(m)->(n)")(*_arrays(x1, x2))
+
+
+def vecmat(x1, x2, /):
+    """Conjugated vector-matrix products over broadcast stacks: (..., n) x (..., n, m)."""
+    from ._vectorize import vectorize
+    x1, x2 = _arrays(x1, x2)
+    if _dtypes.is_complex(get_aval(x1).dtype):
+        x1 = lax.conj(x1)
+    return vectorize(matmul, signature="(n),(n,m)->(m)")(x1, x2)
 
 
 def inner(a, b, *, precision=None, preferred_element_type=None):

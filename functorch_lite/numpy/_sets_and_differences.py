@@ -1,5 +1,7 @@
 """Differences, membership and counting: diff, ediff1d, isin, bincount, array_equal,
 array_equiv, as in jax.numpy."""
+import operator
+
 import numpy as np
 
 from .. import _core, _dtypes, lax
@@ -59,24 +61,35 @@ def isin(element, test_elements, assume_unique=False, invert=False):
 
 
 def bincount(x, weights=None, minlength=0, *, length=None):
-    """Counts (or summed weights) of each non-negative integer value in 1-D `x`.
+    """Counts (or summed weights) of each value of the 1-D integer (or boolean) `x`;
+    negative values count in bin 0, values past `length` are dropped, as jax.numpy.
 
     Under a transformation the output size must be static: pass `length`."""
     x = asarray(x)
+    if get_aval(x).dtype == _dtypes.bool_:
+        x = lax.convert_element_type(x, np.int32)
     if not _dtypes.is_integer(get_aval(x).dtype):
-        raise TypeError(f"bincount requires integer input, got {get_aval(x).dtype}")
+        raise TypeError(f"x argument to bincount must have an integer type; got "
+                        f"{get_aval(x).dtype}")
     if get_aval(x).ndim != 1:
         raise ValueError(f"bincount requires a 1-D input, got shape {get_aval(x).shape}")
+    minlength = operator.index(minlength)
     if length is None:
         if isinstance(x, _core.Tracer):
             raise _core.ConcretizationTypeError(x, "bincount without a static length=")
-        length = max(int(np.max(np.asarray(x), initial=-1)) + 1, int(minlength))
+        values = np.asarray(x)
+        length = max(minlength, values.size and int(max(0, values.max())) + 1)
     from ._creation import zeros
+    from ._ufuncs import clip
     if weights is None:
         weights = lax.full(get_aval(x).shape, 1, _dtypes.default_int())
     weights = asarray(weights)
+    if get_aval(weights).shape != get_aval(x).shape:
+        raise ValueError(f"type of weights must match type of x. Got x of shape "
+                         f"{get_aval(x).shape} and weights of shape "
+                         f"{get_aval(weights).shape}")
     out = zeros((int(length),), get_aval(weights).dtype)
-    return out.at[x].add(weights, mode="drop")
+    return out.at[clip(x, 0)].add(weights, mode="drop")
 
 
 def array_equal(a1, a2, equal_nan=False):

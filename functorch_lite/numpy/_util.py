@@ -2,6 +2,8 @@
 broadcasting, on top of lax primitives."""
 
 __all__ = ["asarray", "result_type", "broadcast_shapes"]
+import functools
+
 import numpy as np
 
 from .. import _dtypes
@@ -140,3 +142,13 @@ def broadcast_arrays_(*args, error=ValueError):
 
 def promote_and_broadcast(*args):
     return broadcast_arrays_(*promote_dtypes(*args))
+
+
+def compiled(*static_argnames):
+    """Decorator: eager calls run as one compiled program (arguments named in
+    `static_argnames` are static), calls under a transformation are traced in place,
+    as jax.numpy's `@jit` functions."""
+    def wrap(fn):
+        from .._jit import jit
+        return functools.wraps(fn)(jit(fn, static_argnames=static_argnames, inline=True))
+    return wrap

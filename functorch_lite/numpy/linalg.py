@@ -2,11 +2,12 @@
 (LAPACK / cuSOLVER kernels) with JAX's semantics: float32 by default, leading batch
 dimensions broadcast, NaN/inf (not exceptions) for singular or indefinite input."""
 
-__all__ = ["cholesky", "solve", "inv", "det", "slogdet", "eigh", "eigvalsh", "svd",
+__all__ = ["cholesky", "solve", "inv", "det", "slogdet", "eig", "eigvals", "eigh",
+           "eigvalsh", "svd",
            "svdvals", "qr", "lstsq", "pinv", "matrix_power", "matrix_rank", "norm",
            "vector_norm", "matrix_norm", "multi_dot", "tensorsolve", "tensorinv", "cond",
            "matrix_transpose", "matmul", "tensordot", "outer", "vecdot", "cross", "diagonal",
-           "trace", "EighResult", "QRResult", "SlogdetResult", "SVDResult"]
+           "trace", "EigResult", "EighResult", "QRResult", "SlogdetResult", "SVDResult"]
 from typing import NamedTuple
 
 import numpy as np
@@ -17,6 +18,11 @@ from ..lax import _linalg as lax_linalg
 from .. import numpy as jnp
 from ._util import asarray, promote_to_inexact, broadcast_shapes, broadcast_to_shape
 from ._linalg_basic import matmul, tensordot
+
+
+class EigResult(NamedTuple):
+    eigenvalues: object
+    eigenvectors: object
 
 
 class EighResult(NamedTuple):
@@ -102,6 +108,23 @@ def qr(a, mode="reduced"):
         raise ValueError(f"qr: unsupported mode {mode!r} (use 'reduced', 'complete' or 'r')")
     q, r = lax_linalg.qr(a, full_matrices=(mode == "complete"))
     return r if mode == "r" else QRResult(q, r)
+
+
+def eig(a):
+    """Eigenvalues and right eigenvectors of general square matrices (complex; CPU
+    only, LAPACK geev). Derivatives: eigenvalues only, through `eigvals`."""
+    (a,) = _inexact(a)
+    _square("eig", a)
+    w, v = lax_linalg.eig(a, compute_left_eigenvectors=False)
+    return EigResult(w, v)
+
+
+def eigvals(a):
+    """Eigenvalues (complex) of general square matrices; differentiable."""
+    (a,) = _inexact(a)
+    _square("eigvals", a)
+    return lax_linalg.eig(a, compute_left_eigenvectors=False,
+                          compute_right_eigenvectors=False)[0]
 
 
 def eigh(a, UPLO=None, symmetrize_input=True):

@@ -1,0 +1,181 @@
+"""Compare functorch_lite's public names with the installed JAX's, namespace by
+namespace, and list every name intentionally absent with the reason.
+
+    python docs/gen_api_coverage.py > docs/api_coverage.md   # regenerate the table
+
+tests/test_api_coverage.py asserts the figures (and that nothing unlisted is missing)
+against whichever JAX is installed.
+"""
+import importlib
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+
+# --- why a name is absent ------------------------------------------------------------
+
+MULTI_DEVICE = "multi-device (issue 18: meshes, shardings, shard_map, pmap, collectives)"
+LATER_16 = ("issue 16 items 1-4 (debug printing, callbacks, shapes without data, "
+            "top-level config and devices): later work")
+TOKENS = ("tokens (create_token/after_all): our IR has no token type; effect ordering "
+          "comes with the callbacks of issue 16 items 1-2")
+REFS = "JAX's experimental mutable array references (Ref): our IR has no mutable state"
+INTERNAL = "JAX internal or experimental flag/module with no user-facing role here"
+ECOSYSTEM = ("a JAX subpackage outside this package's scope (export, ffi, profiler, ...; "
+             "issue 15: ecosystem interop)")
+ISSUE_17 = "issue 17 (every jax.random distribution, typed keys, jax.scipy)"
+WRANDOM = "provided by wrandom (lax special functions, lax/_special.py; in flight)"
+W13 = "provided by w13 (jax.nn.dot_product_attention; in flight)"
+WLAYERS = "provided by wlayers (jax.nn.initializers, aligned in nn/initializers.py; in flight)"
+
+# Names landing from branches in flight: counted absent in the figures, and counted
+# present only for the 95% threshold of the test until they are merged (then their
+# rows go away).
+IN_FLIGHT = {WRANDOM, W13, WLAYERS}
+
+
+def _reasons(reason, names):
+    return {n: reason for n in names.split()}
+
+
+ABSENT = {
+    "jax": {
+        **_reasons(MULTI_DEVICE, """NamedSharding P Shard auto_pcast distributed host_count
+            host_id host_ids make_array_from_callback make_array_from_process_local_data
+            make_array_from_single_device_arrays make_mesh pmap process_indices reshard
+            set_mesh shard_map sharding smap get_abstract_mesh get_mesh use_abstract_mesh
+            remove_size_one_mesh_axis_from_type copy_to_host_async"""),
+        **_reasons(LATER_16, """Device ShapeDtypeStruct check_tracer_leaks checking_leaks
+            clear_caches closure_convert custom_batching custom_gradient debug debug_infs
+            debug_nans default_backend default_device default_matmul_precision device_count
+            disable_jit dlpack effects_barrier enable_x64 ensure_compile_time_eval errors
+            float0 jacobian live_arrays local_device_count local_devices log_compiles
+            named_call named_scope numpy_dtype_promotion numpy_rank_promotion
+            print_environment_info process_count process_index pure_callback stages
+            transfer_guard transfer_guard_device_to_device transfer_guard_device_to_host
+            transfer_guard_host_to_device typeof"""),
+        **_reasons(REFS, "Ref ref new_ref empty_ref free_ref freeze"),
+        **_reasons(INTERNAL, """ad api_util core custom_derivatives interpreters lib typing
+            version allow_f16_reductions array_garbage_collection_guard debug_key_reuse
+            default_prng_impl ds enable_checks enable_custom_prng explain_cache_misses
+            jax2tf_associative_scan_reductions legacy_prng_key no_execution no_tracing
+            softmax_custom_jvp thread_guard threefry_partitionable make_user_context
+            fwd_and_bwd CompilerEffortLevel Inline"""),
+        **_reasons(ECOSYSTEM, "experimental export ffi image memory monitoring ops profiler"),
+        **_reasons(ISSUE_17, "scipy"),
+    },
+    "jax.numpy": {},
+    "jax.numpy.linalg": {},
+    "jax.numpy.fft": {},
+    "jax.lax": {
+        **_reasons(MULTI_DEVICE, """all_to_all all_to_all_p ppermute ppermute_p pbroadcast
+            pcast psend precv pshuffle pswapaxes ragged_all_to_all ragged_all_to_all_p
+            with_sharding_constraint sharding_constraint_p psum_scatter_start"""),
+        **_reasons(TOKENS, "create_token create_token_p after_all after_all_p"),
+        **_reasons(WRANDOM, """bessel_i0e bessel_i0e_p bessel_i1e bessel_i1e_p betainc
+            regularized_incomplete_beta_p igamma igamma_p igammac igammac_p igamma_grad_a
+            igamma_grad_a_p random_gamma_grad zeta zeta_p"""),
+    },
+    "jax.nn": {
+        **_reasons(W13, "dot_product_attention"),
+        **_reasons(WLAYERS, "initializers"),
+    },
+    "jax.random": {
+        **_reasons(ISSUE_17, """Key ball beta binomial cauchy chisquare dirichlet
+            double_sided_maxwell f gamma generalized_normal geometric key_dtype key_impl
+            loggamma lognormal maxwell multinomial orthogonal pareto poisson random_gamma_p
+            rayleigh t triangular wald weibull_min"""),
+    },
+}
+
+NAMESPACES = [("jax", "functorch_lite"), ("jax.numpy", "functorch_lite.numpy"),
+              ("jax.numpy.linalg", "functorch_lite.numpy.linalg"),
+              ("jax.numpy.fft", "functorch_lite.numpy.fft"), ("jax.lax", "functorch_lite.lax"),
+              ("jax.nn", "functorch_lite.nn"), ("jax.random", "functorch_lite.random")]
+
+
+def namespaces():
+    """The (jax, ours) module pairs compared: the fixed list plus every jax.scipy
+    submodule this package has (functorch_lite.scipy.*)."""
+    pairs = list(NAMESPACES)
+    try:
+        ours = importlib.import_module("functorch_lite.scipy")
+    except ImportError:
+        return pairs
+    import jax.scipy
+    pairs.append(("jax.scipy", "functorch_lite.scipy"))
+    for info in pkgutil.iter_modules(jax.scipy.__path__):
+        if not info.name.startswith("_") and hasattr(ours, info.name):
+            pairs.append((f"jax.scipy.{info.name}", f"functorch_lite.scipy.{info.name}"))
+    return pairs
+
+
+def public_names(module):
+    return {n for n in dir(module) if not n.startswith("_")}
+
+
+_JAX_NAMES = {}
+
+
+def jax_public_names(jax_name):
+    """The public names of a JAX module right after `import jax` and importing that
+    module, in a fresh interpreter (in this process, other imports add attributes
+    such as `jax.flatten_util` to the `jax` module)."""
+    if jax_name not in _JAX_NAMES:
+        code = ("import importlib, json, sys; import jax; m = importlib.import_module("
+                f"{jax_name!r}); print(json.dumps(sorted(n for n in dir(m) "
+                "if not n.startswith('_'))))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+        _JAX_NAMES[jax_name] = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return _JAX_NAMES[jax_name]
+
+
+def coverage(jax_name, our_name):
+    """A dict of name sets: jax (all), present, listed (absent with a reason),
+    unlisted (absent without one), stale (listed but present), plus the figures."""
+    theirs = jax_public_names(jax_name)
+    ours = public_names(importlib.import_module(our_name))
+    table = ABSENT.get(jax_name, {})
+    present = theirs & ours
+    missing = theirs - ours
+    listed = {n for n in missing if n in table}
+    in_flight = {n for n in listed if table[n] in IN_FLIGHT}
+    return dict(jax=theirs, present=present, listed=listed, in_flight=in_flight,
+                unlisted=missing - listed, stale={n for n in table if n in present},
+                fraction=len(present) / len(theirs),
+                fraction_after_in_flight=(len(present) + len(in_flight)) / len(theirs))
+
+
+def render():
+    import jax
+    lines = ["# API coverage against JAX", "",
+             f"Generated by `python docs/gen_api_coverage.py > docs/api_coverage.md` "
+             f"against JAX {jax.__version__}; `tests/test_api_coverage.py` checks the same "
+             f"figures against the installed JAX (0.10 and 0.12 are tested). A name counts "
+             f"as present when `functorch_lite` has it under the same module path.", "",
+             "| namespace | JAX names | present | coverage | absent (listed below) |",
+             "| --- | --- | --- | --- | --- |"]
+    results = [(j, coverage(j, o)) for j, o in namespaces()]
+    for j, c in results:
+        lines.append(f"| `{j}` | {len(c['jax'])} | {len(c['present'])} | "
+                     f"{100 * c['fraction']:.1f}% | {len(c['listed']) + len(c['unlisted'])} |")
+    lines += ["", "Names in flight (other branches) count as absent here.", "",
+              "## Names intentionally absent", ""]
+    for j, c in results:
+        absent = sorted(c["listed"] | c["unlisted"], key=str.lower)
+        if not absent:
+            continue
+        lines += [f"### `{j}`", "", "| reason | names |", "| --- | --- |"]
+        by_reason = {}
+        for n in absent:
+            by_reason.setdefault(ABSENT.get(j, {}).get(n, "UNLISTED"), []).append(n)
+        for reason, names in by_reason.items():
+            lines.append(f"| {reason} | {', '.join(f'`{n}`' for n in names)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render())
