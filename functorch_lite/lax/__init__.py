@@ -3,6 +3,7 @@
 Each private module holds a family of primitives (wrapper and every rule together) and
 lists its public names in `__all__`."""
 from ._elementwise import *  # noqa: F401,F403
+from ._special import *  # noqa: F401,F403
 from ._structural import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
 from ._linear import *  # noqa: F401,F403
