@@ -256,6 +256,7 @@ class _FlatJVPRule:
 
 
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+custom_jvp_call_p.accepts_keys = True  # typed PRNG keys pass through
 
 
 @custom_jvp_call_p.def_abstract_eval

@@ -1,6 +1,7 @@
 """Dtypes: canonicalisation (32- vs 64-bit), weak types and JAX's promotion lattice."""
 import numpy as np
 import ml_dtypes
+from jax import dtypes as _jax_dtypes
 
 from ._config import config
 
@@ -36,11 +37,11 @@ def default_complex():
 
 
 def is_float(dtype):
-    return np.issubdtype(dtype, np.floating) or dtype == bfloat16
+    return not is_key(dtype) and (np.issubdtype(dtype, np.floating) or dtype == bfloat16)
 
 
 def is_complex(dtype):
-    return np.issubdtype(dtype, np.complexfloating)
+    return not is_key(dtype) and np.issubdtype(dtype, np.complexfloating)
 
 
 def is_inexact(dtype):
@@ -48,11 +49,11 @@ def is_inexact(dtype):
 
 
 def is_integer(dtype):
-    return np.issubdtype(dtype, np.integer)
+    return not is_key(dtype) and np.issubdtype(dtype, np.integer)
 
 
 def is_unsigned(dtype):
-    return np.issubdtype(dtype, np.unsignedinteger)
+    return not is_key(dtype) and np.issubdtype(dtype, np.unsignedinteger)
 
 
 def python_scalar_dtype(x):
@@ -68,9 +69,17 @@ def python_scalar_dtype(x):
     raise TypeError(f"not a Python scalar: {x!r}")
 
 
+def is_key(dtype):
+    """Whether `dtype` is a PRNG key dtype (`key<fry>`): JAX's extended dtype of typed
+    key arrays, the only dtype of our abstract values that is not a NumPy dtype."""
+    return not isinstance(dtype, (np.dtype, type, str)) and _jax_dtypes.issubdtype(
+        dtype, _jax_dtypes.prng_key)
+
+
 def tangent_dtype(dtype):
-    """Tangents of inexact values share their dtype; integers and bools get float0."""
-    return dtype if is_inexact(dtype) else float0
+    """Tangents of inexact values share their dtype; integers, bools and keys get
+    float0."""
+    return float0 if is_key(dtype) or not is_inexact(dtype) else dtype
 
 
 def finfo(dtype):
@@ -140,7 +149,18 @@ def promote_types(a, b):
 
 
 def result_type_of(dtypes_and_weak):
-    """Join of (dtype, weak_type) pairs: returns (dtype, weak_type) of the result."""
+    """Join of (dtype, weak_type) pairs: returns (dtype, weak_type) of the result.
+    Typed PRNG keys join only with keys of their own dtype (stacking keys is fine,
+    arithmetic on them is not)."""
+    keys = {d for d, _ in dtypes_and_weak if is_key(d)}
+    if keys:
+        if len(keys) == 1 and len(keys) == len({d for d, _ in dtypes_and_weak}):
+            return keys.pop(), False
+        others = ", ".join(str(d) for d, _ in dtypes_and_weak if d not in keys)
+        raise TypeError(f"PRNG key arrays ({', '.join(map(str, keys))}) are not numbers "
+                        f"and do not combine with {others or 'other key types'}. Fix: "
+                        f"pass keys only to functorch_lite.random functions; "
+                        f"random.key_data(key) gives their uint32 bits.")
     nodes = [_node(d, w) for d, w in dtypes_and_weak]
     n = _join(nodes)
     if n.endswith("*"):

@@ -1,7 +1,8 @@
 """Save and load pytrees of arrays without pickle.
 
 A checkpoint is an .npz archive: one entry per leaf ("0", "1", ...) and a JSON manifest
-("__manifest__") listing each leaf's path, shape and dtype. Writes are atomic (a
+("__manifest__") listing each leaf's path, shape and dtype. A typed PRNG key array is
+stored as its uint32 key data with its key dtype ("key<fry>") in the manifest. Writes are atomic (a
 temporary file in the same directory, then `os.replace`). Loading never unpickles
 (`allow_pickle=False`) and checks every leaf against the expected tree."""
 import json
@@ -34,9 +35,15 @@ def _storable(array):
     return array
 
 
+def _is_key_array(leaf):
+    return fl.dtypes.issubdtype(getattr(leaf, "dtype", np.float32), fl.dtypes.prng_key)
+
+
 def _restore(array, dtype_name):
     if array.dtype.name == dtype_name:
         return array
+    if dtype_name.startswith("key<"):
+        return fl.random.wrap_key_data(array)
     import ml_dtypes  # noqa: F401  (registers bfloat16 & co. with NumPy)
     return array.view(np.dtype(getattr(ml_dtypes, dtype_name, dtype_name)))
 
@@ -60,11 +67,15 @@ def save(path, tree):
     leaves_with_paths, _ = tree_util.tree_flatten_with_path(tree)
     arrays, entries = {}, []
     for i, (key_path, leaf) in enumerate(leaves_with_paths):
-        array = np.asarray(leaf)
+        if _is_key_array(leaf):
+            array, shape, dtype = np.asarray(fl.random.key_data(leaf)), leaf.shape, str(leaf.dtype)
+        else:
+            array = np.asarray(leaf)
+            shape, dtype = array.shape, _dtype_name(array.dtype)
         arrays[str(i)] = _storable(array)
         entries.append({"path": path_string(key_path),
                         "keys": [_key_entry(k) for k in key_path],
-                        "shape": list(array.shape), "dtype": _dtype_name(array.dtype)})
+                        "shape": list(shape), "dtype": dtype})
     manifest = json.dumps({"format": FORMAT, "leaves": entries})
     arrays[_MANIFEST] = np.frombuffer(manifest.encode(), dtype=np.uint8)
     directory = os.path.dirname(os.path.abspath(path))
@@ -132,12 +143,12 @@ def load(path, like=None, *, strict=True):
             continue
         _, array = by_path[name]
         want_shape = tuple(np.shape(expected))
-        want_dtype = np.dtype(getattr(expected, "dtype", None) or np.asarray(expected).dtype)
+        want_dtype = getattr(expected, "dtype", None) or np.asarray(expected).dtype
+        want_dtype = want_dtype if _is_key_array(expected) else np.dtype(want_dtype)
         if array.shape != want_shape:
             problems.append(f"'{name}' has shape {array.shape}, expected {want_shape}")
         elif array.dtype != want_dtype:
-            problems.append(f"'{name}' has dtype {array.dtype.name}, expected "
-                            f"{want_dtype.name}")
+            problems.append(f"'{name}' has dtype {array.dtype}, expected {want_dtype}")
         values.append(array)
     extra = [p for p in by_path if p not in seen]
     if strict and extra:

@@ -19,6 +19,7 @@ from ._cf_util import (trace_body, abstractify, jvp_subprogram, partial_eval_sub
                        batch_subprogram, trace_closed, memo)
 
 cond_p = Primitive("cond", multiple_results=True)
+cond_p.accepts_keys = True  # typed PRNG keys pass through
 
 
 def switch(index, branches, *operands):
