@@ -24,7 +24,12 @@ def _shape(shape):
 
 def _check_shape(name, shape, *param_shapes):
     if param_shapes:
-        full = np.broadcast_shapes(shape, *param_shapes)
+        try:
+            full = np.broadcast_shapes(shape, *param_shapes)
+        except ValueError:
+            raise ValueError(f"{name}: incompatible shapes for broadcasting: shape argument "
+                             f"{tuple(shape)} and parameter shapes "
+                             f"{', '.join(map(str, param_shapes))}.") from None
         if full != tuple(shape):
             raise ValueError(f"{name} parameter shapes must be broadcast-compatible with "
                              f"shape argument, and the result of broadcasting the shapes "
