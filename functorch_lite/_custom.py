@@ -106,9 +106,13 @@ def cacheable(consts):
 
 def as_tangent(t, aval):
     """A rule's tangent output as an array of the tangent type of `aval`."""
-    if isinstance(t, (bool, int, float, complex, np.ndarray, np.generic)):
+    if isinstance(t, (bool, int, float, complex, np.generic)) or (
+            isinstance(t, np.ndarray) and t.shape != aval.shape):
         from .lax import full
         return full(aval.shape, t, _dtypes.tangent_dtype(aval.dtype))
+    if isinstance(t, np.ndarray):  # a host array of the output's shape
+        from .lax import convert_element_type
+        return convert_element_type(t, _dtypes.tangent_dtype(aval.dtype))
     return t
 
 

@@ -1,0 +1,2 @@
+"""`functorch_lite.scipy`: `jax.scipy` over functorch_lite's primitives."""
+from . import special  # noqa: F401
