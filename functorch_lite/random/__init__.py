@@ -13,7 +13,7 @@ under JAX's default (partitionable threefry) configuration.
 >>> fl.random.uniform(k1, (2,)).shape
 (2,)
 """
-from ._keys import key_data, wrap_key_data, key_impl, key_dtype, clone
+from ._keys import Key, key_data, wrap_key_data, key_impl, key_dtype, clone
 from ._prng import PRNGKey, key, split, fold_in, bits, threefry_2x32
 from ._samplers import (uniform, normal, truncated_normal, bernoulli, exponential, gumbel,
                         laplace, logistic, rademacher)
@@ -25,7 +25,7 @@ from ._continuous import (cauchy, pareto, lognormal, rayleigh, wald, weibull_min
 from ._gamma import (random_gamma_p, gamma, loggamma, beta, dirichlet, chisquare, f, t,
                      generalized_normal, ball)
 
-__all__ = ["PRNGKey", "key", "key_data", "wrap_key_data", "key_impl", "key_dtype", "split",
+__all__ = ["Key", "PRNGKey", "key", "key_data", "wrap_key_data", "key_impl", "key_dtype", "split",
            "fold_in", "bits", "clone", "threefry_2x32", "uniform", "normal",
            "truncated_normal", "bernoulli", "exponential", "gumbel", "laplace", "logistic",
            "categorical", "randint", "permutation", "choice", "multivariate_normal",

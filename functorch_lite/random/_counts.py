@@ -230,11 +230,16 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
     """Multinomial(n, p) counts over the last axis of `p` (`shape` includes that axis,
     as in JAX 0.10): a scan of binomial draws of each category given the rest."""
     key = _check_key("multinomial", key)
-    jnp = _jnp()
-    n, p = jnp.asarray(n), jnp.asarray(p)
+    dtype = _dtypes.default_float() if dtype is None else _dtypes.canonicalize_dtype(dtype)
+    return _multinomial(key, n, p, None if shape is None else _shape(shape), dtype, unroll)
+
+
+@functools.partial(jit, static_argnums=(3, 4, 5))
+def _multinomial(key, n, p, shape, dtype, unroll):
     from ..numpy._util import promote_to_inexact
+    jnp = _jnp()
     n, p = promote_to_inexact(n, p)
-    shape = p.shape if shape is None else _shape(shape)
+    shape = p.shape if shape is None else shape
     n = jnp.broadcast_to(n, shape[:-1])
     p = jnp.broadcast_to(p, shape)
 
@@ -248,5 +253,4 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
     ratios = p / jnp.where(remaining == 0, 1, remaining)
     keys = _split(key, (ratios.shape[0],))
     _, counts = lax.scan(draw, n, (ratios, keys), unroll=unroll)
-    return jnp.moveaxis(counts, 0, -1).astype(
-        _dtypes.default_float() if dtype is None else dtype)
+    return jnp.moveaxis(counts, 0, -1).astype(dtype)

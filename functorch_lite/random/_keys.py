@@ -7,6 +7,8 @@ is the shape of the key array (a single key has shape ()); once lowered it is it
 uint32 data, with the key's data shape (2,) appended. Two primitives convert:
 `random_wrap` (uint32[..., 2] -> key[...]) and `random_unwrap` (the inverse); the
 samplers unwrap their key and work on the data. Only threefry2x32 is implemented."""
+import typing
+
 import numpy as np
 
 from .. import _dtypes, _runtime
@@ -15,6 +17,8 @@ from .._core import Primitive, ShapedArray, Tracer, get_aval, user_source_line
 from .._batching import move_batch_axis
 
 IMPL = "threefry2x32"
+
+Key = typing.NewType("Key", _runtime.Array)  # the type of key arguments, for annotations
 KEY_DATA_SHAPE = (2,)
 
 
