@@ -1,7 +1,7 @@
 """The documentation stays true: every docstring example of functorch_lite runs as a
-doctest, and every ```python block of docs/guide.md and docs/sharp_bits.md runs, in
-order, in one namespace per page, printing exactly the ```text block that follows it
-(when there is one).
+doctest, and every ```python block of the PAGES below (guide, sharp bits, random,
+scipy) runs, in order, in one namespace per page, printing exactly the ```text block
+that follows it (when there is one).
 
 To see what the pages' blocks print now (e.g. after an intended change of output):
 `python tests/test_doctests.py`.
@@ -18,7 +18,7 @@ import pytest
 import functorch_lite
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
-PAGES = ["guide.md", "sharp_bits.md"]  # pages whose code blocks must run as written
+PAGES = ["guide.md", "sharp_bits.md", "random.md", "scipy.md"]  # pages whose blocks run
 OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 

@@ -18,7 +18,8 @@ from .._batching import move_batch_axis
 
 IMPL = "threefry2x32"
 
-Key = typing.NewType("Key", _runtime.Array)  # the type of key arguments, for annotations
+Key = typing.NewType("Key", _runtime.Array)
+Key.__doc__ = "The type of PRNG key arguments, for annotations (as jax.random.Key)."
 KEY_DATA_SHAPE = (2,)
 
 

@@ -20,16 +20,19 @@ def _float32_or_64(name, x):
 
 
 def erf(x):
+    """The error function 2/sqrt(pi) int_0^x exp(-t^2) dt."""
     (x,) = _real("erf", x)
     return lax.erf(x)
 
 
 def erfc(x):
+    """The complementary error function 1 - erf(x)."""
     (x,) = _real("erfc", x)
     return lax.erfc(x)
 
 
 def erfinv(x):
+    """The inverse of erf on (-1, 1)."""
     (x,) = _real("erfinv", x)
     return lax.erf_inv(x)
 
