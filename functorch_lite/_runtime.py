@@ -66,7 +66,8 @@ def _result_handler(shape, dtype, weak_type):
 class Executable:
     """A loaded executable. Results are built by jaxlib's C++ result handlers; if this
     jaxlib lacks them, results are disassembled into arrays in Python instead."""
-    __slots__ = ("loaded", "_execute", "_handlers", "_out_avals", "_key_ins", "_key_outs")
+    __slots__ = ("loaded", "_execute", "_handlers", "_out_avals", "_key_ins", "_key_outs",
+                 "_has_keys")
 
     def __init__(self, loaded, out_avals, in_avals=()):
         self.loaded = loaded
@@ -74,6 +75,7 @@ class Executable:
         self._key_ins = [i for i, a in enumerate(in_avals) if is_key_dtype(a.dtype)]
         self._key_outs = [(i, a.dtype) for i, a in enumerate(out_avals)
                           if is_key_dtype(a.dtype)]
+        self._has_keys = bool(self._key_ins or self._key_outs)
         self._out_avals = [physical_aval(a) for a in out_avals]
         try:
             self._handlers = [_result_handler(a.shape, a.dtype, a.weak_type)
@@ -83,14 +85,15 @@ class Executable:
 
     def __call__(self, args):
         """Run on device arrays; returns the list of result arrays."""
-        if self._key_ins:
+        if self._has_keys:  # typed keys go in as their data; key results are wrapped
             args = list(args)
             for i in self._key_ins:
                 args[i] = key_data(args[i])
-        outs = self._run(args)
-        for i, dtype in self._key_outs:
-            outs[i] = wrap_key_data(outs[i], dtype)
-        return outs
+            outs = self._run(args)
+            for i, dtype in self._key_outs:
+                outs[i] = wrap_key_data(outs[i], dtype)
+            return outs
+        return self._run(args)
 
     def _run(self, args):
         if self._handlers is not None:
