@@ -15,6 +15,7 @@ import sys
 import types
 
 import functorch_lite as fl
+import functorch_lite.scipy  # noqa: F401  (a subpackage: not imported by functorch_lite)
 
 MODULES = [  # (heading, module, what it mirrors)
     ("functorch_lite", fl, "jax"),
@@ -24,6 +25,8 @@ MODULES = [  # (heading, module, what it mirrors)
     ("functorch_lite.lax", fl.lax, "jax.lax"),
     ("functorch_lite.lax.linalg", fl.lax.linalg, "jax.lax.linalg"),
     ("functorch_lite.random", fl.random, "jax.random"),
+    ("functorch_lite.scipy.special", fl.scipy.special, "jax.scipy.special"),
+    ("functorch_lite.scipy.stats", fl.scipy.stats, "jax.scipy.stats"),
     ("functorch_lite.nn", fl.nn, "jax.nn"),
     ("functorch_lite.tree_util", fl.tree_util, "jax.tree_util"),
     ("functorch_lite.interop", fl.interop, None),

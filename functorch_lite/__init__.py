@@ -20,6 +20,7 @@ from ._device import device_put, devices, block_until_ready, device_get
 from . import _array_interop, _runtime as _rt
 
 _array_interop.install(type(_rt.to_device(0.0)))
+_array_interop.install(_rt.key_array_type())
 make_ir = make_jaxpr
 
 __version__ = "0.1.0"

@@ -134,6 +134,7 @@ def _trace(fun, args, static_pos, in_tree, avals, name):
 # --- checkpoint_p -------------------------------------------------------------------
 
 checkpoint_p = Primitive("checkpoint", multiple_results=True)
+checkpoint_p.accepts_keys = True  # typed PRNG keys pass through
 
 
 @checkpoint_p.def_abstract_eval

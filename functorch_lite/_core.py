@@ -18,7 +18,7 @@ from . import _dtypes
 from ._errors import (ConcretizationTypeError, TracerArrayConversionError,  # noqa: F401
                       TracerBoolConversionError, TracerIntegerConversionError,
                       UnexpectedTracerError, leak_hint as _leak_hint, user_frame_summary,
-                      user_source_line, KEEP_ARRAY_FIX, CONTROL_FLOW_FIX, NUMPY_FIX)
+                      user_source_line, KeyArrayUseError, KEEP_ARRAY_FIX, CONTROL_FLOW_FIX, NUMPY_FIX)
 
 
 # --- abstract values --------------------------------------------------------------
@@ -29,7 +29,8 @@ class ShapedArray:
 
     def __init__(self, shape, dtype, weak_type=False):
         self.shape = tuple(int(d) for d in shape)
-        self.dtype = np.dtype(dtype)
+        # a typed PRNG key array has JAX's key dtype (key<fry>), kept as it is
+        self.dtype = dtype if _dtypes.is_key(dtype) else np.dtype(dtype)
         self.weak_type = bool(weak_type)
         self._hash = hash((self.shape, self.dtype, self.weak_type))
 
@@ -101,6 +102,8 @@ _SHORT_NAMES = {"bool": "bool", "bfloat16": "bf16", "float0": "float0"}
 
 
 def dtype_short_name(dtype):
+    if _dtypes.is_key(dtype):
+        return str(dtype)
     dtype = np.dtype(dtype)
     if dtype == _dtypes.float0:
         return "float0"
@@ -127,10 +130,8 @@ def get_aval(x):
             try:
                 ours = ShapedArray(aval.shape, aval.dtype, aval.weak_type)
             except TypeError:
-                raise TypeError(
-                    f"functorch_lite does not support arrays of dtype {aval.dtype}. Typed "
-                    f"PRNG keys (jax.random.key) are not supported: use "
-                    f"functorch_lite.random.PRNGKey(seed), a uint32[2] key.") from None
+                raise TypeError(f"functorch_lite does not support arrays of dtype "
+                                f"{aval.dtype}.") from None
             _FROM_JAX_AVAL[aval] = ours
         return ours
     if isinstance(x, (np.ndarray, np.generic)):  # before Python scalars: np.float64
@@ -164,6 +165,12 @@ class MissingRuleError(NotImplementedError):
 class Primitive:
     """An operation of the IR together with all of its rules.
 
+    Typed PRNG key arrays are accepted only by primitives with `accepts_keys` (the
+    wrap/unwrap of key data, shape-only operations, calls and control flow); any other
+    primitive given a key raises a TypeError. `key_lowering_rule`, when set, lowers the
+    primitive on key operands, which are uint32 arrays with trailing key dimensions
+    once lowered.
+
     Rules (each optional until a transformation needs it):
       abstract_eval_rule(*avals, **params) -> aval or list of avals
       lowering_rule(ctx, *in_values, **params) -> value or list of values
@@ -184,6 +191,8 @@ class Primitive:
         self.batching_rule = None
         self.partial_eval_rule = None
         self.impl = None
+        self.accepts_keys = False
+        self.key_lowering_rule = None
 
     def __repr__(self):
         return self.name
@@ -197,6 +206,10 @@ class Primitive:
     def abstract_eval(self, *avals, **params):
         if self.abstract_eval_rule is None:
             raise MissingRuleError(f"no abstract evaluation rule for '{self.name}'")
+        if not self.accepts_keys:
+            for a in avals:
+                if not isinstance(a.dtype, np.dtype):
+                    raise KeyArrayUseError(self.name, a)
         out = self.abstract_eval_rule(*avals, **params)
         return list(out) if self.multiple_results else [out]
 
@@ -229,6 +242,10 @@ class Primitive:
 
     def def_impl(self, f):
         self.impl = f
+        return f
+
+    def def_key_lowering(self, f):
+        self.key_lowering_rule = f
         return f
 
 

@@ -140,9 +140,13 @@ def cacheable(consts):
 
 def as_tangent(t, aval):
     """A rule's tangent output as an array of the tangent type of `aval`."""
-    if isinstance(t, (bool, int, float, complex, np.ndarray, np.generic)):
+    if isinstance(t, (bool, int, float, complex, np.generic)) or (
+            isinstance(t, np.ndarray) and t.shape != aval.shape):
         from .lax import full
         return full(aval.shape, t, _dtypes.tangent_dtype(aval.dtype))
+    if isinstance(t, np.ndarray):  # a host array of the output's shape
+        from .lax import convert_element_type
+        return convert_element_type(t, _dtypes.tangent_dtype(aval.dtype))
     return t
 
 
@@ -312,6 +316,7 @@ class _FlatJVPRule:
 
 
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+custom_jvp_call_p.accepts_keys = True  # typed PRNG keys pass through
 
 
 @custom_jvp_call_p.def_abstract_eval

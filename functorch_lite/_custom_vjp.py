@@ -217,6 +217,7 @@ def _closure_error(name):
 # --- custom_vjp_call_p: the call ----------------------------------------------------
 
 custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+custom_vjp_call_p.accepts_keys = True  # typed PRNG keys pass through
 
 
 @custom_vjp_call_p.def_abstract_eval

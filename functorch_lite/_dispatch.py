@@ -106,5 +106,6 @@ def compile_program(program, name="main_module", donated=()):
             executable = program.cache.get(key)
             if executable is None:
                 text = lower_program(program, name=name, donated=donated)
-                executable = program.cache[key] = _runtime.compile(text, program.out_avals)
+                executable = program.cache[key] = _runtime.compile(
+                    text, program.out_avals, program.in_avals)
     return executable

@@ -1,6 +1,7 @@
 """Dtypes: canonicalisation (32- vs 64-bit), weak types and JAX's promotion lattice."""
 import numpy as np
 import ml_dtypes
+from jax import dtypes as _jax_dtypes
 
 from ._config import config
 
@@ -59,7 +60,10 @@ _ML_UNSIGNED = _ml_dtypes(["uint1", "uint2", "uint4"])
 
 def issubdtype(a, b):
     """`np.issubdtype`, with ml_dtypes' types (bfloat16, float8_*, int4, ...) filed
-    under `np.floating` / `np.signedinteger` / `np.unsignedinteger` as JAX files them."""
+    under `np.floating` / `np.signedinteger` / `np.unsignedinteger` as JAX files them,
+    and key dtypes under `dtypes.prng_key` / `dtypes.extended`."""
+    if is_key(a) or b in (_jax_dtypes.prng_key, _jax_dtypes.extended):
+        return _jax_dtypes.issubdtype(a, b)
     try:
         a_dtype = np.dtype(a)
     except TypeError:
@@ -77,11 +81,11 @@ def issubdtype(a, b):
 
 
 def is_float(dtype):
-    return issubdtype(dtype, np.floating) or dtype in NARROW_FLOATS
+    return not is_key(dtype) and (issubdtype(dtype, np.floating) or dtype in NARROW_FLOATS)
 
 
 def is_complex(dtype):
-    return np.issubdtype(dtype, np.complexfloating)
+    return not is_key(dtype) and np.issubdtype(dtype, np.complexfloating)
 
 
 def is_inexact(dtype):
@@ -89,11 +93,13 @@ def is_inexact(dtype):
 
 
 def is_integer(dtype):
-    return np.issubdtype(dtype, np.integer) or dtype in NARROW_SIGNED + NARROW_UNSIGNED
+    return not is_key(dtype) and (np.issubdtype(dtype, np.integer)
+                                  or dtype in NARROW_SIGNED + NARROW_UNSIGNED)
 
 
 def is_unsigned(dtype):
-    return np.issubdtype(dtype, np.unsignedinteger) or dtype in NARROW_UNSIGNED
+    return not is_key(dtype) and (np.issubdtype(dtype, np.unsignedinteger)
+                                  or dtype in NARROW_UNSIGNED)
 
 
 def python_scalar_dtype(x):
@@ -109,9 +115,17 @@ def python_scalar_dtype(x):
     raise TypeError(f"not a Python scalar: {x!r}")
 
 
+def is_key(dtype):
+    """Whether `dtype` is a PRNG key dtype (`key<fry>`): JAX's extended dtype of typed
+    key arrays, the only dtype of our abstract values that is not a NumPy dtype."""
+    return not isinstance(dtype, (np.dtype, type, str)) and _jax_dtypes.issubdtype(
+        dtype, _jax_dtypes.prng_key)
+
+
 def tangent_dtype(dtype):
-    """Tangents of inexact values share their dtype; integers and bools get float0."""
-    return dtype if is_inexact(dtype) else float0
+    """Tangents of inexact values share their dtype; integers, bools and keys get
+    float0."""
+    return float0 if is_key(dtype) or not is_inexact(dtype) else dtype
 
 
 def finfo(dtype):
@@ -190,7 +204,18 @@ def promote_types(a, b):
 
 
 def result_type_of(dtypes_and_weak):
-    """Join of (dtype, weak_type) pairs: returns (dtype, weak_type) of the result."""
+    """Join of (dtype, weak_type) pairs: returns (dtype, weak_type) of the result.
+    Typed PRNG keys join only with keys of their own dtype (stacking keys is fine,
+    arithmetic on them is not)."""
+    keys = {d for d, _ in dtypes_and_weak if is_key(d)}
+    if keys:
+        if len(keys) == 1 and len(keys) == len({d for d, _ in dtypes_and_weak}):
+            return keys.pop(), False
+        others = ", ".join(str(d) for d, _ in dtypes_and_weak if d not in keys)
+        raise TypeError(f"PRNG key arrays ({', '.join(map(str, keys))}) are not numbers "
+                        f"and do not combine with {others or 'other key types'}. Fix: "
+                        f"pass keys only to functorch_lite.random functions; "
+                        f"random.key_data(key) gives their uint32 bits.")
     nodes = [_node(d, w) for d, w in dtypes_and_weak]
     n = _join(nodes)
     if n.endswith("*"):

@@ -149,6 +149,17 @@ class UnexpectedTracerError(_jax_errors.UnexpectedTracerError):
     __reduce__ = ConcretizationTypeError.__reduce__
 
 
+class KeyArrayUseError(TypeError):
+    """A typed PRNG key array reached an operation on numbers (JAX: a TypeError)."""
+
+    def __init__(self, primitive_name, aval):
+        super().__init__(
+            f"{primitive_name} does not accept PRNG key arrays, got {aval.str_short()}: "
+            f"typed keys are not numbers.\n  at {user_source_line()}\nFix: pass keys only "
+            f"to functorch_lite.random functions (split, fold_in, the samplers); "
+            f"random.key_data(key) gives their uint32 bits.")
+
+
 def _from_message(cls, message):
     error = cls.__new__(cls)
     _init(error, message)

@@ -17,6 +17,7 @@ from ._lowering import lower_program
 from ._staging import trace_to_program
 
 jit_p = Primitive("jit", multiple_results=True)
+jit_p.accepts_keys = True  # typed PRNG keys pass through
 
 
 @jit_p.def_abstract_eval

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _dtypes
 from ._ir import Literal
+from ._runtime import physical_aval
 
 _ELEMENT_TYPES = {
     "bool": "i1", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
@@ -35,6 +36,7 @@ def element_type(dtype):
 
 
 def ir_type(aval):
+    aval = physical_aval(aval)  # a typed key array is its uint32 key data
     dims = "".join(f"{d}x" for d in aval.shape)
     return f"tensor<{dims}{element_type(aval.dtype)}>"
 
@@ -136,7 +138,8 @@ def _sanitize(name):
 
 
 class LoweringContext:
-    """What a lowering rule sees: input/output avals and a way to emit operations."""
+    """What a lowering rule sees: input/output avals (physical: a typed key array
+    appears as its uint32 data) and a way to emit operations."""
 
     def __init__(self, module, lines, avals_in, avals_out):
         self.module = module
@@ -214,9 +217,15 @@ def lower_equations(module, program, env, lines):
         return env[atom]
 
     for eqn in program.equations:
-        ctx = LoweringContext(module, lines, [a.aval for a in eqn.inputs],
-                              [v.aval for v in eqn.outputs])
+        avals_in = [a.aval for a in eqn.inputs]
+        avals_out = [v.aval for v in eqn.outputs]
         rule = eqn.primitive.rule("lowering")
+        if eqn.primitive.accepts_keys and any(
+                not isinstance(a.dtype, np.dtype) for a in (*avals_in, *avals_out)):
+            rule = eqn.primitive.key_lowering_rule or rule
+            avals_in = [physical_aval(a) for a in avals_in]
+            avals_out = [physical_aval(a) for a in avals_out]
+        ctx = LoweringContext(module, lines, avals_in, avals_out)
         outs = rule(ctx, *map(read, eqn.inputs), **eqn.params)
         if not eqn.primitive.multiple_results:
             outs = [outs]

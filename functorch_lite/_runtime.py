@@ -8,6 +8,7 @@ import numpy as np
 import jax
 from jax.extend.backend import get_backend
 from jax._src import core as _jax_core
+from jax._src.random import prng as _jax_prng
 from jaxlib import _jax as _xla
 
 from . import _dtypes
@@ -41,9 +42,11 @@ def gpu_solver_prefix():
     return "hip" if "rocm" in backend().platform_version.lower() else "cu"
 
 
-def compile(module_text, out_avals):
+def compile(module_text, out_avals, in_avals=()):
     """Compile StableHLO text for the default device; returns a runnable executable
-    whose results are jax.Arrays typed by `out_avals` (weak types included)."""
+    whose results are jax.Arrays typed by `out_avals` (weak types included; typed key
+    arrays where an aval has a key dtype). `in_avals` says which arguments are typed
+    keys (passed to XLA as their key data)."""
     client = backend()
     devices = _xla.DeviceList((default_device(),))
     options = _xla.CompileOptions()
@@ -51,7 +54,7 @@ def compile(module_text, out_avals):
         loaded = client.compile_and_load(module_text, devices, options)
     else:  # jaxlib releases before compile_and_load
         loaded = client.compile(module_text, devices, options)
-    return Executable(loaded, out_avals)
+    return Executable(loaded, out_avals, in_avals)
 
 
 @functools.lru_cache(maxsize=4096)  # one per shape: bounded
@@ -64,15 +67,20 @@ def _result_handler(shape, dtype, weak_type):
 class Executable:
     """A loaded executable. Results are built by jaxlib's C++ result handlers; if this
     jaxlib lacks them, results are disassembled into arrays in Python instead."""
-    __slots__ = ("loaded", "_execute", "_handlers", "_out_avals")
+    __slots__ = ("loaded", "_execute", "_handlers", "_out_avals", "_key_ins", "_key_outs",
+                 "_has_keys")
 
-    def __init__(self, loaded, out_avals):
+    def __init__(self, loaded, out_avals, in_avals=()):
         self.loaded = loaded
         self._execute = loaded.execute_sharded
-        self._out_avals = list(out_avals)
+        self._key_ins = [i for i, a in enumerate(in_avals) if is_key_dtype(a.dtype)]
+        self._key_outs = [(i, a.dtype) for i, a in enumerate(out_avals)
+                          if is_key_dtype(a.dtype)]
+        self._has_keys = bool(self._key_ins or self._key_outs)
+        self._out_avals = [physical_aval(a) for a in out_avals]
         try:
             self._handlers = [_result_handler(a.shape, a.dtype, a.weak_type)
-                              for a in out_avals]
+                              for a in self._out_avals]
         except (AttributeError, TypeError):
             self._handlers = None
 
@@ -80,6 +88,17 @@ class Executable:
         """Run on device arrays; returns the list of result arrays."""
         if not next(_executions) % 256:
             _collect_garbage()
+        if self._has_keys:  # typed keys go in as their data; key results are wrapped
+            args = list(args)
+            for i in self._key_ins:
+                args[i] = key_data(args[i])
+            outs = self._run(args)
+            for i, dtype in self._key_outs:
+                outs[i] = wrap_key_data(outs[i], dtype)
+            return outs
+        return self._run(args)
+
+    def _run(self, args):
         if self._handlers is not None:
             outs = self._execute(args).consume_with_handlers(self._handlers)
         else:
@@ -160,6 +179,48 @@ def _put_target(shape, dtype):
     device = default_device()
     return (_jax_core.ShapedArray(shape, dtype), jax.sharding.SingleDeviceSharding(device),
             [device])
+
+
+# --- typed PRNG key arrays: JAX's own key arrays over uint32 key data --------------
+
+def key_dtype(impl_name):
+    """JAX's key dtype (`key<fry>` for threefry2x32) of a PRNG implementation."""
+    return _jax_prng.KeyTy(_jax_prng.prngs[impl_name])
+
+
+def is_key_dtype(dtype):
+    return isinstance(dtype, _jax_prng.KeyTy)
+
+
+def key_impl_name(dtype):
+    return dtype._impl.name
+
+
+def key_data_shape(dtype):
+    """The trailing shape of one key's data: (2,) for threefry2x32."""
+    return tuple(dtype._impl.key_shape)
+
+
+def physical_aval(aval):
+    """The uint32 array holding the data of a key array (other avals unchanged)."""
+    if isinstance(aval.dtype, np.dtype):
+        return aval
+    return aval.update(shape=(*aval.shape, *key_data_shape(aval.dtype)),
+                       dtype=np.uint32, weak_type=False)
+
+
+def wrap_key_data(data, dtype):
+    """A typed key array (JAX's PRNGKeyArray) over the uint32 device array `data`."""
+    return _jax_prng.PRNGKeyArray(dtype._impl, data)
+
+
+def key_data(keys):
+    """The uint32 device array under a typed key array."""
+    return keys._base_array
+
+
+def key_array_type():
+    return _jax_prng.PRNGKeyArray
 
 
 def is_device_array(x):

@@ -316,6 +316,14 @@ def _matched(leaf, expected, arrays, name):
     if not expects_array:
         return None, f"'{name}' holds an array of shape {array.shape}, expected " \
                      f"{expected!r}"
+    if fl.dtypes.issubdtype(expected.dtype, fl.dtypes.prng_key):
+        if "key" not in leaf:
+            return None, f"'{name}' holds a {array.dtype.name} array, expected a " \
+                         f"{expected.dtype} key array"
+        value = fl.random.wrap_key_data(fl.device_put(array))
+        if value.shape != tuple(expected.shape):
+            return None, f"'{name}' has shape {value.shape}, expected {tuple(expected.shape)}"
+        return value, None
     want_shape, want_dtype = tuple(expected.shape), np.dtype(expected.dtype)
     if array.shape != want_shape:
         return None, f"'{name}' has shape {array.shape}, expected {want_shape}"

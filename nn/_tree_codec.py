@@ -15,8 +15,9 @@ leaves by path, which `path_of` computes identically for the leaves of a `like` 
 """
 import numpy as np
 from jax import tree_util
-
 import jax
+
+import functorch_lite as fl
 
 _VALUE_TYPES = (bool, int, float, str)
 
@@ -96,6 +97,9 @@ def encode(tree):
             if name in tensors or name == "__metadata__":
                 raise ValueError(f"two leaves share the checkpoint name {name!r}; rename "
                                  f"one of their keys")
+            if fl.dtypes.issubdtype(node.dtype, fl.dtypes.prng_key):  # its uint32 data
+                tensors[name] = np.asarray(fl.random.key_data(node))
+                return {"tensor": name, "key": str(node.dtype)}
             tensors[name] = np.asarray(node)
             return {"tensor": name}
         if node is None or isinstance(node, _VALUE_TYPES):
@@ -127,7 +131,8 @@ def encode(tree):
 def decode(skeleton, tensor):
     """Plain containers from `skeleton`; `tensor(name)` gives each stored array."""
     if "tensor" in skeleton:
-        return tensor(skeleton["tensor"])
+        value = tensor(skeleton["tensor"])
+        return fl.random.wrap_key_data(value) if "key" in skeleton else value
     if "value" in skeleton:
         return skeleton["value"]
     if "complex" in skeleton:

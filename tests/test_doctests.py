@@ -1,6 +1,5 @@
 """The documentation stays true: every docstring example of functorch_lite and nn runs as a
-doctest, and every ```python block of docs/guide.md, docs/sharp_bits.md and docs/training.md
-runs, in order, in one namespace per page, printing exactly the ```text block that follows it
+doctest, and every ```python block of the PAGES below runs, in order, in one namespace per page, printing exactly the ```text block that follows it
 (when there is one).
 
 To see what the pages' blocks print now (e.g. after an intended change of output):
@@ -18,7 +17,7 @@ import pytest
 import functorch_lite
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
-PAGES = ["guide.md", "sharp_bits.md", "training.md"]  # code blocks that must run as written
+PAGES = ["guide.md", "sharp_bits.md", "training.md", "random.md", "scipy.md"]
 OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 

@@ -124,7 +124,7 @@ def test_vmap_of_jit_compiles_one_batched_program(monkeypatch):
     from functorch_lite import _runtime
     calls = []
     real = _runtime.compile
-    monkeypatch.setattr(_runtime, "compile", lambda t, a: calls.append(t) or real(t, a))
+    monkeypatch.setattr(_runtime, "compile", lambda t, *a: calls.append(t) or real(t, *a))
     f = fl.jit(lambda x: fnp.sin(x) * 2.0)
     out = fl.jit(fl.vmap(f))(X)
     np.testing.assert_allclose(out, np.sin(X) * 2, rtol=1e-6)

@@ -7,6 +7,7 @@ by primitive works."""
 from ._elementwise import *  # noqa: F401,F403
 from ._elementwise_extra import *  # noqa: F401,F403
 from ._bit_ops import *  # noqa: F401,F403
+from ._special import *  # noqa: F401,F403
 from ._structural import *  # noqa: F401,F403
 from ._stacking import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403

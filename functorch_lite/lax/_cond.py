@@ -21,6 +21,7 @@ from ._cf_util import (trace_body, abstractify, jvp_subprogram, batch_subprogram
                        trace_closed, memo, describe_fun)
 
 cond_p = Primitive("cond", multiple_results=True)
+cond_p.accepts_keys = True  # typed PRNG keys pass through
 
 
 @api_boundary

@@ -94,6 +94,20 @@ def _dynamic_slice_abstract_eval(operand, *indices, slice_sizes):
 dynamic_slice_p.lowering_rule = lambda ctx, operand, *indices, slice_sizes: ctx.op(
     "stablehlo.dynamic_slice", [operand, *indices],
     attrs={"slice_sizes": i64_array(slice_sizes)})
+
+
+def _zero_indices(ctx, indices, count):
+    """Start indices 0 for the key-data dimensions of a lowered key array."""
+    dtype = ctx.avals_in[-1].dtype if indices else np.dtype(np.int32)
+    return [ctx.constant(0, dtype) for _ in range(count)]
+
+
+@dynamic_slice_p.def_key_lowering
+def _dynamic_slice_key_lowering(ctx, operand, *indices, slice_sizes):
+    data_shape = ctx.avals_in[0].shape[len(slice_sizes):]
+    return dynamic_slice_p.lowering_rule(
+        ctx, operand, *indices, *_zero_indices(ctx, indices, len(data_shape)),
+        slice_sizes=(*slice_sizes, *data_shape))
 defjvp(dynamic_slice_p, lambda g, ans, operand, *indices, slice_sizes: dynamic_slice_p.bind(
     g, *indices, slice_sizes=slice_sizes))
 
@@ -154,6 +168,10 @@ def _dynamic_update_slice_abstract_eval(operand, update, *indices):
 
 dynamic_update_slice_p.lowering_rule = lambda ctx, operand, update, *indices: ctx.op(
     "stablehlo.dynamic_update_slice", [operand, update, *indices])
+dynamic_update_slice_p.key_lowering_rule = lambda ctx, operand, update, *indices: ctx.op(
+    "stablehlo.dynamic_update_slice", [operand, update, *indices, *_zero_indices(
+        ctx, indices, ctx.avals_in[0].ndim - len(indices))])
+dynamic_slice_p.accepts_keys = dynamic_update_slice_p.accepts_keys = True
 
 
 @dynamic_update_slice_p.def_jvp

@@ -256,6 +256,19 @@ def _gather_lowering(ctx, operand, indices, *, dimension_numbers, slice_sizes,
         "slice_sizes": i64_array(slice_sizes)})
 
 
+@gather_p.def_key_lowering
+def _gather_key_lowering(ctx, operand, indices, *, dimension_numbers, slice_sizes, **params):
+    data_shape = ctx.avals_in[0].shape[len(slice_sizes):]
+    out_ndim = ctx.avals_out[0].ndim - len(data_shape)  # the data dims come last
+    dnums = dimension_numbers._replace(offset_dims=(
+        *dimension_numbers.offset_dims, *range(out_ndim, out_ndim + len(data_shape))))
+    return _gather_lowering(ctx, operand, indices, dimension_numbers=dnums,
+                            slice_sizes=(*slice_sizes, *data_shape), **params)
+
+
+gather_p.accepts_keys = True
+
+
 def _gather_like(x, indices, params):
     fill = 0 if params["mode"] == FILL_OR_DROP else None
     return gather_p.bind(x, indices, **{**params, "fill_value": fill})

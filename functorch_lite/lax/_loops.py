@@ -28,6 +28,7 @@ from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
                        carry_arg_name, region_with_args, inline_program, split_list)
 
 while_p = Primitive("while", multiple_results=True)
+while_p.accepts_keys = True  # typed PRNG keys pass through
 
 
 @api_boundary

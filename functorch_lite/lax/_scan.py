@@ -31,6 +31,7 @@ from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
                        carry_arg_name, region_with_args, inline_program, split_list)
 
 scan_p = Primitive("scan", multiple_results=True)
+scan_p.accepts_keys = True  # typed PRNG keys pass through
 
 
 @api_boundary

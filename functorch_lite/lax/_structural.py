@@ -37,6 +37,21 @@ def _aval_of(x):
     return x.aval if is_undefined(x) else get_aval(x)
 
 
+# Typed PRNG key arrays pass through the shape-only primitives: each has `accepts_keys`
+# and, where its attributes name dimensions, a `key_lowering_rule` extending them over
+# the trailing key-data dimensions the key operand has once lowered (ctx avals are
+# physical there).
+
+def _key_data_dims(ctx_aval, logical_ndim):
+    """The positions of the key-data dimensions of a lowered key array."""
+    return tuple(range(logical_ndim, ctx_aval.ndim))
+
+
+def _accepts_keys(*prims):
+    for prim in prims:
+        prim.accepts_keys = True
+
+
 def _unbatched_to_batched_axes(axes, bdim):
     """Positions of the unbatched array's `axes` once a batch dim sits at `bdim`."""
     return tuple(a + (a >= bdim) for a in axes)
@@ -69,6 +84,15 @@ def _broadcast_in_dim_abstract_eval(x, *, shape, broadcast_dimensions):
 def _broadcast_in_dim_lowering(ctx, x, *, shape, broadcast_dimensions):
     return ctx.op("stablehlo.broadcast_in_dim", [x],
                   attrs={"broadcast_dimensions": i64_array(broadcast_dimensions)})
+
+
+def _broadcast_in_dim_key_lowering(ctx, x, *, shape, broadcast_dimensions):
+    out = ctx.avals_out[0]
+    return _broadcast_in_dim_lowering(ctx, x, shape=out.shape, broadcast_dimensions=(
+        *broadcast_dimensions, *_key_data_dims(out, len(shape))))
+
+
+broadcast_in_dim_p.key_lowering_rule = _broadcast_in_dim_key_lowering
 
 
 def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
@@ -217,6 +241,8 @@ def _transpose_abstract_eval(x, *, permutation):
 
 transpose_p.lowering_rule = lambda ctx, x, *, permutation: ctx.op(
     "stablehlo.transpose", [x], attrs={"permutation": i64_array(permutation)})
+transpose_p.key_lowering_rule = lambda ctx, x, *, permutation: transpose_p.lowering_rule(
+    ctx, x, permutation=(*permutation, *_key_data_dims(ctx.avals_in[0], len(permutation))))
 deflinear(transpose_p, lambda ct, x, *, permutation: [
     transpose(ct, tuple(np.argsort(permutation)))])
 
@@ -451,6 +477,22 @@ def _select_n_lowering(ctx, which, *cases):
     return result
 
 
+@select_n_p.def_key_lowering
+def _select_n_key_lowering(ctx, which, *cases):
+    which_aval, out = ctx.avals_in[0], ctx.avals_out[0]
+    if which_aval.shape:  # one choice per key: the same for each word of its data
+        which_aval = ShapedArray(out.shape, which_aval.dtype)
+        which = ctx.op("stablehlo.broadcast_in_dim", [which], [which_aval], attrs={
+            "broadcast_dimensions": i64_array(range(ctx.avals_in[0].ndim))})
+    inner = _with_avals_in(ctx, [which_aval, *ctx.avals_in[1:]])
+    return _select_n_lowering(inner, which, *cases)
+
+
+def _with_avals_in(ctx, avals_in):
+    from .._lowering import LoweringContext
+    return LoweringContext(ctx.module, ctx.lines, avals_in, ctx.avals_out)
+
+
 @select_n_p.def_jvp
 def _select_n_jvp(primals, tangents):
     which, *cases = primals
@@ -550,6 +592,15 @@ def _slice_lowering(ctx, x, *, start_indices, limit_indices, strides):
     return ctx.op("stablehlo.slice", [x], attrs={
         "start_indices": i64_array(start_indices), "limit_indices": i64_array(limit_indices),
         "strides": i64_array(strides)})
+
+
+@slice_p.def_key_lowering
+def _slice_key_lowering(ctx, x, *, start_indices, limit_indices, strides):
+    data_shape = ctx.avals_in[0].shape[len(start_indices):]
+    return _slice_lowering(ctx, x, start_indices=(*start_indices, *(0 for _ in data_shape)),
+                           limit_indices=(*limit_indices, *data_shape),
+                           strides=(*(strides or (1,) * len(start_indices)),
+                                    *(1 for _ in data_shape)))
 
 
 def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
@@ -782,6 +833,8 @@ stop_gradient_p.jvp_rule = lambda primals, tangents: (
 stop_gradient_p.batching_rule = lambda axis_size, vals, dims: (
     stop_gradient_p.bind(*vals), dims[0])
 stop_gradient_p.def_impl(lambda x: x)
+_accepts_keys(broadcast_in_dim_p, reshape_p, squeeze_p, transpose_p, rev_p, copy_p,
+              select_n_p, slice_p, concatenate_p, stop_gradient_p)
 
 
 def _stop_gradient_leaf(x):

@@ -1,5 +1,6 @@
 """Integer and index-valued samplers (randint, categorical, permutation, choice) and
-multivariate_normal, following jax.random's algorithms draw for draw."""
+the matrix-valued multivariate_normal and orthogonal, following jax.random's
+algorithms draw for draw."""
 import functools
 import math
 
@@ -28,7 +29,7 @@ def _convert_and_clip_integer(val, dtype):
 
 def randint(key, shape, minval, maxval, dtype=None):
     """Uniform integers in [minval, maxval) (a modulus of 2 * nbits random bits, as JAX)."""
-    _check_key("randint", key)
+    key = _check_key("randint", key)
     jnp = _jnp()
     dtype = _dtypes.default_int() if dtype is None else _dtypes.canonicalize_dtype(dtype)
     if not _dtypes.is_integer(dtype) or dtype == np.bool_:
@@ -86,7 +87,7 @@ def _randint(key, minval, maxval, shape, dtype):
 def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     """Indices drawn with probabilities softmax(logits) along `axis` (Gumbel-max; without
     replacement: Gumbel top-k)."""
-    _check_key("categorical", key)
+    key = _check_key("categorical", key)
     if mode not in (None, "low"):  # as gumbel: the other modes draw different bits
         raise NotImplementedError(f"categorical mode={mode!r}: only the default 'low' mode")
     jnp = _jnp()
@@ -129,7 +130,7 @@ def _categorical(key, logits, shape, batch_shape, axis, replace):
 def permutation(key, x, axis=0, independent=False):
     """A random permutation of `range(x)` (int x) or of `x` along `axis`
     (`independent`: every slice along `axis` permuted separately)."""
-    _check_key("permutation", key)
+    key = _check_key("permutation", key)
     if isinstance(x, (int, np.integer)) or (not isinstance(x, Tracer) and np.ndim(x) == 0
                                             and not hasattr(x, "aval")):
         if not isinstance(x, (int, np.integer)):
@@ -181,7 +182,7 @@ def _take(arr, indices, axis):
 def choice(key, a, shape=(), replace=True, p=None, axis=0):
     """Samples from `a` (an array, or range(a) for an int) with or without replacement,
     uniformly or with probabilities `p`."""
-    _check_key("choice", key)
+    key = _check_key("choice", key)
     jnp = _jnp()
     if not isinstance(shape, (tuple, list)):
         raise TypeError(f"shape argument of random.choice must be a sequence, got {shape}")
@@ -245,7 +246,7 @@ def _weighted_indices(key, p, shape, n_draws, replace):
 def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
     """Samples of N(mean, cov): mean + factor @ z with cov = factor factor^T
     (`method`: "cholesky", "eigh" or "svd")."""
-    _check_key("multivariate_normal", key)
+    key = _check_key("multivariate_normal", key)
     jnp = _jnp()
     if method not in ("cholesky", "eigh", "svd"):
         raise ValueError("method must be one of {'svd', 'eigh', 'cholesky'}")
@@ -280,3 +281,24 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
     z = _normal(key, (*shape, n), dtype)
     # mean + einsum('...ij,...j->...i', factor, z)
     return jnp.add(mean, jnp.sum(jnp.multiply(factor, jnp.expand_dims(z, -2)), axis=-1))
+
+
+def orthogonal(key, n, shape=(), dtype=None, m=None):
+    """Haar-distributed matrices with orthonormal columns (or rows, if n < m): shape
+    `shape + (n, m)` (m defaults to n), from the QR factorisation of a normal matrix
+    with the signs of R's diagonal moved into Q."""
+    key = _check_key("orthogonal", key)
+    n = int(n)
+    m = n if m is None else int(m)
+    dtype = _dtypes.default_float() if dtype is None else _dtypes.canonicalize_dtype(dtype)
+    return _orthogonal(key, n, m, _shape(shape), dtype)
+
+
+@functools.partial(jit, static_argnums=(1, 2, 3, 4))
+def _orthogonal(key, n, m, shape, dtype):
+    jnp = _jnp()
+    z = _normal(key, (*shape, max(n, m), min(n, m)), dtype)
+    q, r = jnp.linalg.qr(z)
+    d = jnp.linalg.diagonal(r)
+    x = q * jnp.expand_dims(jnp.sign(d), -2)
+    return jnp.swapaxes(x, -1, -2) if n < m else x

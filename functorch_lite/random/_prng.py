@@ -14,6 +14,7 @@ from .. import _dtypes, lax
 from .._config import config
 from .._core import Tracer, get_aval
 from .._jit import jit
+from ._keys import check_key, resolve_impl, return_keys, wrap
 
 UINT_DTYPES = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: np.dtype(np.uint32),
                64: np.dtype(np.uint64)}
@@ -50,14 +51,8 @@ def threefry2x32(k1, k2, x1, x2):
 # --- keys -------------------------------------------------------------------------
 
 def _check_key(name, key, allow_batched=False):
-    aval = get_aval(key)
-    if aval.dtype != np.uint32 or not aval.shape or aval.shape[-1] != 2:
-        raise TypeError(f"{name} expects a PRNG key: a uint32 array of shape (2,) from "
-                        f"random.PRNGKey / key / split, got {aval.str_short()}")
-    if not allow_batched and aval.ndim != 1:
-        raise ValueError(f"{name} accepts a single key, but was given a key array of shape "
-                         f"{aval.shape[:-1]} != (). Use vmap for batching.")
-    return key
+    """The uint32 data of a sampler's key (typed or raw), checked."""
+    return check_key(name, key, allow_batched)[0]
 
 
 def _key_words(key):
@@ -70,19 +65,26 @@ def _stack_words(w1, w2):
     return lax.concatenate([lax.reshape(w, (*shape, 1)) for w in (w1, w2)], len(shape))
 
 
-def PRNGKey(seed):
-    """A key (uint32[2]) from an integer seed: the seed's high and low 32 bits.
+def PRNGKey(seed, *, impl=None):
+    """A raw key (uint32[2]) from an integer seed: the seed's high and low 32 bits.
 
     >>> import functorch_lite as fl
     >>> fl.random.PRNGKey(42).tolist()
     [0, 42]
     """
+    resolve_impl(impl)
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
         seed = int(seed)
         hi = (seed >> 32) & 0xFFFFFFFF if config.jax_enable_x64 else 0
         from ..numpy import asarray
         return asarray(np.array([hi, seed & 0xFFFFFFFF], np.uint32))
-    aval = get_aval(seed)
+    if isinstance(seed, Tracer) or hasattr(seed, "aval") or isinstance(seed, np.ndarray):
+        aval = get_aval(seed)
+        if _dtypes.is_key(aval.dtype):
+            raise TypeError("PRNGKey accepts an integer seed, got a typed key array; use "
+                            "the key itself (random.key_data(key) gives its data).")
+    else:
+        raise TypeError(f"PRNG key seed must be an integer; got {seed!r}")
     if not _dtypes.is_integer(aval.dtype) or aval.dtype == np.bool_:
         raise TypeError(f"PRNG key seed must be an integer; got {seed!r}")
     if aval.shape:
@@ -103,27 +105,16 @@ def _seed_from_array(seed):
     return _stack_words(hi, lo)
 
 
-def key(seed):
-    """The same as `PRNGKey` (keys are raw uint32[2] arrays here)."""
-    return PRNGKey(seed)
+def key(seed, *, impl=None):
+    """A typed key array (shape (), dtype `key<fry>`) from an integer seed: JAX's own
+    key type, over the data `PRNGKey(seed)` holds.
 
-
-def key_data(keys):
-    """The uint32 data of a key array (keys are already raw data: identity)."""
-    return keys
-
-
-def wrap_key_data(key_bits_array, impl=None):
-    """A key from its uint32 data (identity, after a type check). Keys are threefry
-    (`impl` None or "threefry2x32"), the only implementation we have."""
-    if impl not in (None, "threefry2x32"):
-        raise NotImplementedError(f"wrap_key_data(impl={impl!r}): functorch_lite keys are "
-                                  f"threefry2x32 only.")
-    return _check_key("wrap_key_data", key_bits_array, allow_batched=True)
-
-
-def clone(key):
-    return key
+    >>> import functorch_lite as fl
+    >>> k = fl.random.key(0)
+    >>> k.shape, k.dtype
+    ((), key<fry>)
+    """
+    return wrap(PRNGKey(seed), resolve_impl(impl))
 
 
 def _iota_2x32(shape):
@@ -139,11 +130,11 @@ def _iota_2x32(shape):
 
 
 def split(key, num=2):
-    """`num` new keys (shape (num, 2)), or a key array of shape (*num, 2) if `num` is a
-    tuple. The parent key should not be used again."""
-    _check_key("split", key)
+    """`num` new keys (shape (num,) typed, (num, 2) raw), or a key array of shape `num`
+    if `num` is a tuple. The parent key should not be used again."""
+    data, dtype = check_key("split", key)
     shape = tuple(int(n) for n in num) if isinstance(num, (tuple, list)) else (int(num),)
-    return _split(key, shape)
+    return return_keys(_split(data, shape), dtype)
 
 
 @functools.partial(jit, static_argnums=1)
@@ -155,13 +146,13 @@ def _split(key, shape):
 
 def fold_in(key, data):
     """A new key that is a deterministic function of `key` and the integer `data`."""
-    _check_key("fold_in", key)
+    key_data, dtype = check_key("fold_in", key)
     if np.ndim(data) if not isinstance(data, Tracer) else data.ndim:
         raise TypeError(f"fold_in accepts a scalar, but was given an array of shape "
                         f"{np.shape(data)} != (). Use vmap for batching.")
     if isinstance(data, (int, np.integer)):
         data = np.uint32(int(data) & 0xFFFFFFFF)
-    return _fold_in(key, data)
+    return return_keys(_fold_in(key_data, data), dtype)
 
 
 @jit
@@ -211,7 +202,7 @@ def _random_bits(key, bit_width, shape):
 
 def bits(key, shape=(), dtype=None):
     """Random bits of an unsigned integer `dtype` (default uint32) and `shape`."""
-    _check_key("bits", key)
+    key = _check_key("bits", key)
     dtype = np.dtype(np.uint32) if dtype is None else _dtypes.canonicalize_dtype(dtype)
     if not np.issubdtype(dtype, np.unsignedinteger):
         raise ValueError(f"dtype argument to `bits` must be an unsigned int dtype, got "
