@@ -76,8 +76,9 @@ def assert_close(got, want, rtol, atol, what=""):
         if g.dtype.kind in "biu":
             np.testing.assert_array_equal(g, w, err_msg=what)
         else:
-            np.testing.assert_allclose(g.astype(np.float64), w.astype(np.float64),
-                                       rtol=rtol, atol=atol, err_msg=what)
+            wide = np.complex128 if g.dtype.kind == "c" else np.float64
+            np.testing.assert_allclose(g.astype(wide), w.astype(wide), rtol=rtol,
+                                       atol=atol, err_msg=what)
 
 
 def array_positions(args):

@@ -14,12 +14,12 @@ schur_p = Primitive("schur", multiple_results=True)
 
 
 def schur(x, *, compute_schur_vectors=True, sort_eig_vals=False, select_callable=None):
-    """Schur decomposition x = Z T Z^H: (T, Z), or (T,) without Schur vectors. For real
+    """Schur decomposition x = Z T Z^H: [T, Z], or [T] without Schur vectors. For real
     x, T is quasi upper triangular (2x2 blocks for complex eigenvalue pairs)."""
     if sort_eig_vals or select_callable is not None:
         raise NotImplementedError("The sort feature of LAPACK's gees routine is not "
                                   "implemented (as in JAX): use sort_eig_vals=False")
-    return tuple(schur_p.bind(x, compute_schur_vectors=bool(compute_schur_vectors)))
+    return list(schur_p.bind(x, compute_schur_vectors=bool(compute_schur_vectors)))
 
 
 @schur_p.def_abstract_eval
@@ -46,9 +46,9 @@ hessenberg_p = Primitive("hessenberg", multiple_results=True)
 
 
 def hessenberg(x):
-    """Hessenberg reduction (a, taus): the Hessenberg matrix H is on and above a's first
+    """Hessenberg reduction [a, taus]: the Hessenberg matrix H is on and above a's first
     subdiagonal; below it, with `taus`, the Householder reflectors of Q (x = Q H Q^H)."""
-    return tuple(hessenberg_p.bind(x))
+    return list(hessenberg_p.bind(x))
 
 
 @hessenberg_p.def_abstract_eval
