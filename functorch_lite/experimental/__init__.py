@@ -1,4 +1,4 @@
 """`functorch_lite.experimental`: JAX's `jax.experimental` modules research code uses:
 `ode.odeint`, `jet`, and the `enable_x64` / `disable_x64` context managers."""
 from ._x64 import enable_x64, disable_x64  # noqa: F401
-from . import ode  # noqa: F401
+from . import ode, jet  # noqa: F401
