@@ -157,6 +157,10 @@ def jet(fun, primals, series, factorial_scaled=True):
     return _jet_jit(fun, order, factorial_scaled, list(primals), [list(s) for s in series])
 
 
+jet2 = functools.partial(jet, factorial_scaled=False)
+jet2.__doc__ = "`jet` with Taylor coefficients (factorial_scaled=False) in and out."
+
+
 # --- rules ---------------------------------------------------------------------------------
 
 JET_RULES = {}
