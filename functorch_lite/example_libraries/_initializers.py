@@ -8,10 +8,12 @@ from .. import lax, random
 
 
 def zeros(key, shape, dtype=np.float32):
+    """All zeros."""
     return lax.full(shape, 0, dtype)
 
 
 def ones(key, shape, dtype=np.float32):
+    """All ones."""
     return lax.full(shape, 1, dtype)
 
 

@@ -228,15 +228,19 @@ def sm3(step_size, momentum=0.9):
 # --- learning-rate schedules ----------------------------------------------------------
 
 def constant(step_size):
+    """The schedule i -> step_size."""
     return lambda i: step_size
 
 
 def exponential_decay(step_size, decay_steps, decay_rate):
+    """i -> step_size * decay_rate ** (i / decay_steps)."""
     return lambda i: jnp.multiply(step_size, jnp.power(decay_rate,
                                                        jnp.divide(i, decay_steps)))
 
 
 def inverse_time_decay(step_size, decay_steps, decay_rate, staircase=False):
+    """i -> step_size / (1 + decay_rate * i / decay_steps) (floor of i / decay_steps
+    with `staircase`)."""
     if staircase:
         return lambda i: jnp.divide(step_size, jnp.add(1, jnp.multiply(
             decay_rate, jnp.floor(jnp.divide(i, decay_steps)))))
@@ -245,6 +249,8 @@ def inverse_time_decay(step_size, decay_steps, decay_rate, staircase=False):
 
 
 def polynomial_decay(step_size, decay_steps, final_step_size, power=1.0):
+    """From step_size to final_step_size over decay_steps along (1 - i/decay_steps)^power,
+    then constant."""
     def schedule(step_num):
         step_num = jnp.minimum(step_num, decay_steps)
         step_mult = jnp.power(jnp.subtract(1, jnp.divide(step_num, decay_steps)), power)
@@ -254,6 +260,7 @@ def polynomial_decay(step_size, decay_steps, final_step_size, power=1.0):
 
 
 def piecewise_constant(boundaries, values):
+    """values[0] until boundaries[0], values[1] until boundaries[1], ..."""
     boundaries, values = np.asarray(boundaries), np.asarray(values)
     if not boundaries.ndim == values.ndim == 1:
         raise ValueError("boundaries and values must be sequences")
@@ -264,6 +271,7 @@ def piecewise_constant(boundaries, values):
 
 
 def make_schedule(scalar_or_schedule):
+    """A schedule from a schedule or a number (a constant schedule)."""
     if callable(scalar_or_schedule):
         return scalar_or_schedule
     if jnp.ndim(scalar_or_schedule) == 0:

@@ -70,13 +70,16 @@ GeneralConv = _general_conv(
 GeneralConv.__doc__ = """Convolution with the given dimension numbers, e.g.
     ('NHWC', 'HWIO', 'NHWC'); padding 'VALID', 'SAME' or explicit pairs."""
 Conv = functools.partial(GeneralConv, ("NHWC", "HWIO", "NHWC"))
+Conv.__doc__ = "2-d convolution layer, NHWC inputs and HWIO kernels."
 GeneralConvTranspose = _general_conv(
     lax.conv_transpose_shape_tuple,
     lambda x, W, strides, padding, dn: lax.conv_transpose(x, W, strides, padding,
                                                           dimension_numbers=dn))
 GeneralConvTranspose.__doc__ = "Transposed convolution with the given dimension numbers."
 Conv1DTranspose = functools.partial(GeneralConvTranspose, ("NHC", "HIO", "NHC"))
+Conv1DTranspose.__doc__ = "1-d transposed convolution layer, NHC inputs."
 ConvTranspose = functools.partial(GeneralConvTranspose, ("NHWC", "HWIO", "NHWC"))
+ConvTranspose.__doc__ = "2-d transposed convolution layer, NHWC inputs."
 
 
 def BatchNorm(axis=(0, 1, 2), epsilon=1e-5, center=True, scale=True, beta_init=zeros,

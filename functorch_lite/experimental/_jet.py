@@ -33,6 +33,7 @@ ZERO_SERIES = _ZeroSeries()
 
 
 class JetTracer(Tracer):
+    """A value inside `jet`: its primal and its Taylor coefficients (or ZERO_SERIES)."""
     __slots__ = ("primal", "terms")
 
     def __init__(self, trace, primal, terms):
@@ -46,6 +47,9 @@ class JetTracer(Tracer):
 
 
 class JetTrace(_core.Trace):
+    """The jet interpretation: propagates Taylor coefficients through each primitive
+    with its rule in JET_RULES, binding in the parent trace."""
+
     def __init__(self, parent, order):
         super().__init__()
         self.parent = parent
