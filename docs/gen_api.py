@@ -41,6 +41,8 @@ MODULES = [  # (heading, module, what it mirrors)
     ("functorch_lite.experimental", fl.experimental, "jax.experimental"),
     ("functorch_lite.experimental.ode", fl.experimental.ode, "jax.experimental.ode"),
     ("functorch_lite.experimental.jet", fl.experimental.jet, "jax.experimental.jet"),
+    ("functorch_lite.experimental.sparse", fl.experimental.sparse,
+     "jax.experimental.sparse"),
 ]
 
 
