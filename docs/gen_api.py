@@ -33,6 +33,21 @@ MODULES = [  # (heading, module, what it mirrors)
     ("functorch_lite.test_util", fl.test_util, "jax.test_util"),
     ("functorch_lite.dtypes", fl.dtypes, "jax.dtypes"),
     ("functorch_lite.errors", fl.errors, "jax.errors"),
+    ("functorch_lite.scipy.linalg", fl.scipy.linalg, "jax.scipy.linalg"),
+    ("functorch_lite.scipy.optimize", fl.scipy.optimize, "jax.scipy.optimize"),
+    ("functorch_lite.scipy.signal", fl.scipy.signal, "jax.scipy.signal"),
+    ("functorch_lite.scipy.ndimage", fl.scipy.ndimage, "jax.scipy.ndimage"),
+    ("functorch_lite.scipy.integrate", fl.scipy.integrate, "jax.scipy.integrate"),
+    ("functorch_lite.scipy.interpolate", fl.scipy.interpolate, "jax.scipy.interpolate"),
+    ("functorch_lite.example_libraries.stax", fl.example_libraries.stax,
+     "jax.example_libraries.stax"),
+    ("functorch_lite.example_libraries.optimizers", fl.example_libraries.optimizers,
+     "jax.example_libraries.optimizers"),
+    ("functorch_lite.experimental", fl.experimental, "jax.experimental"),
+    ("functorch_lite.experimental.ode", fl.experimental.ode, "jax.experimental.ode"),
+    ("functorch_lite.experimental.jet", fl.experimental.jet, "jax.experimental.jet"),
+    ("functorch_lite.experimental.sparse", fl.experimental.sparse,
+     "jax.experimental.sparse"),
 ]
 
 

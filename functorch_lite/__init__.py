@@ -15,6 +15,7 @@ from ._checkpoint import checkpoint, remat
 from ._checkpoint import checkpoint_policies
 from . import (lax, numpy, tree, tree_util, nn, dtypes, random, test_util, interop,
                errors)
+from . import scipy, experimental, example_libraries  # noqa: E402  (built on the above)
 from ._device import device_put, devices, block_until_ready, device_get
 
 from . import _array_interop, _runtime as _rt

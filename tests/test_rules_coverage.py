@@ -15,6 +15,9 @@ NO_JVP = {
     "scatter_apply": "applies an arbitrary function; not differentiable (as in JAX)",
     "reduce": "lax.reduce with an arbitrary computation or several operands; with "
               "add/mul/max/min it becomes the differentiable reduce_* primitives",
+    "schur": "JAX defines no derivative for the Schur decomposition",
+    "hessenberg": "JAX defines no derivative for the Hessenberg reduction",
+    "householder_product": "JAX defines no derivative for householder_product",
     "linalg_kernel": "internal LAPACK/cuSOLVER call inside linalg lowerings; the "
                      "lax.linalg primitives carry the derivative rules",
     "scaled_dot": "block-scaled float8 products; JAX defines no derivative either",

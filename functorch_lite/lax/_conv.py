@@ -3,7 +3,7 @@ every rule of the convolution primitive."""
 
 __all__ = ["conv_general_dilated", "conv", "conv_with_general_padding", "conv_transpose",
            "ConvDimensionNumbers", "conv_dimension_numbers", "conv_general_permutations",
-           "conv_shape_tuple", "conv_general_shape_tuple"]
+           "conv_shape_tuple", "conv_general_shape_tuple", "conv_transpose_shape_tuple"]
 from typing import NamedTuple
 
 import numpy as np
@@ -172,6 +172,20 @@ def _conv_transpose_padding(k, s, padding):
     else:
         raise ValueError(f"invalid padding mode: {padding}")
     return pad_a, pad_len - pad_a
+
+
+def conv_transpose_shape_tuple(lhs_shape, rhs_shape, window_strides, padding,
+                               dimension_numbers):
+    """Output shape of `conv_transpose` (padding 'SAME', 'VALID' or (low, high) pairs)."""
+    lhs_perm, rhs_perm, out_perm = conv_general_permutations(dimension_numbers)
+    lhs_trans, rhs_trans = np.take(lhs_shape, lhs_perm), np.take(rhs_shape, rhs_perm)
+    if isinstance(padding, str):
+        padding = [_conv_transpose_padding(k, s, padding)
+                   for k, s in zip(rhs_trans[2:], window_strides)]
+    out_space = [(i - 1) * s - k + 2 + int(np.sum(p)) for i, k, s, p in
+                 zip(lhs_trans[2:], rhs_trans[2:], window_strides, padding)]
+    out_trans = (lhs_trans[0], rhs_trans[0], *out_space)
+    return tuple(int(d) for d in np.take(out_trans, np.argsort(out_perm)))
 
 
 def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numbers=None,

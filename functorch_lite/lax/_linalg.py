@@ -1,5 +1,5 @@
 """Linear-algebra primitives (`lax.linalg`): cholesky, triangular_solve, lu, qr, eigh,
-svd, and the private solve used by `numpy.linalg.solve`/`inv`.
+svd, schur, hessenberg, householder_product, tridiagonal_solve, and the private solve used by `numpy.linalg.solve`/`inv`.
 
 Every primitive works on stacks of matrices (leading batch dims), so batching moves
 the vmapped axis to the front. Lowerings are functions of the LAPACK / cuSOLVER
@@ -8,7 +8,8 @@ JVP rules follow JAX's (jax/_src/lax/linalg.py) and use only primitives that
 transpose, so reverse mode comes from linearize + transpose."""
 
 __all__ = ["cholesky", "triangular_solve", "lu", "lu_pivots_to_permutation", "qr", "eigh",
-           "svd", "symmetrize", "eig"]
+           "svd", "symmetrize", "eig", "schur", "hessenberg",
+           "householder_product", "tridiagonal_solve"]
 import numpy as np
 
 from .. import _dtypes
@@ -480,3 +481,5 @@ _stack_batching(solve_p)
 
 from ._linalg_decomp import qr, eigh, svd  # noqa: E402  (they build on the helpers above)
 from ._linalg_eig import eig, eig_p  # noqa: E402,F401  (lax.linalg.eig_p, as JAX)
+from ._linalg_schur import schur, hessenberg, householder_product  # noqa: E402
+from ._linalg_tridiagonal import tridiagonal_solve  # noqa: E402

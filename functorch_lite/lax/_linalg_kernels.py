@@ -207,6 +207,58 @@ def trsm(a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
     return kernel(target, [a, b], [b_aval], config, aliases=[(0, 1)])[0]
 
 
+def _cpu_only(routine):
+    if on_gpu():
+        raise NotImplementedError(f"{routine} is only implemented on CPU (LAPACK), as in "
+                                  f"JAX; run it on a CPU device")
+
+
+def gees(a, compute_schur_vectors):
+    """Schur decomposition (CPU): (T, Z, info); T quasi upper triangular for real a."""
+    _cpu_only("schur")
+    aval = get_aval(a)
+    w_aval, info_aval = ShapedArray(aval.shape[:-1], aval.dtype), _info_aval(aval)
+    real = not np.issubdtype(aval.dtype, np.complexfloating)
+    outs = [aval, aval, w_aval, w_aval, info_aval, info_aval] if real else \
+        [aval, aval, w_aval, info_aval, info_aval]
+    config = [("mode", char_attr("V" if compute_schur_vectors else "N")),
+              ("sort", char_attr("N"))]
+    results = kernel(_runtime.lapack_target("gees_ffi", aval.dtype), [a], outs, config,
+                     aliases=[(0, 0)])
+    return results[0], results[1], results[-1]
+
+
+def gehrd(a):
+    """Hessenberg reduction (CPU): (reflectors with H on and above the first
+    subdiagonal, taus, info)."""
+    _cpu_only("hessenberg")
+    aval = get_aval(a)
+    n = aval.shape[-1]
+    outs = [aval, ShapedArray((*aval.shape[:-2], n - 1), aval.dtype), _info_aval(aval)]
+    config = [("low", "1 : i32"), ("high", f"{n} : i32")]
+    return kernel(_runtime.lapack_target("gehrd_ffi", aval.dtype), [a], outs, config,
+                  aliases=[(0, 0)])
+
+
+def gtsv(dl, d, du, b):
+    """Tridiagonal solve with partial pivoting (CPU): (solution, info)."""
+    _cpu_only("tridiagonal_solve")
+    avals = [get_aval(x) for x in (dl, d, du, b)]
+    target = _runtime.lapack_target("gtsv_ffi", avals[-1].dtype)
+    *_, x, info = kernel(target, [dl, d, du, b], [*avals, _info_aval(avals[-1])],
+                         aliases=[(0, 0), (1, 1), (2, 2), (3, 3)])
+    return x, info
+
+
+def tridiagonal_solve_perturbed(dl, d, du, b):
+    """Tridiagonal solve whose tiny pivots are perturbed (finite results for singular
+    systems; jaxlib's kernel, CPU)."""
+    _cpu_only("tridiagonal_solve(perturb_singular=True)")
+    b_aval = get_aval(b)
+    _runtime.lapack_target("gtsv_ffi", b_aval.dtype)  # loads LAPACK into jaxlib
+    return kernel("tridiagonal_solve_perturbed_ffi", [dl, d, du, b], [b_aval])[0]
+
+
 # --- lowering a primitive as a function of other primitives -------------------------
 
 def composite_lowering(fun, name, multiple_results=True):

@@ -3,7 +3,8 @@
 need: select_and_gather_add (tangent of the window's max, a JVP) and
 select_and_scatter_add (its transpose, routing cotangents to the argmax)."""
 
-__all__ = ["reduce_window", "reduce_window_sum", "reduce_window_max", "reduce_window_min"]
+__all__ = ["reduce_window", "reduce_window_sum", "reduce_window_max", "reduce_window_min",
+           "reduce_window_shape_tuple"]
 import numpy as np
 
 from .. import _dtypes
@@ -24,6 +25,14 @@ def _window_shape(operand_shape, window_dimensions, window_strides, padding, bas
     window = _dilate_shape(window_dimensions, window_dilation)
     return tuple(_strided_out_size(d + lo + hi, w, s)
                  for d, (lo, hi), w, s in zip(base, padding, window, window_strides))
+
+
+def reduce_window_shape_tuple(operand_shape, window_dimensions, window_strides, padding,
+                              base_dilation=None, window_dilation=None):
+    """Output shape of a windowed reduction with explicit (low, high) `padding`."""
+    ones = (1,) * len(operand_shape)
+    return _window_shape(operand_shape, window_dimensions, window_strides, padding,
+                         base_dilation or ones, window_dilation or ones)
 
 
 def _check_window(name, aval, window_dimensions, window_strides, padding, base_dilation,

@@ -1,0 +1,4 @@
+"""`functorch_lite.experimental.ode`: `odeint`, as jax.experimental.ode."""
+from ._ode import odeint
+
+__all__ = ["odeint"]
