@@ -1,14 +1,18 @@
 """Global configuration, mirroring `jax.config` for the flags we support."""
+import contextlib
 
 
 class Config:
     """`config.update("jax_enable_x64", True)` turns on 64-bit types;
     `config.update("jax_debug_nans", True)` raises FloatingPointError when a computation
-    (eager or jitted) produces a NaN. Unknown flag names raise."""
+    (eager or jitted) produces a NaN; `config.update("jax_default_matmul_precision",
+    "highest")` sets the precision of products built without `precision=` (None:
+    DEFAULT, e.g. TF32 on recent NVIDIA GPUs). Unknown flag names raise."""
 
     def __init__(self):
         self.jax_enable_x64 = False
         self.jax_debug_nans = False
+        self.jax_default_matmul_precision = None
 
     def update(self, name, value):
         if not hasattr(self, name):
@@ -30,3 +34,16 @@ class Config:
 
 
 config = Config()
+
+
+@contextlib.contextmanager
+def default_matmul_precision(precision):
+    """Within the block, products without `precision=` use `precision` ('default',
+    'high', 'highest', 'bfloat16', 'tensorfloat32', 'float32'), as
+    `jax.default_matmul_precision`. Programs traced before keep their precision."""
+    previous = config.jax_default_matmul_precision
+    config.jax_default_matmul_precision = precision
+    try:
+        yield
+    finally:
+        config.jax_default_matmul_precision = previous

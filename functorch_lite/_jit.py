@@ -8,10 +8,11 @@ import weakref
 from jax import tree_util
 
 from . import _core, _dispatch, _dtypes, _runtime
+from ._config import config
 from ._ir import Program
 from ._core import Primitive, Tracer, get_aval
-from ._lowering import lower_program
-from ._staging import trace_to_program
+from ._lowering import lower_program, resolve_platform
+from ._staging import StagingTrace, trace_to_program
 
 jit_p = Primitive("jit", multiple_results=True)
 
@@ -117,7 +118,7 @@ class jit:
         dyn_args, dyn_kwargs, statics, static_pos = self._split_static(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         avals = tuple(map(get_aval, leaves))
-        key = (in_tree, avals, statics)
+        key = (in_tree, avals, statics, config.jax_default_matmul_precision)
         entry = self._cache.get(key)
         if entry is None:
             entry = self._trace(args, kwargs, static_pos, in_tree, avals, statics)
@@ -158,7 +159,7 @@ class jit:
 
     def __call__(self, *args, **kwargs):
         eager = _core._state.trace is _core.eval_trace
-        if not eager and self.inline:
+        if not eager and self.inline and _staging():
             return self.fun(*args, **kwargs)
         key = None
         if eager:  # fast path: a signature seen before runs its executable directly
@@ -170,6 +171,8 @@ class jit:
                     key = (in_tree, *[x.aval for x in leaves])
                 except AttributeError:
                     key, leaves = self._fast_key(args, kwargs)
+            if key is not None and config.jax_default_matmul_precision is not None:
+                key = (config.jax_default_matmul_precision, *key)  # traced per setting
             entry = self._fast.get(key) if key is not None else None
             if entry is not None:
                 return entry(leaves)
@@ -206,14 +209,29 @@ class jit:
         return (in_tree, *prefix, *sig), leaves
 
     def lower(self, *args, **kwargs):
-        (program, consts, out_tree, donated), leaves = self._program(args, kwargs)
-        return Lowered(program, consts, out_tree, self._name, donated)
+        return self.trace(*args, **kwargs).lower()
 
     def trace(self, *args, **kwargs):
-        return self.lower(*args, **kwargs)
+        """Stage `fun` for these arguments; `.lower(lowering_platforms=("cuda",))` on
+        the result lowers for a platform that need not be present (as in JAX)."""
+        (program, consts, out_tree, donated), _ = self._program(args, kwargs)
+        return Traced(program, consts, out_tree, self._name, donated)
 
 
 _SCALAR_TYPES = (float, int, bool)
+
+
+def _staging():
+    """Whether a program is being staged (some enclosing trace is a jit's or a control
+    flow body's). `inline=True` inlines only then, as JAX does: under eager jvp/vmap/
+    vjp an inline jit stays one call, so it runs as one program (its jvp, batched or
+    transposed program), which keeps kernels and roundings those of JAX's program."""
+    trace = _core.current_trace()
+    while trace is not None:
+        if type(trace) is StagingTrace:
+            return True
+        trace = getattr(trace, "parent", None)
+    return False
 
 
 class _Outputs:
@@ -279,17 +297,46 @@ def _hashable(value, what, fun_name):
     return value
 
 
-class Lowered:
-    """The result of `jit(f).lower(*args)`: StableHLO text, ready to compile."""
+class Traced:
+    """The result of `jit(f).trace(*args)`: the staged program, ready to lower."""
 
     def __init__(self, program, consts, out_tree, name, donated):
         self.program, self.consts, self.out_tree = program, consts, out_tree
         self.name, self.donated = name, donated
 
+    def lower(self, *, lowering_platforms=None):
+        """Lower for the runtime's platform, or for the one platform named in
+        `lowering_platforms` ('cpu', 'cuda', 'rocm', 'tpu'; it need not be present)."""
+        platform = None
+        if lowering_platforms is not None:
+            if isinstance(lowering_platforms, str) or len(lowering_platforms) != 1:
+                raise ValueError(
+                    f"lower(lowering_platforms={lowering_platforms!r}): functorch_lite "
+                    f"lowers for one platform at a time; pass a 1-tuple such as "
+                    f"('cuda',)")
+            platform = lowering_platforms[0]
+        return Lowered(self.program, self.consts, self.out_tree, self.name, self.donated,
+                       platform)
+
+
+class Lowered:
+    """The result of `jit(f).lower(*args)`: StableHLO text, ready to compile."""
+
+    def __init__(self, program, consts, out_tree, name, donated, platform=None):
+        self.program, self.consts, self.out_tree = program, consts, out_tree
+        self.name, self.donated = name, donated
+        self.platform = resolve_platform(platform)
+
     def as_text(self):
-        return lower_program(self.program, name=f"jit_{self.name}", donated=self.donated)
+        return lower_program(self.program, name=f"jit_{self.name}", donated=self.donated,
+                             platform=self.platform)
 
     def compile(self):
+        if self.platform != _runtime.platform():
+            raise ValueError(
+                f"jit({self.name}) was lowered for {self.platform!r} but this process "
+                f"runs on {_runtime.platform()!r}; only its text (as_text()) is usable "
+                f"here. Lower without lowering_platforms to compile.")
         return Compiled(self, _dispatch.compile_program(self.program, f"jit_{self.name}",
                                                          self.donated))
 

@@ -24,6 +24,7 @@ from . import _core, _dtypes
 from ._core import Primitive, ShapedArray, get_aval
 from ._ad import Zero, tangent_aval
 from ._batching import batched_avals
+from ._lowering import target_platform
 
 jax_call_p = Primitive("jax_call", multiple_results=True)
 
@@ -45,7 +46,8 @@ class JaxFunction:
     def module_text(self):
         structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
                    for a in self.in_avals]
-        return jax.jit(self.flat_fun, keep_unused=True).lower(*structs).as_text()
+        traced = jax.jit(self.flat_fun, keep_unused=True).trace(*structs)
+        return traced.lower(lowering_platforms=(target_platform(),)).as_text()
 
 
 _functions = {}

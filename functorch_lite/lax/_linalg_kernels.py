@@ -10,13 +10,16 @@ import numpy as np
 
 from .. import _runtime
 from .._core import Primitive, ShapedArray, get_aval
+from .._lowering import on_gpu, target_platform
 from .._staging import trace_to_program
 
 kernel_p = Primitive("linalg_kernel", multiple_results=True)
 
 
-def on_gpu():
-    return _runtime.platform() not in ("cpu", "interpreter")
+def _solver(routine):
+    """jaxlib's GPU solver kernel for `routine`: cuSOLVER ('cusolver_getrf_ffi') or
+    hipSOLVER ('hipsolver_getrf_ffi')."""
+    return f"{'hip' if target_platform() == 'rocm' else 'cu'}solver_{routine}_ffi"
 
 
 def kernel(target, operands, out_avals, config=(), aliases=(), column_major=True):
@@ -90,7 +93,7 @@ def potrf(a, lower=True):
     aval = get_aval(a)
     outs = [aval, _info_aval(aval)]
     if on_gpu():
-        target = f"{_runtime.gpu_solver_prefix()}solver_potrf_ffi"
+        target = _solver("potrf")
         config = [("lower", bool_attr(lower))]
     else:
         target = _runtime.lapack_target("potrf_ffi", aval.dtype)
@@ -103,7 +106,7 @@ def getrf(a):
     aval = get_aval(a)
     m, n = aval.shape[-2:]
     outs = [aval, ShapedArray((*aval.shape[:-2], min(m, n)), np.int32), _info_aval(aval)]
-    target = f"{_runtime.gpu_solver_prefix()}solver_getrf_ffi" if on_gpu() else \
+    target = _solver("getrf") if on_gpu() else \
         _runtime.lapack_target("getrf_ffi", aval.dtype)
     return kernel(target, [a], outs, aliases=[(0, 0)])
 
@@ -113,7 +116,7 @@ def geqrf(a):
     aval = get_aval(a)
     m, n = aval.shape[-2:]
     outs = [aval, ShapedArray((*aval.shape[:-2], min(m, n)), aval.dtype)]
-    target = f"{_runtime.gpu_solver_prefix()}solver_geqrf_ffi" if on_gpu() else \
+    target = _solver("geqrf") if on_gpu() else \
         _runtime.lapack_target("geqrf_ffi", aval.dtype)
     return kernel(target, [a], outs, aliases=[(0, 0)])
 
@@ -122,7 +125,7 @@ def orgqr(a, taus):
     """The orthogonal matrix of Householder reflectors (LAPACK orgqr/ungqr)."""
     aval = get_aval(a)
     if on_gpu():
-        target = f"{_runtime.gpu_solver_prefix()}solver_orgqr_ffi"
+        target = _solver("orgqr")
     else:
         kind = "un" if np.issubdtype(aval.dtype, np.complexfloating) else "or"
         target = _runtime.lapack_target(f"{kind}gqr_ffi", aval.dtype)
@@ -136,7 +139,7 @@ def syevd(a, lower=True):
     real = np.finfo(aval.dtype).dtype
     outs = [aval, ShapedArray(aval.shape[:-1], real), _info_aval(aval)]
     if on_gpu():
-        target = f"{_runtime.gpu_solver_prefix()}solver_syevd_ffi"
+        target = _solver("syevd")
         config = [("algorithm", "0 : ui8"), ("lower", bool_attr(lower))]
     else:
         kind = "he" if np.issubdtype(aval.dtype, np.complexfloating) else "sy"
@@ -164,7 +167,7 @@ def gesdd(a, full_matrices, compute_uv):
         config = [("compute_uv", bool_attr(compute_uv)),
                   ("full_matrices", bool_attr(full_matrices)),
                   ("transposed", bool_attr(transposed))]
-        _, s, x, y, info = kernel(f"{_runtime.gpu_solver_prefix()}solver_gesvd_ffi", [a],
+        _, s, x, y, info = kernel(_solver("gesvd"), [a],
                                   outs, config, aliases=[(0, 0)],
                                   column_major=not transposed)
         u, vt = (y, x) if transposed else (x, y)
@@ -195,7 +198,7 @@ def composite_lowering(fun, name, multiple_results=True):
     cache = {}
 
     def rule(ctx, *operands, **params):
-        key = (tuple(ctx.avals_in), tuple(sorted(params.items())), _runtime.platform())
+        key = (tuple(ctx.avals_in), tuple(sorted(params.items())), target_platform())
         entry = cache.get(key)
         if entry is None:
             def flat(*xs):

@@ -7,6 +7,7 @@ import enum
 import numpy as np
 
 from .. import _dtypes
+from .._config import config
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, add_tangents, is_undefined, tangent_aval
 from .._batching import bdim_at_front
@@ -71,6 +72,10 @@ def _dot_general_abstract_eval(lhs, rhs, *, dimension_numbers, precision,
 @dot_general_p.def_lowering
 def _dot_general_lowering(ctx, lhs, rhs, *, dimension_numbers, precision,
                           preferred_element_type):
+    """As JAX writes it on every platform: the precision config always present
+    (DEFAULT when unset), operands of one dtype passed as they are even when the
+    result type differs (bf16 x bf16 -> f32, i8 x i8 -> i32), and only mixed operand
+    dtypes converted to the result type first."""
     (lc, rc), (lb, rb) = dimension_numbers
     fmt = lambda xs: "[" + ", ".join(map(str, xs)) + "]"
     attr = (f"#stablehlo.dot<lhs_batching_dimensions = {fmt(lb)}, rhs_batching_dimensions = "
@@ -78,9 +83,8 @@ def _dot_general_lowering(ctx, lhs, rhs, *, dimension_numbers, precision,
             f"= {fmt(rc)}>")
     lt, rt = ctx.avals_in
     out = ctx.avals_out[0]
-    if lt.dtype != out.dtype and not _dtypes.is_integer(out.dtype):
+    if lt.dtype != rt.dtype:
         lhs = ctx.op("stablehlo.convert", [lhs], [lt.update(dtype=out.dtype)])
-    if rt.dtype != out.dtype and not _dtypes.is_integer(out.dtype):
         rhs = ctx.op("stablehlo.convert", [rhs], [rt.update(dtype=out.dtype)])
     return ctx.op("stablehlo.dot_general", [lhs, rhs], attrs={
         "dot_dimension_numbers": attr, **_precision_attr(precision)})
@@ -160,29 +164,43 @@ class Precision(enum.Enum):
     HIGHEST = 2
 
 
+_PRECISION_NAMES = {"default": "DEFAULT", "bfloat16": "DEFAULT", "fastest": "DEFAULT",
+                   "high": "HIGH", "bfloat16_3x": "HIGH", "tensorfloat32": "HIGH",
+                   "highest": "HIGHEST", "float32": "HIGHEST"}
+
+
 def _canonical_precision(precision):
-    """None or a pair of names among DEFAULT/HIGH/HIGHEST (jax.lax.Precision accepted)."""
+    """None or a pair of names among DEFAULT/HIGH/HIGHEST (jax.lax.Precision accepted).
+    None reads the `jax_default_matmul_precision` flag, when the op is built (as JAX)."""
     if precision is None:
-        return None
-    names = {"default": "DEFAULT", "bfloat16": "DEFAULT", "fastest": "DEFAULT",
-             "high": "HIGH", "bfloat16_3x": "HIGH", "tensorfloat32": "HIGH",
-             "highest": "HIGHEST", "float32": "HIGHEST"}
+        flag = config.jax_default_matmul_precision
+        if flag is None:
+            return None
+        if str(flag).lower() not in _PRECISION_NAMES:
+            raise ValueError(_unsupported_precision(flag, "jax_default_matmul_precision"))
+        precision = flag
 
     def one(p):
-        name = getattr(p, "name", p)
-        if str(name).lower() not in names:
-            raise ValueError(f"unknown precision {p!r}")
-        return names[str(name).lower()]
+        name = str(getattr(p, "name", p)).lower()
+        if name not in _PRECISION_NAMES:
+            raise ValueError(_unsupported_precision(p, "precision"))
+        return _PRECISION_NAMES[name]
     if isinstance(precision, (tuple, list)):
         return tuple(one(p) for p in precision)
     return (one(precision),) * 2
 
 
+def _unsupported_precision(value, what):
+    return (f"{what}={value!r} is not supported: use None, a jax.lax.Precision, a pair of "
+            f"them, or one of {sorted(_PRECISION_NAMES)} (dot algorithm presets such as "
+            f"'BF16_BF16_F32' are not supported by functorch_lite)")
+
+
 def _precision_attr(precision):
-    if precision is None:
-        return {}
+    """The precision_config JAX writes: one entry per operand, DEFAULT when unset."""
+    names = precision or ("DEFAULT", "DEFAULT")
     return {"precision_config": "[" + ", ".join(f"#stablehlo<precision {p}>"
-                                                for p in precision) + "]"}
+                                                for p in names) + "]"}
 
 
 def _bilinear_jvp(prim, primals, tangents, params):
