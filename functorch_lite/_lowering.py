@@ -258,3 +258,27 @@ def lower_program(program, name="main_module", donated=(), platform=None):
     with lowering_for(platform):
         module.function(program, "main", visibility="public", arg_attrs=attrs)
     return module.text(name)
+
+
+def composite_lowering(fun, name, multiple_results=True):
+    """A lowering rule that traces `fun(*operands, **params)` (primitives only) into a
+    program, once per input types, params and target platform (so `fun` may ask
+    `target_platform()`), and calls it as a private function."""
+    from ._staging import trace_to_program
+    cache = {}
+
+    def rule(ctx, *operands, **params):
+        key = (tuple(ctx.avals_in), tuple(sorted(params.items())), target_platform())
+        entry = cache.get(key)
+        if entry is None:
+            def flat(*xs):
+                out = fun(*xs, **params)
+                return list(out) if multiple_results else [out]
+            entry = cache[key] = trace_to_program(flat, list(ctx.avals_in),
+                                                  f"{name} lowering")
+        program, consts = entry
+        const_names = [ctx.constant(np.asarray(c), np.asarray(c).dtype, np.shape(c))
+                       for c in consts]
+        outs = ctx.call(program, [*const_names, *operands], hint=name)
+        return outs if multiple_results else outs[0]
+    return rule

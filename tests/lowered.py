@@ -13,6 +13,11 @@ from functorch_lite import _runtime
 _OP = re.compile(r'^\s*(?:%[\w#:]+(?:, %[\w#:]+)* = )?"([\w.]+)"\((.*)$')
 _SSA = re.compile(r"%[\w#]+")
 _LOC = re.compile(r" loc\([^)]*\)")
+# attributes that do not change the program: defaults some writers spell out, and
+# Shardy's sharding rule (JAX adds it for multi-device partitioning)
+_NEUTRAL = re.compile(r"(api_version = 1 : i32|called_computations = \[\]|"
+                      r"has_side_effect = false|output_operand_aliases = \[\])(, )?")
+_SHARDY = re.compile(r",? ?sdy\.sharding_rule = #sdy\.op_sharding_rule<.*?>(?=\} :)")
 
 
 def jax_text(fun, *args, platform="cuda"):
@@ -30,7 +35,8 @@ def ops(text):
     for line in _runtime.parse_module(text).splitlines():
         m = _OP.match(line)
         if m and m.group(1) not in ("func.func", "builtin.module"):
-            out.append((m.group(1), _LOC.sub("", _SSA.sub("%", m.group(2))).strip()))
+            sig = _NEUTRAL.sub("", _SHARDY.sub("", _LOC.sub("", _SSA.sub("%", m.group(2)))))
+            out.append((m.group(1), re.sub(r"(, )?\}", "}", sig).strip()))
     return out
 
 

@@ -6,6 +6,7 @@ import numpy as _np
 
 from ._util import *  # noqa: F401,F403
 from ._ufuncs import *  # noqa: F401,F403
+from ._ufuncs_by_version import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
 from ._creation import *  # noqa: F401,F403
 from ._shape import *  # noqa: F401,F403
