@@ -351,9 +351,9 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
     if not isinstance(subscripts, str):
         subscripts, operands = _interleaved_to_subscripts((subscripts, *operands))
     operands = list(_arrays(*operands))
-    if preferred_element_type is not None:  # accumulate in the requested type
-        preferred_element_type = _dtypes.canonicalize_dtype(preferred_element_type)
-        operands = [lax.convert_element_type(o, preferred_element_type) for o in operands]
+    acc = None  # as JAX: products and sums accumulate in preferred_element_type
+    if preferred_element_type is not None:
+        acc = preferred_element_type = _dtypes.canonicalize_dtype(preferred_element_type)
     shapes = [_shape(o) for o in operands]
     inputs, output = _parse_subscripts(subscripts, shapes)
     sizes = {}
@@ -372,22 +372,28 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
         keep = set(output).union(*names)
         if len(picked) == 1:
             (x, xn), = picked
-            x, xn = _reduce_single(x, xn, keep)
+            x, xn = _reduce_single(x, xn, keep, acc)
         else:
             (x, xn), (y, yn) = picked
-            x, xn = _contract_pair(x, xn, y, yn, keep, precision)
+            x, xn = _contract_pair(x, xn, y, yn, keep, precision, acc)
         ops.append(x)
         names.append(xn)
     (result,), (rn,) = ops, names
-    result, rn = _reduce_single(result, rn, set(output))
-    return lax.transpose(result, tuple(rn.index(c) for c in output))
+    result, rn = _reduce_single(result, rn, set(output), acc)
+    result = lax.transpose(result, tuple(rn.index(c) for c in output))
+    return result if acc is None else lax.convert_element_type(result, acc)
 
 
-def _sum_axes(x, axes):
-    return lax.reduce_sum(x, tuple(axes)) if axes else x
+def _sum_axes(x, axes, acc=None):
+    """Sum out `axes`, in the accumulation type `acc` when it is wider than x's."""
+    if not axes:
+        return x
+    if acc is not None and _dtypes.promote_types(get_aval(x).dtype, acc) != get_aval(x).dtype:
+        x = lax.convert_element_type(x, acc)
+    return lax.reduce_sum(x, tuple(axes))
 
 
-def _take_diagonals(x, names):
+def _take_diagonals(x, names, acc=None):
     """Repeated labels within one operand ('ii') keep only their diagonal."""
     counts = collections.Counter(names)
     for c, k in counts.items():
@@ -401,16 +407,16 @@ def _take_diagonals(x, names):
             m = lax.eq(first, lax.broadcasted_iota(np.int32, shape, ax))
             mask = m if mask is None else lax.bitwise_and(mask, m)
         x = lax.select_n(mask, lax.full_like(x, 0), x)
-        x = _sum_axes(x, axes[1:])
+        x = _sum_axes(x, axes[1:], acc)
         names = "".join(n for i, n in enumerate(names) if i not in axes[1:])
     return x, names
 
 
-def _reduce_single(x, names, keep):
+def _reduce_single(x, names, keep, acc=None):
     """Diagonals of repeated labels, then sum out labels not in `keep`."""
-    x, names = _take_diagonals(x, names)
+    x, names = _take_diagonals(x, names, acc)
     gone = [i for i, c in enumerate(names) if c not in keep]
-    return _sum_axes(x, gone), "".join(c for c in names if c in keep)
+    return _sum_axes(x, gone, acc), "".join(c for c in names if c in keep)
 
 
 def _squeeze_against(x, xn, other_shape, other_names):
@@ -420,22 +426,24 @@ def _squeeze_against(x, xn, other_shape, other_names):
     return lax.squeeze(x, tuple(drop)), "".join(c for i, c in enumerate(xn) if i not in drop)
 
 
-def _contract_pair(x, xn, y, yn, keep, precision=None):
-    x, xn = _take_diagonals(x, xn)
-    y, yn = _take_diagonals(y, yn)
+def _contract_pair(x, xn, y, yn, keep, precision=None, acc=None):
+    x, xn = _take_diagonals(x, xn, acc)
+    y, yn = _take_diagonals(y, yn, acc)
     x, xn = _squeeze_against(x, xn, _shape(y), yn)
     y, yn = _squeeze_against(y, yn, _shape(x), xn)
     # labels in only one operand and not needed later are summed out first
-    x, xn = _sum_axes(x, [i for i, c in enumerate(xn) if c not in keep and c not in yn]), \
+    x, xn = _sum_axes(x, [i for i, c in enumerate(xn) if c not in keep and c not in yn],
+                      acc), \
         "".join(c for c in xn if c in keep or c in yn)
-    y, yn = _sum_axes(y, [i for i, c in enumerate(yn) if c not in keep and c not in xn]), \
+    y, yn = _sum_axes(y, [i for i, c in enumerate(yn) if c not in keep and c not in xn],
+                      acc), \
         "".join(c for c in yn if c in keep or c in xn)
     shared = [c for c in xn if c in yn]
     batch = [c for c in shared if c in keep]
     contract = [c for c in shared if c not in keep]
     dn = ((tuple(xn.index(c) for c in contract), tuple(yn.index(c) for c in contract)),
           (tuple(xn.index(c) for c in batch), tuple(yn.index(c) for c in batch)))
-    out = lax.dot_general(x, y, dn, precision=precision)
+    out = lax.dot_general(x, y, dn, precision=precision, preferred_element_type=acc)
     names = "".join(batch) + "".join(c for c in xn if c not in shared) + \
         "".join(c for c in yn if c not in shared)
     return out, names
