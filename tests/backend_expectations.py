@@ -48,6 +48,11 @@ def custom_call_targets(text):
     return set(re.findall(r'call_target_name = "([\w.]+)"', text))
 
 
+# dot algorithm presets this backend has no kernel for (JAX and we refuse them there)
+DOT_ALGORITHMS_WITHOUT_KERNEL = {
+    "cpu": {"F16_F16_F32", "TF32_TF32_F32", "TF32_TF32_F32_X3"}, "cuda": set(),
+    "rocm": set()}[PLATFORM]
+
 # --- printed values ----------------------------------------------------------------
 
 # Documentation pages show values computed on a CPU. A GPU's transcendental functions

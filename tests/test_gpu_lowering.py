@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import functorch_lite as fl
 import functorch_lite.numpy as fnp
 import functorch_lite.random as fr
+import backend_expectations as backends
 from lowered import jax_text, op_counts, our_text, signatures
 
 F32 = np.float32
@@ -60,7 +61,8 @@ def test_products_lower_as_jax(name):
             signatures(jax_text(theirs[mode], *args), DOT), mode
 
 
-@pytest.mark.parametrize("setting", ["highest", "tensorfloat32", "bfloat16", "float32"])
+@pytest.mark.parametrize("setting", ["highest", "tensorfloat32", "bfloat16", "float32",
+                                     "BF16_BF16_F32", "TF32_TF32_F32_X3"])
 def test_default_matmul_precision_lowers_as_jax(setting):
     a, b = np.ones((2, 3, 4), F32), np.ones((5, 4, 2), F32)
     with jax.default_matmul_precision(setting):
@@ -71,8 +73,31 @@ def test_default_matmul_precision_lowers_as_jax(setting):
     explicit = signatures(our_text(lambda a, b: fnp.dot(a, b, precision=setting), a, b),
                           DOT)
     assert explicit == want
-    with pytest.raises(ValueError, match="BF16_BF16_F32.*not supported"):
-        fnp.dot(a, b, precision="BF16_BF16_F32")
+    with pytest.raises(ValueError, match="ANY_F8_ANY_F8_F32.*not supported"):
+        fnp.dot(a, b, precision="ANY_F8_ANY_F8_F32")
+    with pytest.raises(NotImplementedError, match="F16_F16_F32 on float32 operands"):
+        fnp.dot(a, b, precision="F16_F16_F32")
+
+
+@pytest.mark.parametrize("preset,dtype", [("BF16_BF16_F32", "bfloat16"),
+                                          ("F16_F16_F32", "float16")])
+def test_dot_algorithm_presets_lower_as_jax(preset, dtype):
+    """Presets on their own storage type (the mixed-precision attention products use
+    them), through jvp and vjp."""
+    a = np.ones((4, 8), dtype=jnp.dtype(dtype))
+    dn = (((1,), (1,)), ((), ()))
+    f = lambda m: lambda x, y: m.dot_general(x, y, dn, precision=preset,
+                                             preferred_element_type=np.float32)
+    for mode in ("value", "jvp"):
+        got = our_text(_modes(fl, f(fl.lax))[mode], a, a)
+        want = jax_text(_modes(jax, f(jax.lax))[mode], a, a)
+        assert signatures(got, DOT) == signatures(want, DOT), mode
+    if preset in backends.DOT_ALGORITHMS_WITHOUT_KERNEL:  # both refuse
+        for m in (fl.lax, jax.lax):
+            with pytest.raises(ValueError, match="not supported by dot_general on CPU"):
+                fl.jit(f(m))(a, a) if m is fl.lax else jax.jit(f(m))(a, a)
+    else:
+        np.testing.assert_allclose(f(fl.lax)(a, a), f(jax.lax)(a, a))
 
 
 def test_default_matmul_precision_retraces_jit():

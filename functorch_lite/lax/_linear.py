@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _dtypes
 from .._config import config
+from .._lowering import target_platform
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, add_tangents, is_undefined, tangent_aval
 from .._batching import bdim_at_front
@@ -44,8 +45,11 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     if l_dtype != r_dtype:  # mixed inputs (bf16 x f32, int x f32) promote, as in JAX
         dtype = _dtypes.promote_types(l_dtype, r_dtype)
         lhs, rhs = convert_element_type(lhs, dtype), convert_element_type(rhs, dtype)
-    return dot_general_p.bind(lhs, rhs, dimension_numbers=dn,
-                              precision=_canonical_precision(precision),
+    precision = _canonical_precision(precision)
+    if isinstance(precision, str):
+        _check_algorithm(precision, get_aval(lhs).dtype,
+                         preferred_element_type or get_aval(lhs).dtype)
+    return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, precision=precision,
                               preferred_element_type=preferred_element_type)
 
 
@@ -87,7 +91,8 @@ def _dot_general_lowering(ctx, lhs, rhs, *, dimension_numbers, precision,
         lhs = ctx.op("stablehlo.convert", [lhs], [lt.update(dtype=out.dtype)])
         rhs = ctx.op("stablehlo.convert", [rhs], [rt.update(dtype=out.dtype)])
     return ctx.op("stablehlo.dot_general", [lhs, rhs], attrs={
-        "dot_dimension_numbers": attr, **_precision_attr(precision)})
+        "dot_dimension_numbers": attr, **_precision_attr(precision),
+        **_algorithm_attr(precision)})
 
 
 @dot_general_p.def_jvp
@@ -169,38 +174,82 @@ _PRECISION_NAMES = {"default": "DEFAULT", "bfloat16": "DEFAULT", "fastest": "DEF
                    "highest": "HIGHEST", "float32": "HIGHEST"}
 
 
+# dot algorithm presets (jax.lax.DotAlgorithmPreset names) we lower: the operand
+# storage types they take, the type the products are computed in, and how many
+# primitive products make one (e.g. 3 bf16 passes emulate an f32 product)
+_ALGORITHMS = {
+    "BF16_BF16_F32": (("bfloat16", "float32"), "bf16", 1),
+    "BF16_BF16_F32_X3": (("float32",), "bf16", 3),
+    "BF16_BF16_F32_X6": (("float32",), "bf16", 6),
+    "TF32_TF32_F32": (("float32",), "tf32", 1),
+    "TF32_TF32_F32_X3": (("float32",), "tf32", 3),
+    "F16_F16_F32": (("float16",), "f16", 1),
+    "F32_F32_F32": (("float32",), "f32", 1),
+}
+
+
 def _canonical_precision(precision):
-    """None or a pair of names among DEFAULT/HIGH/HIGHEST (jax.lax.Precision accepted).
-    None reads the `jax_default_matmul_precision` flag, when the op is built (as JAX)."""
+    """None, a pair of names among DEFAULT/HIGH/HIGHEST (jax.lax.Precision accepted), or
+    the name of a dot algorithm preset. None reads the `jax_default_matmul_precision`
+    flag, when the op is built (as JAX)."""
     if precision is None:
-        flag = config.jax_default_matmul_precision
-        if flag is None:
+        precision = config.jax_default_matmul_precision
+        if precision is None:
             return None
-        if str(flag).lower() not in _PRECISION_NAMES:
-            raise ValueError(_unsupported_precision(flag, "jax_default_matmul_precision"))
-        precision = flag
+    name = str(getattr(precision, "name", precision))
+    if name in _ALGORITHMS:
+        return name
 
     def one(p):
         name = str(getattr(p, "name", p)).lower()
         if name not in _PRECISION_NAMES:
-            raise ValueError(_unsupported_precision(p, "precision"))
+            raise ValueError(_unsupported_precision(p))
         return _PRECISION_NAMES[name]
     if isinstance(precision, (tuple, list)):
         return tuple(one(p) for p in precision)
     return (one(precision),) * 2
 
 
-def _unsupported_precision(value, what):
-    return (f"{what}={value!r} is not supported: use None, a jax.lax.Precision, a pair of "
-            f"them, or one of {sorted(_PRECISION_NAMES)} (dot algorithm presets such as "
-            f"'BF16_BF16_F32' are not supported by functorch_lite)")
+def _unsupported_precision(value):
+    return (f"precision {value!r} is not supported: use None, a jax.lax.Precision, a pair "
+            f"of them, one of {sorted(_PRECISION_NAMES)}, or a dot algorithm preset among "
+            f"{sorted(_ALGORITHMS)} (set by precision= or jax_default_matmul_precision)")
+
+
+def _check_algorithm(name, operand_dtype, result_dtype):
+    storage = _ALGORITHMS[name][0]
+    if np.dtype(operand_dtype).name not in storage or (
+            np.dtype(result_dtype).name not in ("float32", np.dtype(operand_dtype).name)):
+        raise NotImplementedError(
+            f"dot algorithm {name} on {np.dtype(operand_dtype).name} operands giving "
+            f"{np.dtype(result_dtype).name}: functorch_lite supports it for operands of "
+            f"{' or '.join(storage)} (giving float32 or the operands' type); cast first")
 
 
 def _precision_attr(precision):
-    """The precision_config JAX writes: one entry per operand, DEFAULT when unset."""
-    names = precision or ("DEFAULT", "DEFAULT")
+    """The precision_config JAX writes: one entry per operand, DEFAULT when unset or
+    when an algorithm preset decides instead."""
+    names = ("DEFAULT", "DEFAULT") if precision is None or isinstance(precision, str) \
+        else precision
     return {"precision_config": "[" + ", ".join(f"#stablehlo<precision {p}>"
                                                 for p in names) + "]"}
+
+
+_CPU_ALGORITHMS = ("F32_F32_F32", "BF16_BF16_F32", "BF16_BF16_F32_X3", "BF16_BF16_F32_X6")
+
+
+def _algorithm_attr(precision):
+    if not isinstance(precision, str):
+        return {}
+    if target_platform() == "cpu" and precision not in _CPU_ALGORITHMS:
+        raise ValueError(f"The precision '{precision}' is not supported by dot_general on "
+                         f"CPU (as in JAX); CPUs take {', '.join(_CPU_ALGORITHMS)}")
+    _, kind, passes = _ALGORITHMS[precision]
+    return {"algorithm": f"#stablehlo.dot_algorithm<lhs_precision_type = {kind}, "
+                         f"rhs_precision_type = {kind}, accumulation_type = f32, "
+                         f"lhs_component_count = 1, rhs_component_count = 1, "
+                         f"num_primitive_operations = {passes}, "
+                         f"allow_imprecise_accumulation = false>"}
 
 
 def _bilinear_jvp(prim, primals, tangents, params):
