@@ -15,7 +15,7 @@ __all__ = ["relu", "relu6", "gelu", "silu", "swish", "elu", "selu", "celu", "lea
            "softplus", "sigmoid", "log_sigmoid", "hard_tanh", "hard_sigmoid", "hard_silu",
            "hard_swish", "soft_sign", "mish", "squareplus", "sparse_plus",
            "sparse_sigmoid", "tanh", "identity", "glu", "softmax", "log_softmax",
-           "logsumexp", "one_hot", "standardize"]
+           "logsumexp", "one_hot", "standardize", "dot_product_attention"]
 import numpy as np
 
 from . import _dtypes, lax
@@ -23,6 +23,7 @@ from . import numpy as fnp
 from .numpy._util import promote_to_inexact
 from ._core import get_aval
 from .lax._util import canonicalize_axis
+from ._attention import dot_product_attention
 
 # --- elementwise activations --------------------------------------------------------
 

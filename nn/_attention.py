@@ -18,13 +18,36 @@ def causal_mask(q_length, kv_length=None):
     return np.tril(np.ones((q_length, kv_length), dtype=bool), kv_length - q_length)
 
 
+def cudnn_applies(query, key, dropout_rate=0.0):
+    """Whether cuDNN's fused attention kernel can compute this attention here: an
+    NVIDIA GPU, float16/bfloat16 inputs, no dropout, head dim a multiple of 8 and at
+    most 128 (256 from Hopper on)."""
+    from functorch_lite._attention import _hopper_or_later
+    d = query.shape[-1]
+    return (fl._runtime.platform() == "cuda" and dropout_rate == 0.0
+            and np.dtype(query.dtype).name in ("float16", "bfloat16")
+            and query.dtype == key.dtype and d % 8 == 0
+            and d <= (256 if _hopper_or_later() else 128))
+
+
 def dot_product_attention(query, key, value, mask=None, *, dropout_rate=0.0,
-                          dropout_rng=None):
+                          dropout_rng=None, implementation=None):
     """softmax(q k^T / sqrt(d)) v for inputs (batch, length, heads, head_dim).
 
     `mask` (True = attend) broadcasts to (batch, heads, q_length, kv_length). Returns
     (batch, q_length, heads, head_dim). Dropout on the weights needs `dropout_rng`.
+    implementation: None (cuDNN's fused kernel where `cudnn_applies`, else XLA),
+    'xla' or 'cudnn'.
     """
+    if implementation == "cudnn" or (implementation is None and
+                                     cudnn_applies(query, key, dropout_rate)):
+        if dropout_rate > 0.0:
+            raise NotImplementedError("attention dropout with implementation='cudnn'")
+        return fl.nn.dot_product_attention(query, key, value, mask=mask,
+                                           implementation="cudnn")
+    if implementation not in (None, "xla"):
+        raise ValueError(f"implementation must be None, 'xla' or 'cudnn', got "
+                         f"{implementation!r}")
     b, lq, h, d = query.shape
     lk = key.shape[1]
     # (b, lq, h, d) x (b, lk, h, d) -> (b, h, lq, lk)
@@ -50,7 +73,9 @@ class MultiHeadAttention(Layer):
 
     `apply(params, state, query, key_value=None, mask=None)`: self-attention when
     `key_value` is None. `mask` (True = attend) broadcasts to (batch, heads, q_length,
-    kv_length); `causal=True` adds the causal mask. Sub-layers `query`, `key`, `value`
+    kv_length); `causal=True` adds the causal mask. `implementation` as in
+    `dot_product_attention` (None: cuDNN's fused kernel on an NVIDIA GPU for float16/
+    bfloat16 inputs, XLA otherwise). Sub-layers `query`, `key`, `value`
     (Dense to `qkv_features`, default the query's width) and `out` (Dense to
     `out_features`, default the query's width). Dropout on the attention weights when
     training.
@@ -61,6 +86,7 @@ class MultiHeadAttention(Layer):
     dropout_rate: float = 0.0
     causal: bool = False
     use_bias: bool = True
+    implementation: Any = None
     kernel_init: Callable = initializers.glorot_uniform()
     bias_init: Callable = initializers.zeros
 
@@ -88,6 +114,7 @@ class MultiHeadAttention(Layer):
             mask = causal if mask is None else fnp.logical_and(mask, causal)
         dropout = self.dropout_rate if scope.training else 0.0
         out = dot_product_attention(q, k, v, mask, dropout_rate=dropout,
-                                    dropout_rng=scope.rng if dropout else None)
+                                    dropout_rng=scope.rng if dropout else None,
+                                    implementation=self.implementation)
         out = fnp.reshape(out, (*out.shape[:2], features))
         return scope.child("out", self._dense(self.out_features or query.shape[-1]))(out)

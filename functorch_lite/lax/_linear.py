@@ -11,7 +11,6 @@ from .._config import config
 from .._lowering import target_platform
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, add_tangents, is_undefined, tangent_aval
-from .._batching import bdim_at_front
 from ._structural import transpose, convert_element_type
 
 
@@ -140,24 +139,24 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers, precision,
 
 @dot_general_p.def_batching
 def _dot_general_batching(axis_size, vals, dims, *, dimension_numbers, **params):
+    """As JAX's rule: the mapped axis joins the batch dims when both operands have it,
+    else it stays a free dim where it is (no transpose is added)."""
     (lc, rc), (lb, rb) = dimension_numbers
     x, y = vals
     dx, dy = dims
-    shift = lambda ds: tuple(d + 1 for d in ds)
+    bump = lambda ds, b: tuple(int(d) + (int(d) >= b) for d in ds)
     if dx is not None and dy is not None:
-        x, y = bdim_at_front(axis_size, x, dx), bdim_at_front(axis_size, y, dy)
-        dn = ((shift(lc), shift(rc)), ((0, *shift(lb)), (0, *shift(rb))))
-        return dot_general_p.bind(x, y, dimension_numbers=dn,
-                                  **params), 0
-    if dx is not None:
-        x = bdim_at_front(axis_size, x, dx)
-        dn = ((shift(lc), rc), (shift(lb), rb))
-        return dot_general_p.bind(x, y, dimension_numbers=dn,
-                                  **params), len(lb)
-    y = bdim_at_front(axis_size, y, dy)
-    dn = ((lc, shift(rc)), (lb, shift(rb)))
-    x_free = len(_free_dims(get_aval(x).ndim, lc, lb))
-    return dot_general_p.bind(x, y, dimension_numbers=dn, **params), len(lb) + x_free
+        dn = ((bump(lc, dx), bump(rc, dy)), ((dx, *bump(lb, dx)), (dy, *bump(rb, dy))))
+        out_dim = 0
+    elif dx is not None:
+        x_free = [d for d in range(get_aval(x).ndim) if d not in lb and d not in lc]
+        out_dim = len(lb) + sum(d < dx for d in x_free)
+        dn = ((bump(lc, dx), rc), (bump(lb, dx), rb))
+    else:
+        y_free = [d for d in range(get_aval(y).ndim) if d not in rb and d not in rc]
+        out_dim = get_aval(x).ndim - len(lc) + sum(d < dy for d in y_free)
+        dn = ((lc, bump(rc, dy)), (lb, bump(rb, dy)))
+    return dot_general_p.bind(x, y, dimension_numbers=dn, **params), out_dim
 
 
 class Precision(enum.Enum):

@@ -13,6 +13,7 @@ from ._shape import *  # noqa: F401,F403
 from ._sorting import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
 from ._linalg_basic import *  # noqa: F401,F403
+from ._einsum import *  # noqa: F401,F403
 from ._sets_and_differences import *  # noqa: F401,F403
 from ._statistics import *  # noqa: F401,F403
 from ._dtypes_api import *  # noqa: F401,F403
