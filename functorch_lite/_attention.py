@@ -10,6 +10,7 @@ allowed. Also accepted without the batch dimension (3-D), as JAX.
 import json
 
 import numpy as np
+import jax
 
 from . import _dtypes, lax
 from . import numpy as fnp
@@ -185,7 +186,6 @@ def _attention_cudnn(q, k, v, bias, mask, is_causal, scale):
 def _hopper_or_later():
     """Whether the GPU this process runs on has compute capability 9.0 or later (False
     when lowering for a GPU that is not here, as JAX)."""
-    import jax
     device = jax.devices()[0]
     capability = getattr(device, "compute_capability", None)
     return capability is not None and tuple(map(int, capability.split("."))) >= (9, 0)

@@ -222,13 +222,14 @@ _SCALAR_TYPES = (float, int, bool)
 
 
 def _staging():
-    """Whether a program is being staged (some enclosing trace is a jit's or a control
-    flow body's). `inline=True` inlines only then, as JAX does: under eager jvp/vmap/
-    vjp an inline jit stays one call, so it runs as one program (its jvp, batched or
-    transposed program), which keeps kernels and roundings those of JAX's program."""
+    """Whether a program is being staged: some enclosing trace is a jit's, a control
+    flow body's or a linearization's (grad, vjp). `inline=True` inlines only then: under
+    eager jvp/vmap an inline jit stays one call, as in JAX, so it runs as one program
+    (its jvp or batched program), which keeps the kernels XLA picks, and their rounding,
+    those of JAX's program."""
     trace = _core.current_trace()
     while trace is not None:
-        if type(trace) is StagingTrace:
+        if isinstance(trace, StagingTrace):
             return True
         trace = getattr(trace, "parent", None)
     return False

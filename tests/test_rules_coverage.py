@@ -17,6 +17,10 @@ NO_JVP = {
               "add/mul/max/min it becomes the differentiable reduce_* primitives",
     "linalg_kernel": "internal LAPACK/cuSOLVER call inside linalg lowerings; the "
                      "lax.linalg primitives carry the derivative rules",
+    "threefry2x32": "integer hash of PRNG keys and counters: nothing to differentiate",
+    "cudnn_attention_fwd": "cuDNN's attention kernel; nn.dot_product_attention wraps it "
+                           "in a custom_vjp whose backward is cudnn_attention_bwd",
+    "cudnn_attention_bwd": "the backward kernel of cudnn_attention_fwd's custom_vjp",
 }
 
 

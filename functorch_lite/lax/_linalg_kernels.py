@@ -10,6 +10,7 @@ written as ordinary functions of primitives and lowered with
 import numpy as np
 
 from .. import _runtime
+from . import _elementwise as el, _structural as st
 from .._core import Primitive, ShapedArray, get_aval
 from .._lowering import composite_lowering, on_gpu, target_platform  # noqa: F401
 
@@ -189,8 +190,6 @@ def _gesvdj(a, full_matrices, compute_uv):
     """cuSOLVER's Jacobi SVD as JAX calls it: U and V are always computed (V, not
     V^H), the batched kernel has no economy mode below 33x33, so the reduced factors
     are sliced from the full ones."""
-    from . import _structural as st
-    from . import _elementwise as el
     aval = get_aval(a)
     batch, (m, n) = aval.shape[:-2], aval.shape[-2:]
     k, nb = min(m, n), len(batch)
