@@ -3,7 +3,7 @@
 `import functorch_lite as jax; import functorch_lite.numpy as jnp` runs ordinary JAX
 code for the API we cover.
 """
-from ._config import config
+from ._config import config, default_matmul_precision
 from ._core import ShapedArray, ConcretizationTypeError, UnexpectedTracerError
 from ._runtime import Array
 from ._jit import jit, make_jaxpr, eval_shape

@@ -1,4 +1,5 @@
 """Global configuration, mirroring `jax.config` for the flags we support."""
+import contextlib
 import os
 
 
@@ -10,7 +11,10 @@ class Config:
     tracebacks (see `_traceback_util`). Unknown flag names raise.
     `functorch_lite_cache_size` bounds every per-signature cache of compiled programs
     (each jitted function's, and the eager one of each primitive): the least recently
-    used signature beyond it is forgotten (retraced and recompiled when seen again)."""
+    used signature beyond it is forgotten (retraced and recompiled when seen again).
+    `config.update("jax_default_matmul_precision", "highest")` sets the precision of
+    products built without `precision=` (None: DEFAULT, e.g. TF32 on recent NVIDIA
+    GPUs)."""
 
     def __init__(self):
         self.jax_enable_x64 = False
@@ -18,6 +22,7 @@ class Config:
         self.jax_traceback_filtering = os.environ.get(
             "FUNCTORCH_LITE_TRACEBACK_FILTERING", "auto")
         self.functorch_lite_cache_size = 1024
+        self.jax_default_matmul_precision = None
 
     def update(self, name, value):
         if not hasattr(self, name):
@@ -46,3 +51,16 @@ class Config:
 
 
 config = Config()
+
+
+@contextlib.contextmanager
+def default_matmul_precision(precision):
+    """Within the block, products without `precision=` use `precision` ('default',
+    'high', 'highest', 'bfloat16', 'tensorfloat32', 'float32'), as
+    `jax.default_matmul_precision`. Programs traced before keep their precision."""
+    previous = config.jax_default_matmul_precision
+    config.jax_default_matmul_precision = precision
+    try:
+        yield
+    finally:
+        config.jax_default_matmul_precision = previous

@@ -13,8 +13,8 @@ from ._traceback_util import api_boundary, check_callable
 from ._jit_args import check_placement, resolve_argnums, warn_unusable_donations
 from ._ir import Program
 from ._core import Primitive, Tracer, get_aval
-from ._lowering import lower_program
-from ._staging import trace_to_program
+from ._lowering import lower_program, resolve_platform
+from ._staging import StagingTrace, trace_to_program
 
 jit_p = Primitive("jit", multiple_results=True)
 jit_p.accepts_keys = True  # typed PRNG keys pass through
@@ -106,7 +106,7 @@ class jit:
         dyn_args, dyn_kwargs, statics, static_pos = self._split_static(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         avals = tuple(map(get_aval, leaves))
-        key = (in_tree, avals, statics)
+        key = (in_tree, avals, statics, config.jax_default_matmul_precision)
         programs = self._traces.programs
         entry = programs.get(key)
         if entry is None:  # traced once, also when several threads call at once
@@ -168,7 +168,7 @@ class jit:
 
     def _call(self, *args, **kwargs):
         eager = _core._state.trace is _core.eval_trace
-        if not eager and self.inline:
+        if not eager and self.inline and _staging():
             return self.fun(*args, **kwargs)
         key = None
         if eager:  # fast path: a signature seen before runs its executable directly
@@ -180,6 +180,8 @@ class jit:
                     key = (in_tree, *[x.aval for x in leaves])
                 except AttributeError:
                     key, leaves = self._fast_key(args, kwargs)
+            if key is not None and config.jax_default_matmul_precision is not None:
+                key = (config.jax_default_matmul_precision, *key)  # traced per setting
             entry = self._traces.fast.get(key) if key is not None else None
             if entry is not None:
                 return entry(leaves)
@@ -218,15 +220,31 @@ class jit:
 
     @api_boundary
     def lower(self, *args, **kwargs):
-        (program, consts, out_tree, donated), leaves = self._program(args, kwargs)
-        return Lowered(program, consts, out_tree, self._name, donated)
+        return self.trace(*args, **kwargs).lower()
 
     @api_boundary
     def trace(self, *args, **kwargs):
-        return self.lower(*args, **kwargs)
+        """Stage `fun` for these arguments; `.lower(lowering_platforms=("cuda",))` on
+        the result lowers for a platform that need not be present (as in JAX)."""
+        (program, consts, out_tree, donated), _ = self._program(args, kwargs)
+        return Traced(program, consts, out_tree, self._name, donated)
 
 
 _SCALAR_TYPES = (float, int, bool)
+
+
+def _staging():
+    """Whether a program is being staged: some enclosing trace is a jit's, a control
+    flow body's or a linearization's (grad, vjp). `inline=True` inlines only then: under
+    eager jvp/vmap an inline jit stays one call, as in JAX, so it runs as one program
+    (its jvp or batched program), which keeps the kernels XLA picks, and their rounding,
+    those of JAX's program."""
+    trace = _core.current_trace()
+    while trace is not None:
+        if isinstance(trace, StagingTrace):
+            return True
+        trace = getattr(trace, "parent", None)
+    return False
 
 
 class _Outputs:
@@ -322,17 +340,46 @@ def _hashable(value, what, fun_name):
     return value
 
 
-class Lowered:
-    """The result of `jit(f).lower(*args)`: StableHLO text, ready to compile."""
+class Traced:
+    """The result of `jit(f).trace(*args)`: the staged program, ready to lower."""
 
     def __init__(self, program, consts, out_tree, name, donated):
         self.program, self.consts, self.out_tree = program, consts, out_tree
         self.name, self.donated = name, donated
 
+    def lower(self, *, lowering_platforms=None):
+        """Lower for the runtime's platform, or for the one platform named in
+        `lowering_platforms` ('cpu', 'cuda', 'rocm', 'tpu'; it need not be present)."""
+        platform = None
+        if lowering_platforms is not None:
+            if isinstance(lowering_platforms, str) or len(lowering_platforms) != 1:
+                raise ValueError(
+                    f"lower(lowering_platforms={lowering_platforms!r}): functorch_lite "
+                    f"lowers for one platform at a time; pass a 1-tuple such as "
+                    f"('cuda',)")
+            platform = lowering_platforms[0]
+        return Lowered(self.program, self.consts, self.out_tree, self.name, self.donated,
+                       platform)
+
+
+class Lowered:
+    """The result of `jit(f).lower(*args)`: StableHLO text, ready to compile."""
+
+    def __init__(self, program, consts, out_tree, name, donated, platform=None):
+        self.program, self.consts, self.out_tree = program, consts, out_tree
+        self.name, self.donated = name, donated
+        self.platform = resolve_platform(platform)
+
     def as_text(self):
-        return lower_program(self.program, name=f"jit_{self.name}", donated=self.donated)
+        return lower_program(self.program, name=f"jit_{self.name}", donated=self.donated,
+                             platform=self.platform)
 
     def compile(self):
+        if self.platform != _runtime.platform():
+            raise ValueError(
+                f"jit({self.name}) was lowered for {self.platform!r} but this process "
+                f"runs on {_runtime.platform()!r}; only its text (as_text()) is usable "
+                f"here. Lower without lowering_platforms to compile.")
         return Compiled(self, _dispatch.compile_program(self.program, f"jit_{self.name}",
                                                          self.donated))
 

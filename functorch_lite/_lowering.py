@@ -2,12 +2,48 @@
 
 A primitive's lowering rule receives a `LoweringContext` and the SSA names of its
 inputs and returns the SSA name(s) of its outputs, emitting operations with `ctx.op`.
+A module is lowered for one target platform (`target_platform()`): the runtime's, or
+another one named by `jit(f).trace(*args).lower(lowering_platforms=("cuda",))`, so the
+StableHLO we emit for a GPU can be read (and compared with JAX's) on any machine.
 """
+import contextlib
+
 import numpy as np
 
-from . import _dtypes
+from . import _dtypes, _runtime
 from ._ir import Literal
 from ._runtime import physical_aval
+
+PLATFORMS = ("cpu", "cuda", "rocm", "tpu")
+_target_stack = []
+
+
+def target_platform():
+    """The platform of the module being lowered: 'cpu', 'cuda', 'rocm' or 'tpu'."""
+    return _target_stack[-1] if _target_stack else _runtime.platform()
+
+
+def on_gpu():
+    return target_platform() in ("cuda", "rocm")
+
+
+def resolve_platform(platform):
+    """`platform` checked against PLATFORMS; None means the runtime's."""
+    platform = platform or _runtime.platform()
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown lowering platform {platform!r}; expected one of "
+                         f"{PLATFORMS}")
+    return platform
+
+
+@contextlib.contextmanager
+def lowering_for(platform):
+    """Lower for `platform` (None: the runtime's) inside this block."""
+    _target_stack.append(resolve_platform(platform))
+    try:
+        yield platform
+    finally:
+        _target_stack.pop()
 
 _ELEMENT_TYPES = {
     "bool": "i1", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
@@ -238,10 +274,36 @@ def lower_equations(module, program, env, lines):
     return [read(a) for a in program.outs]
 
 
-def lower_program(program, name="main_module", donated=()):
-    """The StableHLO module text whose `@main` computes `program`."""
+def lower_program(program, name="main_module", donated=(), platform=None):
+    """The StableHLO module text whose `@main` computes `program` on `platform`
+    (default: the runtime's)."""
     module = ModuleBuilder()
     attrs = ["jax.buffer_donor = true" if i in donated else None
              for i in range(len(program.in_vars))]
-    module.function(program, "main", visibility="public", arg_attrs=attrs)
+    with lowering_for(platform):
+        module.function(program, "main", visibility="public", arg_attrs=attrs)
     return module.text(name)
+
+
+def composite_lowering(fun, name, multiple_results=True):
+    """A lowering rule that traces `fun(*operands, **params)` (primitives only) into a
+    program, once per input types, params and target platform (so `fun` may ask
+    `target_platform()`), and calls it as a private function."""
+    from ._staging import trace_to_program
+    cache = {}
+
+    def rule(ctx, *operands, **params):
+        key = (tuple(ctx.avals_in), tuple(sorted(params.items())), target_platform())
+        entry = cache.get(key)
+        if entry is None:
+            def flat(*xs):
+                out = fun(*xs, **params)
+                return list(out) if multiple_results else [out]
+            entry = cache[key] = trace_to_program(flat, list(ctx.avals_in),
+                                                  f"{name} lowering")
+        program, consts = entry
+        const_names = [ctx.constant(np.asarray(c), np.asarray(c).dtype, np.shape(c))
+                       for c in consts]
+        outs = ctx.call(program, [*const_names, *operands], hint=name)
+        return outs if multiple_results else outs[0]
+    return rule

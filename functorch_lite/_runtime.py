@@ -1,18 +1,57 @@
 """Every call into jaxlib lives here: the PJRT client, compilation, execution, and
-turning host values into device arrays. A jaxlib upgrade should touch this file only."""
+turning host values into device arrays. A jaxlib upgrade should touch this file only.
+
+What we take from JAX's and jaxlib's private modules is imported in the block below
+and listed in INTERNALS; `missing_internals()` names any that a JAX release moved
+(tests/test_runtime.py fails on it, naming the versions)."""
 import functools
 import itertools
 
 import numpy as np
 
 import jax
+import jaxlib
 from jax.extend.backend import get_backend
-from jax._src import core as _jax_core
-from jax._src.random import prng as _jax_prng
-from jaxlib import _jax as _xla
 
 from . import _dtypes
 from ._config import config
+
+
+def versions():
+    return f"jax {jax.__version__}, jaxlib {jaxlib.__version__}"
+
+
+try:  # --- the private modules; nothing else in the package imports them ---------
+    from jax._src import core as _jax_core
+    from jax._src.array import ArrayImpl as _ArrayImpl
+    from jax._src.interpreters import mlir as _jax_mlir
+    from jax._src.random import prng as _jax_prng
+    from jaxlib import _jax as _xla
+    from jaxlib import lapack as _lapack
+except ImportError as e:  # pragma: no cover - only on an unsupported JAX
+    raise ImportError(f"functorch_lite cannot find a JAX internal it uses ({e}) in "
+                      f"{versions()}; pyproject.toml lists the JAX range it supports"
+                      ) from e
+
+# (module, attribute, required): an optional one has a slower fallback here
+INTERNALS = [
+    (_jax_core, "ShapedArray", True),
+    (_xla, "DeviceList", True),
+    (_xla, "CompileOptions", True),
+    (_xla, "array_result_handler", False),
+    (_xla, "batched_device_put", False),
+    (_jax_mlir, "make_ir_context", True),
+    (_lapack, "prepare_lapack_call", True),
+    (_jax_prng, "PRNGKeyArray", True),
+    (_jax_prng, "KeyTy", True),
+    (_jax_prng, "prngs", True),
+]
+
+
+def missing_internals():
+    """'module.attribute' for each internal in INTERNALS this JAX lacks."""
+    return [f"{module.__name__}.{name}" for module, name, _ in INTERNALS
+            if not hasattr(module, name)]
 
 Array = jax.Array
 
@@ -27,19 +66,18 @@ def default_device():
 
 
 def platform():
-    return backend().platform
+    """The platform programs run on, as JAX names lowering platforms: 'cpu', 'cuda',
+    'rocm' or 'tpu' (PJRT calls both GPU kinds 'gpu')."""
+    name = backend().platform
+    if name == "gpu":
+        return "rocm" if "rocm" in backend().platform_version.lower() else "cuda"
+    return name
 
 
 def lapack_target(fn_base, dtype):
     """Custom-call target of jaxlib's LAPACK FFI kernel `fn_base` ('getrf_ffi', ...) for
     `dtype` (e.g. 'lapack_sgetrf_ffi'); loads LAPACK (from SciPy) into jaxlib first."""
-    from jaxlib import lapack
-    return lapack.prepare_lapack_call(fn_base, np.dtype(dtype))
-
-
-def gpu_solver_prefix():
-    """'cu' (cuSOLVER) or 'hip' (hipSOLVER): the prefix of jaxlib's GPU solver kernels."""
-    return "hip" if "rocm" in backend().platform_version.lower() else "cu"
+    return _lapack.prepare_lapack_call(fn_base, np.dtype(dtype))
 
 
 def compile(module_text, out_avals, in_avals=()):
@@ -223,15 +261,22 @@ def key_array_type():
     return _jax_prng.PRNGKeyArray
 
 
+def parse_module(text):
+    """A StableHLO module text (ours or JAX's) parsed by jaxlib's MLIR, printed in the
+    generic operation form: one canonical spelling for comparing programs."""
+    from jax.extend.mlir import ir
+    with _jax_mlir.make_ir_context():
+        return ir.Module.parse(text).operation.get_asm(print_generic_op_form=True)
+
+
 def is_device_array(x):
     return isinstance(x, Array)
 
 
 def mark_weak(array):
     """Return `array` flagged as weakly typed (results of ops on Python scalars)."""
-    from jax._src.array import ArrayImpl
     aval = _jax_core.ShapedArray(array.shape, array.dtype, weak_type=True)
-    return ArrayImpl(aval, array.sharding, [array], committed=False, _skip_checks=True)
+    return _ArrayImpl(aval, array.sharding, [array], committed=False, _skip_checks=True)
 
 
 def float0_zeros(shape):

@@ -29,6 +29,7 @@ from ._core import Primitive, ShapedArray, get_aval
 from ._ad import Zero, tangent_aval
 from ._batching import batched_avals
 from ._traceback_util import api_boundary
+from ._lowering import target_platform
 
 jax_call_p = Primitive("jax_call", multiple_results=True)
 
@@ -52,7 +53,8 @@ class JaxFunction:
         structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
                    for a in self.in_avals]
         with jax_precision():
-            return jax.jit(self.flat_fun, keep_unused=True).lower(*structs).as_text()
+            traced = jax.jit(self.flat_fun, keep_unused=True).trace(*structs)
+            return traced.lower(lowering_platforms=(target_platform(),)).as_text()
 
 
 def jax_precision():

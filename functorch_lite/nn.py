@@ -16,7 +16,8 @@ __all__ = ["relu", "relu6", "gelu", "silu", "swish", "elu", "selu", "celu", "lea
            "hard_swish", "soft_sign", "mish", "squareplus", "sparse_plus",
            "sparse_sigmoid", "tanh", "identity", "glu", "softmax", "log_softmax",
            "logsumexp", "logmeanexp", "log1mexp", "one_hot", "standardize", "scaled_matmul",
-           "scaled_dot_general", "get_scaled_dot_general_config"]
+           "scaled_dot_general", "get_scaled_dot_general_config",
+           "dot_product_attention"]
 import dataclasses
 
 import ml_dtypes
@@ -28,6 +29,7 @@ from .numpy._util import promote_to_inexact
 from ._core import get_aval
 from ._custom import custom_jvp
 from .lax._util import canonicalize_axis
+from ._attention import dot_product_attention
 
 # --- elementwise activations --------------------------------------------------------
 

@@ -28,6 +28,9 @@ class MultiHeadAttention(Layer):
     `RotaryEmbedding` applied to queries and keys. Dropout on the attention weights
     when training.
 
+    `implementation` as in `dot_product_attention` (None: XLA; 'cudnn': cuDNN's fused
+    kernel on an NVIDIA GPU).
+
     Decoding (`decode=True`, self-attention): `init` with inputs (batch, max_length,
     features) creates the cache in `state` (`cached_key`, `cached_value` and
     `cache_index`); each `apply` on the next token(s) (batch, n, features) writes their
@@ -43,6 +46,7 @@ class MultiHeadAttention(Layer):
     use_bias: bool = True
     rotary: Any = None
     decode: bool = False
+    implementation: Any = None
     kernel_init: Callable = initializers.glorot_uniform()
     bias_init: Callable = initializers.zeros
 
@@ -91,7 +95,8 @@ class MultiHeadAttention(Layer):
         dropout = self.dropout_rate if scope.training else 0.0
         out = dot_product_attention(q, k, v, bias, mask, is_causal=causal,
                                     dropout_rate=dropout,
-                                    dropout_rng=scope.rng if dropout else None)
+                                    dropout_rng=scope.rng if dropout else None,
+                                    implementation=self.implementation)
         out = fnp.reshape(out, (*out.shape[:2], features))
         return scope.child("out", self._dense(self.out_features or query.shape[-1]))(out)
 

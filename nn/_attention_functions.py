@@ -75,10 +75,19 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     log-sum-exp of the logits, (B, T, N), with `return_residual`). Beyond JAX:
     `dropout_rate` with `dropout_rng` drops attention weights (for training).
     """
+    if implementation == "cudnn":  # cuDNN's fused kernel (NVIDIA GPUs), as jax.nn's
+        if dropout_rate or return_residual:
+            raise NotImplementedError(
+                "dot_product_attention(implementation='cudnn') with dropout_rate or "
+                "return_residual: use implementation=None or 'xla'")
+        return fl.nn.dot_product_attention(
+            query, key, value, bias, mask, scale=scale, is_causal=is_causal,
+            query_seq_lengths=query_seq_lengths,
+            key_value_seq_lengths=key_value_seq_lengths,
+            local_window_size=local_window_size, implementation="cudnn")
     if implementation not in (None, "xla"):
-        raise NotImplementedError(
-            f"dot_product_attention(implementation={implementation!r}): only the XLA "
-            f"implementation exists here; pass implementation=None or 'xla'")
+        raise ValueError(f"dot_product_attention: implementation must be None, 'xla' or "
+                         f"'cudnn', got {implementation!r}")
     output_shape = tuple(query.shape)
     query, key, value = (_ensure_4d(fnp.asarray(t)) for t in (query, key, value))
     bias, mask = _ensure_4d(bias), _ensure_4d(mask)

@@ -15,6 +15,7 @@ import pkgutil
 import pytest
 
 import functorch_lite
+from backend_expectations import same_printed_output
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 # pages whose code blocks must run as written, with how many blocks each has at least
@@ -71,9 +72,18 @@ def test_docstrings_have_examples():
     assert len(DOCTESTS) >= 20, [t.name for t in DOCTESTS]
 
 
+class _Checker(doctest.OutputChecker):
+    """doctest's comparison, with printed numbers as precise as this backend prints
+    them (backend_expectations.PRINTED_RTOL)."""
+
+    def check_output(self, want, got, optionflags):
+        return super().check_output(want, got, optionflags) or same_printed_output(
+            " ".join(got.split()), " ".join(want.split()))
+
+
 @pytest.mark.parametrize("test", DOCTESTS, ids=lambda t: t.name)
 def test_docstring_examples(test):
-    runner = doctest.DocTestRunner(optionflags=OPTIONFLAGS)
+    runner = doctest.DocTestRunner(checker=_Checker(), optionflags=OPTIONFLAGS)
     report = io.StringIO()
     with _default_config():
         result = runner.run(test, out=report.write, clear_globs=True)
@@ -139,9 +149,19 @@ def test_page_runs_as_written(page):
     with _default_config():
         for lineno, expected, printed in run_page(page):
             if expected is not None:
-                assert _normalise(printed) == _normalise(expected), (
+                assert same_printed_output(_normalise(printed), _normalise(expected)), (
                     f"docs/{page} block at line {lineno} printed:\n{printed}\n"
                     f"but the page shows:\n{expected}")
+
+
+def test_printed_numbers_compare_at_the_backend_precision(monkeypatch):
+    import backend_expectations
+    assert same_printed_output("Array([1.25, 2.], dtype=float32)",
+                               "Array([1.25, 2.], dtype=float32)")
+    monkeypatch.setattr(backend_expectations, "PRINTED_RTOL", 2e-3)
+    assert same_printed_output("[1.0001 2.]", "[1. 2.]")
+    assert not same_printed_output("[1.1 2.]", "[1. 2.]")
+    assert not same_printed_output("float16 1.0", "float32 1.0")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import functorch_lite as fl
 import functorch_lite.numpy as fnp
 import functorch_lite.lax as flax
+import backend_expectations as backends
 from harness import (Rec, assert_close, check_jvp_vjp, check_values, check_vmap, make_args,
                      numerical_jvp)
 
@@ -221,24 +222,22 @@ def test_shape_errors_name_the_shapes():
                                      left_side=True)
 
 
-def test_lowering_uses_lapack_custom_calls():
+def test_lowering_uses_the_platform_factorisation_kernels():
+    """LAPACK on a CPU, cuSOLVER on an NVIDIA GPU (backend_expectations lists both; each
+    platform's lowering is checked here, the one this machine runs is also executed by
+    the value tests)."""
     a = np.eye(4, dtype=F32)
-    text = lambda f: fl.jit(f).lower(a).as_text()
-    expected = {
-        "lapack_spotrf_ffi": fla.cholesky,
-        "lapack_sgetrf_ffi": fla.inv,
-        "lapack_strsm_ffi": lambda a: fla.solve(a, a[0]),
-        "lapack_sgeqrf_ffi": lambda a: fla.qr(a)[0],
-        "lapack_sorgqr_ffi": lambda a: fla.qr(a)[0],
-        "lapack_ssyevd_ffi": lambda a: fla.eigh(a)[1],
-        "lapack_sgesdd_ffi": lambda a: fla.svd(a)[0],
-    }
-    for target, f in expected.items():
-        t = text(f)
-        assert f'call_target_name = "{target}"' in t, target
-    t = text(fla.cholesky)
-    assert "operand_layouts = [dense<[0, 1]> : tensor<2xindex>]" in t
-    assert "mhlo.backend_config = {uplo = 76 : ui8}" in t
+    routines = {"cholesky": fla.cholesky, "inv": fla.inv,
+                "solve": lambda a: fla.solve(a, a[0]), "qr": lambda a: fla.qr(a)[0],
+                "eigh": lambda a: fla.eigh(a)[1], "svd": lambda a: fla.svd(a)[0]}
+    for platform in {"cpu", "cuda", backends.PLATFORM}:
+        text = lambda f: fl.jit(f).trace(a).lower(lowering_platforms=(platform,)).as_text()
+        for name, f in routines.items():
+            assert backends.custom_call_targets(text(f)) == \
+                backends.factorisation_targets(name, platform), (platform, name)
+        t = text(fla.cholesky)
+        assert "operand_layouts = [dense<[0, 1]> : tensor<2xindex>]" in t
+        assert backends.CHOLESKY_CONFIG[platform] in t
     batched = fl.jit(fla.eigh).lower(np.ones((2, 3, 3), F32)).as_text()
     assert "dense<[1, 2, 0]> : tensor<3xindex>" in batched
     assert 'num_batch_dims = "1"' in batched
@@ -259,7 +258,8 @@ def test_float64_under_x64():
             with jax.enable_x64(True):  # the oracle in 64 bits too (JAX's own flag)
                 want = np.asarray(ref(x))
             np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-12)
-        assert 'lapack_dgetrf_ffi' in fl.jit(fla.inv).lower(a).as_text()
+        assert backends.custom_call_targets(fl.jit(fla.inv).lower(a).as_text()) == \
+            backends.factorisation_targets("inv", dtype=np.float64)
         g = fl.grad(lambda x: fla.slogdet(x)[1])(a)
         np.testing.assert_allclose(np.asarray(g), np.linalg.inv(a).T, rtol=1e-10)
     finally:

@@ -112,7 +112,7 @@ CREATION_RECS = [
     rec("ones_int", lambda np_: np_.ones(4, dtype=I32), []),
     rec("full_weak", lambda np_: np_.full((2,), 1.5), []),
     rec("full_array_fill", lambda np_, v: np_.full((2, 3), v), [((3,), F32)]),
-    rec("empty", lambda np_: np_.empty((2,), dtype=F16), []),
+    rec("empty", lambda np_: np_.empty((2,), dtype=F16), [], values_specified=False),
     rec("zeros_like", lambda np_, x: np_.zeros_like(x), [M]),
     rec("ones_like_dtype", lambda np_, x: np_.ones_like(x, dtype=I32, shape=(2,)), [M]),
     rec("full_like", lambda np_, x: np_.full_like(x, 7), [((3,), I32)]),

@@ -91,13 +91,24 @@ def test_bit_exact_with_jax(name, call):
 
 @pytest.mark.parametrize("name,call", EXACT[:14], ids=[e[0] for e in EXACT[:14]])
 def test_same_key_same_bits_eager_jit_vmap(name, call):
+    """Our bits equal JAX's eagerly, under jit and under vmap; and where JAX's own jit
+    or vmap gives its eager bits, ours do too. (A GPU may round a sampler's float math
+    differently under jit: XLA folds the transcendentals of constant bounds, e.g.
+    truncated_normal's erf(lower), on the host. JAX then differs from itself exactly as
+    we do, and we follow it.)"""
     k, kj = key(5)
-    eager = call(R, k)
-    assert equal(fl.jit(lambda k: call(R, k))(k), eager)
+    eager, eager_j = call(R, k), call(jax.random, kj)
+    jitted = fl.jit(lambda k: call(R, k))(k)
+    jitted_j = jax.jit(lambda k: call(jax.random, k))(kj)
+    assert equal(eager, eager_j) and equal(jitted, jitted_j)
+    if equal(jitted_j, eager_j):
+        assert equal(jitted, eager)
     keys, keys_j = R.split(k, 3), jax.random.split(kj, 3)
     batched = fl.vmap(lambda k: call(R, k))(keys)
-    assert equal(batched, jax.vmap(lambda k: call(jax.random, k))(keys_j))
-    assert equal(batched[1], call(R, keys[1]))
+    batched_j = jax.vmap(lambda k: call(jax.random, k))(keys_j)
+    assert equal(batched, batched_j)
+    if equal(batched_j[1], call(jax.random, keys_j[1])):
+        assert equal(batched[1], call(R, keys[1]))
 
 
 def test_fold_in_batched_data_and_keys_inside_scan():

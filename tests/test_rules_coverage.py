@@ -22,6 +22,10 @@ NO_JVP = {
                      "lax.linalg primitives carry the derivative rules",
     "scaled_dot": "block-scaled float8 products; JAX defines no derivative either",
     "select_and_scatter": "user select/scatter computations; JAX defines no derivative",
+    "threefry2x32": "integer hash of PRNG keys and counters: nothing to differentiate",
+    "cudnn_attention_fwd": "cuDNN's attention kernel; nn.dot_product_attention wraps it "
+                           "in a custom_vjp whose backward is cudnn_attention_bwd",
+    "cudnn_attention_bwd": "the backward kernel of cudnn_attention_fwd's custom_vjp",
 }
 
 

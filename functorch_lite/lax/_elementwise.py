@@ -10,7 +10,7 @@ __all__ = [
     "add", "sub", "mul", "div", "rem", "pow", "integer_pow", "square", "reciprocal",
     "max", "min", "clamp", "nextafter", "add_any",
     # transcendental and special functions
-    "exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin", "cos", "tan",
+    "exp", "exp2", "log", "log2", "log1p", "expm1", "tanh", "logistic", "sin", "cos", "tan",
     "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh", "sqrt",
     "rsqrt", "cbrt", "erf", "erfc", "erf_inv", "lgamma", "digamma", "polygamma",
     # bitwise (integers and booleans)
@@ -485,6 +485,19 @@ def _exp2_lowering(ctx, x):
     return ctx.op("stablehlo.exponential", [ctx.op("stablehlo.multiply", [log2, x])])
 
 
+def _log2_lowering(ctx, x):  # log(x) * (1 / ln 2), as JAX (0.11.2+) lowers lax.log2
+    aval = ctx.avals_in[0]
+    log_x = ctx.op("stablehlo.log", [x])
+    if not _dtypes.is_complex(aval.dtype):
+        return ctx.op("stablehlo.multiply",
+                      [log_x, ctx.constant(1.4426950408889634, aval.dtype, aval.shape)])
+    real = aval.update(dtype=_real_dtype(aval.dtype))
+    scale = ctx.constant(1.4426950408889634, real.dtype, aval.shape)
+    parts = [ctx.op("stablehlo.multiply", [ctx.op(f"stablehlo.{p}", [log_x], [real]), scale],
+                    [real]) for p in ("real", "imag")]
+    return ctx.op("stablehlo.complex", parts)
+
+
 def _logistic_lowering(ctx, x):  # 1 / (1 + exp(-x)), as JAX lowers it
     aval = ctx.avals_in[0]
     one = ctx.constant(1, aval.dtype, aval.shape)
@@ -494,6 +507,8 @@ def _logistic_lowering(ctx, x):  # 1 / (1 + exp(-x)), as JAX lowers it
 
 
 exp_p, exp = unary("exp", lambda g, ans, x: mul(g, ans), "stablehlo.exponential")
+log2_p, log2 = unary("log2", lambda g, ans, x: div(g, mul(x, log(_full_like(x, 2)))),
+                     None, lowering=_log2_lowering)
 exp2_p, exp2 = unary("exp2", lambda g, ans, x: mul(_full_like(x, np.log(2)), mul(g, ans)),
                      None, lowering=_exp2_lowering)
 log_p, log = unary("log", lambda g, ans, x: div(g, x), "stablehlo.log")

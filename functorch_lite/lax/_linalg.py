@@ -366,7 +366,9 @@ def _lu_composite(x):
     factors, pivots, info = kernels.getrf(x)
     pivots = el.sub(pivots, full(_shape(pivots), 1, np.int32))  # 0-based, as JAX
     factors = _nan_unless(factors, _info_ok(info, el.ge))   # info > 0: singular, kept
-    return factors, pivots, lu_pivots_to_permutation(pivots, _shape(x)[-2])
+    to_permutation = kernels.lu_pivots_to_permutation if kernels.on_gpu() else \
+        lu_pivots_to_permutation  # the GPU kernel JAX calls there
+    return factors, pivots, to_permutation(pivots, _shape(x)[-2])
 
 
 lu_p.lowering_rule = kernels.composite_lowering(_lu_composite, "lu")

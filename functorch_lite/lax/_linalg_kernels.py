@@ -4,29 +4,35 @@ aliases and attributes JAX itself writes (see jax/_src/lax/linalg.py).
 
 `kernel_p` is one internal primitive for all of them (its params name the target);
 it only appears inside the lowerings of the `lax.linalg` primitives, which are
-written as ordinary functions of primitives and lowered with `composite_lowering`.
+written as ordinary functions of primitives and lowered with
+`_lowering.composite_lowering`.
 """
 import numpy as np
 
 from .. import _runtime
+from . import _elementwise as el, _structural as st
 from .._core import Primitive, ShapedArray, get_aval
-from .._staging import trace_to_program
+from .._lowering import composite_lowering, on_gpu, target_platform  # noqa: F401
 
 kernel_p = Primitive("linalg_kernel", multiple_results=True)
 
 
-def on_gpu():
-    return _runtime.platform() not in ("cpu", "interpreter")
+def _solver(routine):
+    """jaxlib's GPU solver kernel for `routine`: cuSOLVER ('cusolver_getrf_ffi') or
+    hipSOLVER ('hipsolver_getrf_ffi')."""
+    return f"{'hip' if target_platform() == 'rocm' else 'cu'}solver_{routine}_ffi"
 
 
-def kernel(target, operands, out_avals, config=(), aliases=(), column_major=True):
+def kernel(target, operands, out_avals, config=(), aliases=(), column_major=True,
+           core_rank=2):
     """Bind the custom call `target` on `operands`, giving results typed `out_avals`.
 
     config: (name, MLIR attribute text) pairs of the FFI attributes;
-    aliases: (output index, operand index) pairs of buffers updated in place."""
+    aliases: (output index, operand index) pairs of buffers updated in place;
+    core_rank: the trailing dims of the largest operand that are not batch dims."""
     return kernel_p.bind(*operands, target=target, out_avals=tuple(out_avals),
                          config=tuple(config), aliases=tuple(aliases),
-                         column_major=column_major)
+                         column_major=column_major, core_rank=core_rank)
 
 
 kernel_p.def_abstract_eval(lambda *avals, out_avals, **_: list(out_avals))
@@ -47,7 +53,8 @@ def _layout(ndim, column_major):
 
 
 @kernel_p.def_lowering
-def _kernel_lowering(ctx, *operands, target, out_avals, config, aliases, column_major):
+def _kernel_lowering(ctx, *operands, target, out_avals, config, aliases, column_major,
+                     core_rank):
     max_rank = max(a.ndim for a in ctx.avals_in)
     layout = lambda aval: _layout_text(_layout(aval.ndim, column_major and
                                                aval.ndim == max_rank))
@@ -65,7 +72,7 @@ def _kernel_lowering(ctx, *operands, target, out_avals, config, aliases, column_
         "output_operand_aliases": f"[{alias_text}]",
         "result_layouts": "[" + ", ".join(layout(a) for a in out_avals) + "]",
         "mhlo.backend_config": "{" + ", ".join(f"{k} = {v}" for k, v in config) + "}",
-        "mhlo.frontend_attributes": f'{{num_batch_dims = "{max_rank - 2}"}}',
+        "mhlo.frontend_attributes": f'{{num_batch_dims = "{max_rank - core_rank}"}}',
     }
     outs = ctx.op("stablehlo.custom_call", list(operands), list(out_avals), attrs=attrs)
     return [outs] if len(out_avals) == 1 else outs
@@ -90,7 +97,7 @@ def potrf(a, lower=True):
     aval = get_aval(a)
     outs = [aval, _info_aval(aval)]
     if on_gpu():
-        target = f"{_runtime.gpu_solver_prefix()}solver_potrf_ffi"
+        target = _solver("potrf")
         config = [("lower", bool_attr(lower))]
     else:
         target = _runtime.lapack_target("potrf_ffi", aval.dtype)
@@ -103,7 +110,7 @@ def getrf(a):
     aval = get_aval(a)
     m, n = aval.shape[-2:]
     outs = [aval, ShapedArray((*aval.shape[:-2], min(m, n)), np.int32), _info_aval(aval)]
-    target = f"{_runtime.gpu_solver_prefix()}solver_getrf_ffi" if on_gpu() else \
+    target = _solver("getrf") if on_gpu() else \
         _runtime.lapack_target("getrf_ffi", aval.dtype)
     return kernel(target, [a], outs, aliases=[(0, 0)])
 
@@ -113,7 +120,7 @@ def geqrf(a):
     aval = get_aval(a)
     m, n = aval.shape[-2:]
     outs = [aval, ShapedArray((*aval.shape[:-2], min(m, n)), aval.dtype)]
-    target = f"{_runtime.gpu_solver_prefix()}solver_geqrf_ffi" if on_gpu() else \
+    target = _solver("geqrf") if on_gpu() else \
         _runtime.lapack_target("geqrf_ffi", aval.dtype)
     return kernel(target, [a], outs, aliases=[(0, 0)])
 
@@ -122,7 +129,7 @@ def orgqr(a, taus):
     """The orthogonal matrix of Householder reflectors (LAPACK orgqr/ungqr)."""
     aval = get_aval(a)
     if on_gpu():
-        target = f"{_runtime.gpu_solver_prefix()}solver_orgqr_ffi"
+        target = _solver("orgqr")
     else:
         kind = "un" if np.issubdtype(aval.dtype, np.complexfloating) else "or"
         target = _runtime.lapack_target(f"{kind}gqr_ffi", aval.dtype)
@@ -136,7 +143,7 @@ def syevd(a, lower=True):
     real = np.finfo(aval.dtype).dtype
     outs = [aval, ShapedArray(aval.shape[:-1], real), _info_aval(aval)]
     if on_gpu():
-        target = f"{_runtime.gpu_solver_prefix()}solver_syevd_ffi"
+        target = _solver("syevd")
         config = [("algorithm", "0 : ui8"), ("lower", bool_attr(lower))]
     else:
         kind = "he" if np.issubdtype(aval.dtype, np.complexfloating) else "sy"
@@ -166,7 +173,8 @@ def geev(a, compute_left, compute_right):
 
 
 def gesdd(a, full_matrices, compute_uv):
-    """SVD: (s, u, vt, info); u and vt are unspecified when not compute_uv."""
+    """SVD: (s, u, vt, info); u and vt are unspecified when not compute_uv. On a GPU
+    the routine JAX picks: Jacobi (gesvdj) up to 1024x1024, QR-based gesvd above."""
     aval = get_aval(a)
     batch, (m, n) = aval.shape[:-2], aval.shape[-2:]
     k = min(m, n)
@@ -174,6 +182,8 @@ def gesdd(a, full_matrices, compute_uv):
     s_aval, info_aval = ShapedArray((*batch, k), real), _info_aval(aval)
     u_aval = ShapedArray((*batch, m, m if full_matrices else k), aval.dtype)
     vt_aval = ShapedArray((*batch, n if full_matrices else k, n), aval.dtype)
+    if on_gpu() and m <= 1024 and n <= 1024:
+        return _gesvdj(a, full_matrices, compute_uv)
     if on_gpu():
         # cuSOLVER gesvd (JAX's QR/GESVD path): a wide matrix is solved transposed
         transposed = m < n
@@ -184,7 +194,7 @@ def gesdd(a, full_matrices, compute_uv):
         config = [("compute_uv", bool_attr(compute_uv)),
                   ("full_matrices", bool_attr(full_matrices)),
                   ("transposed", bool_attr(transposed))]
-        _, s, x, y, info = kernel(f"{_runtime.gpu_solver_prefix()}solver_gesvd_ffi", [a],
+        _, s, x, y, info = kernel(_solver("gesvd"), [a],
                                   outs, config, aliases=[(0, 0)],
                                   column_major=not transposed)
         u, vt = (y, x) if transposed else (x, y)
@@ -194,6 +204,39 @@ def gesdd(a, full_matrices, compute_uv):
     _, s, u, vt, info = kernel(target, [a], [aval, s_aval, u_aval, vt_aval, info_aval],
                                [("mode", char_attr(mode))], aliases=[(0, 0)])
     return s, u, vt, info
+
+
+def _gesvdj(a, full_matrices, compute_uv):
+    """cuSOLVER's Jacobi SVD as JAX calls it: U and V are always computed (V, not
+    V^H), the batched kernel has no economy mode below 33x33, so the reduced factors
+    are sliced from the full ones."""
+    aval = get_aval(a)
+    batch, (m, n) = aval.shape[:-2], aval.shape[-2:]
+    k, nb = min(m, n), len(batch)
+    econ = not full_matrices and m > 32 and n > 32
+    outs = [aval, ShapedArray((*batch, k), np.finfo(aval.dtype).dtype),
+            ShapedArray((*batch, m, k if econ else m), aval.dtype),
+            ShapedArray((*batch, n, k if econ else n), aval.dtype), _info_aval(aval)]
+    config = [("compute_uv", bool_attr(compute_uv)),
+              ("full_matrices", bool_attr(not econ))]
+    _, s, u, v, info = kernel(_solver("gesvdj"), [a], outs, config, aliases=[(0, 0)])
+    if not compute_uv:
+        return s, u, v, info
+    vt = st.transpose(v, (*range(nb), nb + 1, nb))
+    if np.issubdtype(aval.dtype, np.complexfloating):
+        vt = el.complex(el.real(vt), el.neg(el.imag(vt)))
+    if not full_matrices and not econ:
+        u = st.slice(u, (0,) * (nb + 2), (*batch, m, k))
+        vt = st.slice(vt, (0,) * (nb + 2), (*batch, k, n))
+    return s, u, vt, info
+
+
+def lu_pivots_to_permutation(pivots, permutation_size):
+    """jaxlib's GPU kernel turning 0-based row swaps into a permutation."""
+    aval = get_aval(pivots)
+    out = ShapedArray((*aval.shape[:-1], permutation_size), np.int32)
+    target = f"{'hip' if target_platform() == 'rocm' else 'cu'}_lu_pivots_to_permutation"
+    return kernel(target, [pivots], [out], column_major=False, core_rank=1)[0]
 
 
 def trsm(a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
@@ -257,27 +300,3 @@ def tridiagonal_solve_perturbed(dl, d, du, b):
     b_aval = get_aval(b)
     _runtime.lapack_target("gtsv_ffi", b_aval.dtype)  # loads LAPACK into jaxlib
     return kernel("tridiagonal_solve_perturbed_ffi", [dl, d, du, b], [b_aval])[0]
-
-
-# --- lowering a primitive as a function of other primitives -------------------------
-
-def composite_lowering(fun, name, multiple_results=True):
-    """A lowering rule that traces `fun(*operands, **params)` (primitives only) into a
-    program, once per input types and params, and calls it as a private function."""
-    cache = {}
-
-    def rule(ctx, *operands, **params):
-        key = (tuple(ctx.avals_in), tuple(sorted(params.items())), _runtime.platform())
-        entry = cache.get(key)
-        if entry is None:
-            def flat(*xs):
-                out = fun(*xs, **params)
-                return list(out) if multiple_results else [out]
-            entry = cache[key] = trace_to_program(flat, list(ctx.avals_in),
-                                                  f"{name} lowering")
-        program, consts = entry
-        const_names = [ctx.constant(np.asarray(c), np.asarray(c).dtype, np.shape(c))
-                       for c in consts]
-        outs = ctx.call(program, [*const_names, *operands], hint=name)
-        return outs if multiple_results else outs[0]
-    return rule

@@ -7,9 +7,10 @@ import enum
 import numpy as np
 
 from .. import _dtypes
+from .._config import config
+from .._lowering import target_platform
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, add_tangents, is_undefined, tangent_aval
-from .._batching import bdim_at_front
 from ._structural import transpose, convert_element_type
 
 
@@ -43,8 +44,11 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     if l_dtype != r_dtype:  # mixed inputs (bf16 x f32, int x f32) promote, as in JAX
         dtype = _dtypes.promote_types(l_dtype, r_dtype)
         lhs, rhs = convert_element_type(lhs, dtype), convert_element_type(rhs, dtype)
-    return dot_general_p.bind(lhs, rhs, dimension_numbers=dn,
-                              precision=_canonical_precision(precision),
+    precision = _canonical_precision(precision)
+    if isinstance(precision, str):
+        _check_algorithm(precision, get_aval(lhs).dtype,
+                         preferred_element_type or get_aval(lhs).dtype)
+    return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, precision=precision,
                               preferred_element_type=preferred_element_type)
 
 
@@ -71,6 +75,10 @@ def _dot_general_abstract_eval(lhs, rhs, *, dimension_numbers, precision,
 @dot_general_p.def_lowering
 def _dot_general_lowering(ctx, lhs, rhs, *, dimension_numbers, precision,
                           preferred_element_type):
+    """As JAX writes it on every platform: the precision config always present
+    (DEFAULT when unset), operands of one dtype passed as they are even when the
+    result type differs (bf16 x bf16 -> f32, i8 x i8 -> i32), and only mixed operand
+    dtypes converted to the result type first."""
     (lc, rc), (lb, rb) = dimension_numbers
     fmt = lambda xs: "[" + ", ".join(map(str, xs)) + "]"
     attr = (f"#stablehlo.dot<lhs_batching_dimensions = {fmt(lb)}, rhs_batching_dimensions = "
@@ -78,12 +86,12 @@ def _dot_general_lowering(ctx, lhs, rhs, *, dimension_numbers, precision,
             f"= {fmt(rc)}>")
     lt, rt = ctx.avals_in
     out = ctx.avals_out[0]
-    if lt.dtype != out.dtype and not _dtypes.is_integer(out.dtype):
+    if lt.dtype != rt.dtype:
         lhs = ctx.op("stablehlo.convert", [lhs], [lt.update(dtype=out.dtype)])
-    if rt.dtype != out.dtype and not _dtypes.is_integer(out.dtype):
         rhs = ctx.op("stablehlo.convert", [rhs], [rt.update(dtype=out.dtype)])
     return ctx.op("stablehlo.dot_general", [lhs, rhs], attrs={
-        "dot_dimension_numbers": attr, **_precision_attr(precision)})
+        "dot_dimension_numbers": attr, **_precision_attr(precision),
+        **_algorithm_attr(precision)})
 
 
 @dot_general_p.def_jvp
@@ -131,24 +139,24 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers, precision,
 
 @dot_general_p.def_batching
 def _dot_general_batching(axis_size, vals, dims, *, dimension_numbers, **params):
+    """As JAX's rule: the mapped axis joins the batch dims when both operands have it,
+    else it stays a free dim where it is (no transpose is added)."""
     (lc, rc), (lb, rb) = dimension_numbers
     x, y = vals
     dx, dy = dims
-    shift = lambda ds: tuple(d + 1 for d in ds)
+    bump = lambda ds, b: tuple(int(d) + (int(d) >= b) for d in ds)
     if dx is not None and dy is not None:
-        x, y = bdim_at_front(axis_size, x, dx), bdim_at_front(axis_size, y, dy)
-        dn = ((shift(lc), shift(rc)), ((0, *shift(lb)), (0, *shift(rb))))
-        return dot_general_p.bind(x, y, dimension_numbers=dn,
-                                  **params), 0
-    if dx is not None:
-        x = bdim_at_front(axis_size, x, dx)
-        dn = ((shift(lc), rc), (shift(lb), rb))
-        return dot_general_p.bind(x, y, dimension_numbers=dn,
-                                  **params), len(lb)
-    y = bdim_at_front(axis_size, y, dy)
-    dn = ((lc, shift(rc)), (lb, shift(rb)))
-    x_free = len(_free_dims(get_aval(x).ndim, lc, lb))
-    return dot_general_p.bind(x, y, dimension_numbers=dn, **params), len(lb) + x_free
+        dn = ((bump(lc, dx), bump(rc, dy)), ((dx, *bump(lb, dx)), (dy, *bump(rb, dy))))
+        out_dim = 0
+    elif dx is not None:
+        x_free = [d for d in range(get_aval(x).ndim) if d not in lb and d not in lc]
+        out_dim = len(lb) + sum(d < dx for d in x_free)
+        dn = ((bump(lc, dx), rc), (bump(lb, dx), rb))
+    else:
+        y_free = [d for d in range(get_aval(y).ndim) if d not in rb and d not in rc]
+        out_dim = get_aval(x).ndim - len(lc) + sum(d < dy for d in y_free)
+        dn = ((lc, bump(rc, dy)), (lb, bump(rb, dy)))
+    return dot_general_p.bind(x, y, dimension_numbers=dn, **params), out_dim
 
 
 class Precision(enum.Enum):
@@ -160,29 +168,87 @@ class Precision(enum.Enum):
     HIGHEST = 2
 
 
+_PRECISION_NAMES = {"default": "DEFAULT", "bfloat16": "DEFAULT", "fastest": "DEFAULT",
+                   "high": "HIGH", "bfloat16_3x": "HIGH", "tensorfloat32": "HIGH",
+                   "highest": "HIGHEST", "float32": "HIGHEST"}
+
+
+# dot algorithm presets (jax.lax.DotAlgorithmPreset names) we lower: the operand
+# storage types they take, the type the products are computed in, and how many
+# primitive products make one (e.g. 3 bf16 passes emulate an f32 product)
+_ALGORITHMS = {
+    "BF16_BF16_F32": (("bfloat16", "float32"), "bf16", 1),
+    "BF16_BF16_F32_X3": (("float32",), "bf16", 3),
+    "BF16_BF16_F32_X6": (("float32",), "bf16", 6),
+    "TF32_TF32_F32": (("float32",), "tf32", 1),
+    "TF32_TF32_F32_X3": (("float32",), "tf32", 3),
+    "F16_F16_F32": (("float16",), "f16", 1),
+    "F32_F32_F32": (("float32",), "f32", 1),
+}
+
+
 def _canonical_precision(precision):
-    """None or a pair of names among DEFAULT/HIGH/HIGHEST (jax.lax.Precision accepted)."""
+    """None, a pair of names among DEFAULT/HIGH/HIGHEST (jax.lax.Precision accepted), or
+    the name of a dot algorithm preset. None reads the `jax_default_matmul_precision`
+    flag, when the op is built (as JAX)."""
     if precision is None:
-        return None
-    names = {"default": "DEFAULT", "bfloat16": "DEFAULT", "fastest": "DEFAULT",
-             "high": "HIGH", "bfloat16_3x": "HIGH", "tensorfloat32": "HIGH",
-             "highest": "HIGHEST", "float32": "HIGHEST"}
+        precision = config.jax_default_matmul_precision
+        if precision is None:
+            return None
+    name = str(getattr(precision, "name", precision))
+    if name in _ALGORITHMS:
+        return name
 
     def one(p):
-        name = getattr(p, "name", p)
-        if str(name).lower() not in names:
-            raise ValueError(f"unknown precision {p!r}")
-        return names[str(name).lower()]
+        name = str(getattr(p, "name", p)).lower()
+        if name not in _PRECISION_NAMES:
+            raise ValueError(_unsupported_precision(p))
+        return _PRECISION_NAMES[name]
     if isinstance(precision, (tuple, list)):
         return tuple(one(p) for p in precision)
     return (one(precision),) * 2
 
 
+def _unsupported_precision(value):
+    return (f"precision {value!r} is not supported: use None, a jax.lax.Precision, a pair "
+            f"of them, one of {sorted(_PRECISION_NAMES)}, or a dot algorithm preset among "
+            f"{sorted(_ALGORITHMS)} (set by precision= or jax_default_matmul_precision)")
+
+
+def _check_algorithm(name, operand_dtype, result_dtype):
+    storage = _ALGORITHMS[name][0]
+    if np.dtype(operand_dtype).name not in storage or (
+            np.dtype(result_dtype).name not in ("float32", np.dtype(operand_dtype).name)):
+        raise NotImplementedError(
+            f"dot algorithm {name} on {np.dtype(operand_dtype).name} operands giving "
+            f"{np.dtype(result_dtype).name}: functorch_lite supports it for operands of "
+            f"{' or '.join(storage)} (giving float32 or the operands' type); cast first")
+
+
 def _precision_attr(precision):
-    if precision is None:
-        return {}
+    """The precision_config JAX writes: one entry per operand, DEFAULT when unset or
+    when an algorithm preset decides instead."""
+    names = ("DEFAULT", "DEFAULT") if precision is None or isinstance(precision, str) \
+        else precision
     return {"precision_config": "[" + ", ".join(f"#stablehlo<precision {p}>"
-                                                for p in precision) + "]"}
+                                                for p in names) + "]"}
+
+
+_CPU_ALGORITHMS = ("F32_F32_F32", "BF16_BF16_F32", "BF16_BF16_F32_X3", "BF16_BF16_F32_X6")
+
+
+def _algorithm_attr(precision):
+    if not isinstance(precision, str):
+        return {}
+    if target_platform() == "cpu" and precision not in _CPU_ALGORITHMS:
+        raise ValueError(f"The precision '{precision}' is not supported by dot_general on "
+                         f"CPU (as in JAX); CPUs take {', '.join(_CPU_ALGORITHMS)}")
+    _, kind, passes = _ALGORITHMS[precision]
+    return {"algorithm": f"#stablehlo.dot_algorithm<lhs_precision_type = {kind}, "
+                         f"rhs_precision_type = {kind}, accumulation_type = f32, "
+                         f"lhs_component_count = 1, rhs_component_count = 1, "
+                         f"num_primitive_operations = {passes}, "
+                         f"allow_imprecise_accumulation = false>"}
 
 
 def _bilinear_jvp(prim, primals, tangents, params):

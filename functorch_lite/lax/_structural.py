@@ -19,7 +19,7 @@ import builtins
 
 import numpy as np
 
-from .. import _core, _dtypes
+from .. import _core, _dtypes, _jax_versions
 from .._core import Primitive, ShapedArray, canonicalize_shape, get_aval, user_source_line
 from .._ad import Zero, deflinear, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front, move_batch_axis
@@ -311,6 +311,19 @@ def convert_element_type(operand, new_dtype, weak_type=False):
     if aval.dtype == new_dtype and aval.weak_type == weak_type:
         return operand
     float_to_int = _dtypes.is_inexact(aval.dtype) and _dtypes.is_integer(new_dtype)
+    if isinstance(operand, np.ndarray) and _jax_versions.CONVERT_NUMPY_ON_HOST and \
+            aval.dtype != _dtypes.float0 and new_dtype != _dtypes.float0:
+        # NumPy converts a NumPy array, under any transformation (out-of-range floats
+        # wrap), as JAX does since 0.11
+        value = operand.real if _dtypes.is_complex(aval.dtype) and \
+            not _dtypes.is_complex(new_dtype) else operand
+        with np.errstate(invalid="ignore", over="ignore"):
+            value = np.asarray(value).astype(new_dtype)
+        if _core.current_trace() is _core.eval_trace:
+            return _host_to_device(value, weak_type)
+        if weak_type:
+            return convert_element_type_p.bind(value, new_dtype=new_dtype, weak_type=True)
+        return value  # a constant of the program being traced
     if _is_host_value(operand) and _core.current_trace() is _core.eval_trace and \
             not float_to_int:  # (NumPy wraps out-of-range floats; XLA saturates)
         value = np.asarray(operand)

@@ -6,12 +6,14 @@ import numpy as _np
 
 from ._util import *  # noqa: F401,F403
 from ._ufuncs import *  # noqa: F401,F403
+from ._ufuncs_by_version import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
 from ._creation import *  # noqa: F401,F403
 from ._shape import *  # noqa: F401,F403
 from ._sorting import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
 from ._linalg_basic import *  # noqa: F401,F403
+from ._einsum import *  # noqa: F401,F403
 from ._sets_and_differences import *  # noqa: F401,F403
 from ._statistics import *  # noqa: F401,F403
 from ._dtypes_api import *  # noqa: F401,F403

@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from .. import _dtypes, lax
+from .. import _dtypes, _jax_versions, lax
 from .._core import Tracer, canonicalize_shape, get_aval
 from ._util import asarray, broadcast_arrays_, result_type
 
@@ -292,7 +292,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
             out.append(lax.reshape(a, [shape[p] if i == p else 1 for i in range(len(args))]))
         else:
             out.append(lax.broadcast_in_dim(a, shape, (p,)))
-    return out
+    return tuple(out) if _jax_versions.BROADCAST_ARRAYS_TUPLE else out
 
 
 def indices(dimensions, dtype=None, sparse=False):

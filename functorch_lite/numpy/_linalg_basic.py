@@ -1,6 +1,6 @@
-"""Products: dot, vdot, matmul, einsum, tensordot, outer, inner, kron, and the diagonal
-helpers trace, diag, diagonal, diagflat, plus cross. Every contraction is one
-`lax.dot_general` (einsum: one per pairwise step, in opt_einsum's order)."""
+"""Products: dot, vdot, matmul, tensordot, outer, inner, kron, and the diagonal helpers
+trace, diag, diagonal, diagflat, plus cross. Every contraction is one `lax.dot_general`
+(einsum is in `_einsum`)."""
 
 __all__ = ["dot", "vdot", "matmul", "einsum", "einsum_path", "tensordot", "outer", "inner",
            "kron", "trace", "diag", "diagonal", "diagflat", "cross", "vecdot", "matvec",
@@ -10,7 +10,7 @@ import string
 
 import numpy as np
 
-from .. import _dtypes, lax
+from .. import _dtypes, _jax_versions, lax
 from .._core import get_aval, user_source_line
 from ._util import asarray, check_no_out, promote_dtypes
 
@@ -251,13 +251,18 @@ def diagflat(v, k=0):
 
 
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
-    """`jnp.cross`: cross product of 2- or 3-vectors along the given axes."""
+    """`jnp.cross`: cross product of 3-vectors (and, before JAX 0.12, 2-vectors) along
+    the given axes."""
     from ._util import broadcast_arrays_
     a, b = _arrays(a, b)
     if axis is not None:
         axisa = axisb = axisc = axis
     a = _move_to_end(a, axisa)
     b = _move_to_end(b, axisb)
+    if _jax_versions.CROSS_3_VECTORS_ONLY and (_shape(a)[-1] != 3 or _shape(b)[-1] != 3):
+        raise ValueError(f"Dimension must be 3 for cross product, got shapes {_shape(a)} "
+                         f"and {_shape(b)} (JAX {'.'.join(map(str, _jax_versions.JAX_VERSION))}"
+                         f" no longer takes 2-vectors: pad them with a zero component)")
     if _shape(a)[-1] not in (2, 3) or _shape(b)[-1] not in (2, 3):
         raise ValueError(f"cross: vectors must have 2 or 3 components, got shapes "
                          f"{_shape(a)} and {_shape(b)}")

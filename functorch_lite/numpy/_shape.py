@@ -14,7 +14,7 @@ import operator
 
 import numpy as np
 
-from .. import lax
+from .. import _jax_versions, lax
 from .._core import Tracer, canonicalize_shape, get_aval
 from ._util import (asarray, broadcast_arrays_, broadcast_to_shape, check_no_out,
                     promote_dtypes)
@@ -470,8 +470,10 @@ def broadcast_to(array, shape):
 
 
 def broadcast_arrays(*args):
-    """The arguments broadcast to their common shape."""
-    return broadcast_arrays_(*[_arr(a) for a in args])
+    """The arguments broadcast to their common shape (a tuple or, before JAX 0.11.1,
+    a list: as the installed JAX)."""
+    out = broadcast_arrays_(*[_arr(a) for a in args])
+    return tuple(out) if _jax_versions.BROADCAST_ARRAYS_TUPLE else out
 
 
 def _atleast(n, arys):
@@ -488,7 +490,9 @@ def _atleast(n, arys):
                 s = (1,) * (n - len(s)) + s
             x = lax.reshape(x, s)
         out.append(x)
-    return out[0] if len(out) == 1 else out
+    if len(out) == 1:
+        return out[0]
+    return tuple(out) if _jax_versions.ATLEAST_TUPLE else out
 
 
 def atleast_1d(*arys):

@@ -8,14 +8,14 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "remainder",
     "mod", "fmod", "divmod", "power", "pow", "float_power", "negative", "positive", "sign",
     "absolute", "abs", "fabs", "square", "reciprocal", "maximum", "minimum", "fmax", "fmin",
-    "clip", "where", "heaviside", "copysign", "signbit", "nextafter", "hypot",
+    "clip", "where", "heaviside", "copysign", "signbit", "nextafter",
     # rounding
     "floor", "ceil", "trunc", "fix", "rint", "round", "around",
     # exponentials, logarithms, trigonometry
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "logaddexp", "logaddexp2",
     "sqrt", "cbrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "asin",
     "acos", "atan", "atan2", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
-    "asinh", "acosh", "atanh", "sinc", "deg2rad", "rad2deg", "degrees", "radians",
+    "asinh", "acosh", "atanh", "deg2rad", "rad2deg", "degrees", "radians",
     # bitwise and logical
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_invert", "invert",
     "bitwise_count", "left_shift", "right_shift", "bitwise_left_shift",
@@ -30,7 +30,7 @@ import operator
 
 import numpy as np
 
-from .. import _dtypes, lax
+from .. import _dtypes, _jax_versions, lax
 from .._core import Tracer, current_trace, eval_trace, get_aval, user_source_line
 from ..lax._logaddexp import logaddexp as logaddexp_lax, logaddexp2 as logaddexp2_lax
 from ._util import asarray, broadcast_arrays_, check_no_out, is_scalar, _result_type_weak
@@ -366,20 +366,6 @@ def copysign(x1, x2, /):
     return _where(signbit(x2), lax.neg(lax.abs(x1)), lax.abs(x1))
 
 
-def hypot(x1, x2, /):
-    """sqrt(x1**2 + x2**2) without intermediate overflow."""
-    x1, x2 = _promote_inexact(x1, x2)
-    if _dtypes.is_complex(get_aval(x1).dtype):
-        raise ValueError("jnp.hypot is not well defined for complex-valued inputs.")
-    x1, x2 = lax.abs(x1), lax.abs(x2)
-    idx_inf = lax.bitwise_or(isposinf(x1), isposinf(x2))
-    x1, x2 = maximum(x1, x2), minimum(x1, x2)
-    zero = lax.eq(x1, _like(x1, 0))
-    ratio = lax.div(x2, _where(zero, _like(x1, 1), x1))
-    x = _where(zero, x1, lax.mul(x1, lax.sqrt(lax.add(_like(x1, 1), lax.square(ratio)))))
-    return _where(idx_inf, _lax_const(x, np.inf), x)
-
-
 # --- rounding -----------------------------------------------------------------------
 
 def floor(x, /):
@@ -442,7 +428,8 @@ exp2 = _unary(lax.exp2, "exp2", _promote_inexact)
 expm1 = _unary(lax.expm1, "expm1", _promote_inexact)
 log = _unary(lax.log, "log", _promote_inexact)
 log1p = _unary(lax.log1p, "log1p", _promote_inexact)
-log2 = _unary(lambda x: lax.div(lax.log(x), lax.log(_strong_const(x, 2))), "log2",
+log2 = _unary(lax.log2 if _jax_versions.LOG2_PRIMITIVE else  # as the installed JAX
+              lambda x: lax.div(lax.log(x), lax.log(_strong_const(x, 2))), "log2",
               _promote_inexact)
 log10 = _unary(lambda x: lax.mul(lax.log(x), _strong_const(x, 0.4342944819032518)), "log10",
                _promote_inexact)
@@ -475,19 +462,6 @@ def logaddexp(x1, x2, /):
 def logaddexp2(x1, x2, /):
     """log2(2**x1 + 2**x2) without overflow (with JAX's derivative rule)."""
     return logaddexp2_lax(*_promote_inexact(x1, x2))
-
-
-def sinc(x, /):
-    """sin(pi x) / (pi x), with the limit 1 at 0; derivatives at 0 (up to the fifth)
-    come from the Maclaurin series, as in JAX."""
-    (x,) = _promote_inexact(x)
-    is_zero = lax.eq(x, _lax_const(x, 0))
-    pi_x = lax.mul(_lax_const(x, np.pi), x)
-    safe = _where(is_zero, _lax_const(x, 1), pi_x)
-    sq = lax.square(pi_x)  # 1 - t^2/6 + t^4/120 is exactly 1 at t == 0
-    series = lax.add(lax.sub(_lax_const(x, 1), lax.div(sq, _lax_const(x, 6))),
-                     lax.div(lax.square(sq), _lax_const(x, 120)))
-    return _where(is_zero, series, lax.div(lax.sin(safe), safe))
 
 
 # --- bitwise and logical ------------------------------------------------------------

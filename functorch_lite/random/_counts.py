@@ -55,7 +55,6 @@ def _poisson_knuth(key, lam, shape, dtype, max_iters):
 @functools.partial(jit, static_argnums=(2, 3, 4))
 def _poisson_rejection(key, lam, shape, dtype, max_iters):
     """Hörmann's transformed rejection with squeeze (PTRS), for lam >= 10."""
-    jnp = _jnp()
     log_lam = lax.log(lam)
     b = 0.931 + 2.53 * lax.sqrt(lam)
     a = -0.059 + 0.02483 * b

@@ -12,7 +12,10 @@ import numpy as np
 
 from .. import _dtypes, lax
 from .._config import config
-from .._core import Tracer, get_aval
+from .._batching import bdim_at_front
+from .._core import Primitive, Tracer, get_aval
+from .._lowering import composite_lowering, target_platform
+from ..lax import fori_loop
 from .._jit import jit
 from ._keys import check_key, resolve_impl, return_keys, wrap
 
@@ -27,16 +30,44 @@ def _u32(value, shape):
 
 
 def _rotate_left(x, d):
+    """x rotated left by `d` bits (an int, or a uint32 array of x's shape)."""
     shape = get_aval(x).shape
-    return lax.bitwise_or(lax.shift_left(x, _u32(d, shape)),
-                          lax.shift_right_logical(x, _u32(32 - d, shape)))
+    if isinstance(d, int):
+        return lax.bitwise_or(lax.shift_left(x, _u32(d, shape)),
+                              lax.shift_right_logical(x, _u32(32 - d, shape)))
+    return lax.bitwise_or(lax.shift_left(x, d),
+                          lax.shift_right_logical(x, lax.sub(_u32(32, shape), d)))
+
+
+threefry2x32_p = Primitive("threefry2x32", multiple_results=True)
 
 
 def threefry2x32(k1, k2, x1, x2):
     """Threefry-2x32 with 20 rounds: hash the counter pairs (x1, x2) (uint32 arrays of
-    one shape) under the key (k1, k2) (uint32 scalars). Returns two uint32 arrays."""
+    one shape) under the key (k1, k2) (uint32 scalars). Returns two uint32 arrays.
+    One primitive, lowered per target platform as JAX lowers its threefry2x32."""
     shape = get_aval(x1).shape
     k1, k2 = (lax.broadcast_in_dim(k, shape, ()) for k in (k1, k2))
+    return threefry2x32_p.bind(k1, k2, x1, x2)
+
+
+@threefry2x32_p.def_abstract_eval
+def _threefry2x32_abstract_eval(k1, k2, x1, x2):
+    if any(a.dtype != np.uint32 or a.shape != x1.shape for a in (k1, k2, x1, x2)):
+        raise TypeError(f"threefry2x32 takes four uint32 arrays of one shape, got "
+                        f"{[a.str_short() for a in (k1, k2, x1, x2)]}")
+    return [x1.update(weak_type=False), x2.update(weak_type=False)]
+
+
+@threefry2x32_p.def_batching
+def _threefry2x32_batching(axis_size, vals, dims):
+    vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+    return threefry2x32_p.bind(*vals), [0, 0]
+
+
+def _threefry2x32_unrolled(k1, k2, x1, x2):
+    """The 20 rounds written out (JAX's lowering for GPUs and TPUs)."""
+    shape = get_aval(x1).shape
     ks = [k1, k2, lax.bitwise_xor(lax.bitwise_xor(k1, k2), _u32(0x1BD11BDA, shape))]
     x = [lax.add(x1, ks[0]), lax.add(x2, ks[1])]
     for i in range(5):
@@ -45,7 +76,36 @@ def threefry2x32(k1, k2, x1, x2):
             x[1] = lax.bitwise_xor(x[0], _rotate_left(x[1], r))
         x[0] = lax.add(x[0], ks[(i + 1) % 3])
         x[1] = lax.add(lax.add(x[1], ks[(i + 2) % 3]), _u32(i + 1, shape))
-    return x[0], x[1]
+    return x
+
+
+def _threefry2x32_rolled(k1, k2, x1, x2):
+    """The same hash as JAX lowers it for CPUs: five passes of a loop carrying the
+    key schedule and the rotation table (so XLA compiles, fuses and rounds what
+    follows as it does JAX's program)."""
+    shape = get_aval(x1).shape
+
+    def step(i, state):
+        (a, b), ks, rotations = state
+        for j in range(4):
+            r = lax.reshape(lax.slice(rotations[0], (j,), (j + 1,)), ())
+            a = lax.add(a, b)
+            b = lax.bitwise_xor(a, _rotate_left(b, lax.broadcast_in_dim(r, shape, ())))
+        count = lax.convert_element_type(lax.add(i, np.int32(1)), np.uint32)
+        x = (lax.add(a, ks[0]),
+             lax.add(lax.add(b, ks[1]), lax.broadcast_in_dim(count, shape, ())))
+        return x, (*ks[1:], ks[0]), (rotations[1], rotations[0])
+
+    ks = (k1, k2, lax.bitwise_xor(lax.bitwise_xor(k1, k2), _u32(0x1BD11BDA, shape)))
+    x = (lax.add(x1, ks[0]), lax.add(x2, ks[1]))
+    rotations = tuple(np.array(r, np.uint32) for r in _ROTATIONS)
+    x, _, _ = fori_loop(0, 5, step, (x, (*ks[1:], ks[0]), rotations))
+    return list(x)
+
+
+threefry2x32_p.lowering_rule = composite_lowering(
+    lambda *args: (_threefry2x32_rolled if target_platform() == "cpu" else
+                   _threefry2x32_unrolled)(*args), "threefry2x32")
 
 
 # --- keys -------------------------------------------------------------------------

@@ -1,0 +1,178 @@
+"""The training steps of the GPU benchmark table, each written once over a namespace
+(`OURS` = functorch_lite, `JAX` = jax), plus the same MLP and LeNet steps in PyTorch.
+
+Every step is `step(params, *batch) -> (params, loss)`, plain SGD, so the two
+libraries run the same arithmetic and the timing compares their programs.
+"""
+import types
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+import functorch_lite as fl
+import functorch_lite.numpy as fnp
+
+OURS = types.SimpleNamespace(np=fnp, nn=fl.nn, lax=fl.lax, grad=fl.value_and_grad,
+                             jit=fl.jit, name="functorch_lite")
+JAX = types.SimpleNamespace(np=jnp, nn=jax.nn, lax=jax.lax, grad=jax.value_and_grad,
+                            jit=jax.jit, name="jax")
+LR = 0.01
+
+
+def _sgd(m, loss):
+    def step(params, *batch):
+        value, grads = m.grad(loss)(params, *batch)
+        return jax.tree_util.tree_map(lambda p, g: p - LR * g, params, grads), value
+    return m.jit(step, donate_argnums=0)
+
+
+def _cross_entropy(m, logits, labels):
+    logp = m.nn.log_softmax(logits.astype(np.float32))
+    return -m.np.mean(m.np.take_along_axis(logp, labels[:, None], axis=1))
+
+
+# --- MLP -----------------------------------------------------------------------------
+
+def mlp(m, sizes):
+    def loss(params, x, y):
+        h = x
+        for i, (w, b) in enumerate(params):
+            h = h @ w + b
+            if i < len(params) - 1:
+                h = m.nn.relu(h)
+        return _cross_entropy(m, h, y)
+    return _sgd(m, loss)
+
+
+def mlp_data(sizes, batch, rng):
+    params = [(rng.randn(a, b).astype(np.float32) / np.float32(np.sqrt(a)),
+               np.zeros(b, np.float32)) for a, b in zip(sizes[:-1], sizes[1:])]
+    return params, (rng.randn(batch, sizes[0]).astype(np.float32),
+                    rng.randint(0, sizes[-1], batch).astype(np.int32))
+
+
+# --- LeNet-5 (28x28x1) -----------------------------------------------------------------
+
+def lenet(m):
+    dn = ("NHWC", "HWIO", "NHWC")
+
+    def pool(h):
+        return m.lax.reduce_window(h, -np.inf, m.lax.max, (1, 2, 2, 1), (1, 2, 2, 1),
+                                   "VALID")
+
+    def loss(p, x, y):
+        h = m.nn.relu(m.lax.conv_general_dilated(x, p["c1"], (1, 1), "SAME",
+                                                 dimension_numbers=dn) + p["b1"])
+        h = pool(h)
+        h = m.nn.relu(m.lax.conv_general_dilated(h, p["c2"], (1, 1), "VALID",
+                                                 dimension_numbers=dn) + p["b2"])
+        h = pool(h).reshape(x.shape[0], -1)
+        h = m.nn.relu(h @ p["f1"] + p["g1"])
+        h = m.nn.relu(h @ p["f2"] + p["g2"])
+        return _cross_entropy(m, h @ p["f3"] + p["g3"], y)
+    return _sgd(m, loss)
+
+
+def lenet_data(batch, rng):
+    w = lambda *s: (rng.randn(*s) / np.sqrt(np.prod(s[:-1]))).astype(np.float32)
+    z = lambda n: np.zeros(n, np.float32)
+    params = {"c1": w(5, 5, 1, 6), "b1": z(6), "c2": w(5, 5, 6, 16), "b2": z(16),
+              "f1": w(400, 120), "g1": z(120), "f2": w(120, 84), "g2": z(84),
+              "f3": w(84, 10), "g3": z(10)}
+    return params, (rng.rand(batch, 28, 28, 1).astype(np.float32),
+                    rng.randint(0, 10, batch).astype(np.int32))
+
+
+# --- a pre-LayerNorm transformer language model ---------------------------------------
+
+def transformer(m, heads, dtype, attention):
+    """`dtype` is the compute type (float32, or bfloat16 for mixed precision: f32
+    master weights, bf16 products, f32 layer norms, softmax and loss)."""
+    def layer_norm(x, scale, bias):
+        x = x.astype(np.float32)
+        mean = m.np.mean(x, -1, keepdims=True)
+        var = m.np.mean(m.np.square(x - mean), -1, keepdims=True)
+        return ((x - mean) * m.lax.rsqrt(var + 1e-5) * scale + bias).astype(dtype)
+
+    def loss(p, tokens, targets):
+        B, T = tokens.shape
+        d = p["embed"].shape[1]
+        c = lambda w: w.astype(dtype)
+        h = (m.np.take(p["embed"], tokens, axis=0) + p["pos"][:T]).astype(dtype)
+        for layer in p["layers"]:
+            x = layer_norm(h, layer["ln1"], layer["ln1_b"])
+            qkv = (x @ c(layer["qkv"])).reshape(B, T, 3, heads, d // heads)
+            a = m.nn.dot_product_attention(qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2],
+                                           is_causal=True, implementation=attention)
+            h = h + a.reshape(B, T, d) @ c(layer["out"])
+            x = layer_norm(h, layer["ln2"], layer["ln2_b"])
+            u = m.nn.gelu(x @ c(layer["up"]) + c(layer["up_b"]))
+            h = h + u @ c(layer["down"]) + c(layer["down_b"])
+        logits = layer_norm(h, p["ln_f"], p["ln_f_b"]) @ c(p["head"])
+        return _cross_entropy(m, logits.reshape(B * T, -1), targets.reshape(-1))
+    return _sgd(m, loss)
+
+
+def transformer_data(vocab, d, layers, seq, batch, rng):
+    w = lambda *s: (rng.randn(*s) * 0.02).astype(np.float32)
+    one, zero = (lambda n: np.ones(n, np.float32)), (lambda n: np.zeros(n, np.float32))
+    params = {"embed": w(vocab, d), "pos": w(seq, d), "ln_f": one(d), "ln_f_b": zero(d),
+              "head": w(d, vocab),
+              "layers": [{"ln1": one(d), "ln1_b": zero(d), "qkv": w(d, 3 * d),
+                          "out": w(d, d), "ln2": one(d), "ln2_b": zero(d),
+                          "up": w(d, 4 * d), "up_b": zero(4 * d), "down": w(4 * d, d),
+                          "down_b": zero(d)} for _ in range(layers)]}
+    tokens = rng.randint(0, vocab, (batch, seq + 1)).astype(np.int32)
+    return params, (tokens[:, :-1], tokens[:, 1:])
+
+
+def transformer_flops(vocab, d, layers, seq, batch):
+    """Model FLOPs of one training step (forward and backward): 6 per parameter of
+    the products per token, plus the attention scores and values (PaLM's count)."""
+    product_params = layers * 12 * d * d + d * vocab
+    return 6 * product_params * batch * seq + 12 * layers * batch * seq * seq * d
+
+
+# --- PyTorch (eager, CUDA) -------------------------------------------------------------
+
+def torch_steps(mlp_sizes, mlp_batch, lenet_batch):
+    """{name: (step, args)} of the PyTorch MLP and LeNet steps on its GPU, or {} when
+    torch or a CUDA device is missing."""
+    try:
+        import torch
+    except ImportError:
+        return {}
+    if not torch.cuda.is_available():
+        return {}
+    dev = torch.device("cuda")
+    F = torch.nn.functional
+
+    def sgd_step(model, loss_fn):
+        def step(x, y):
+            model.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= LR * p.grad
+            return loss
+        return step
+
+    layers = []
+    for i, (a, b) in enumerate(zip(mlp_sizes[:-1], mlp_sizes[1:])):
+        layers += [torch.nn.Linear(a, b)] + ([torch.nn.ReLU()] if i < len(mlp_sizes) - 2
+                                             else [])
+    mlp_model = torch.nn.Sequential(*layers).to(dev)
+    lenet_model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(400, 120), torch.nn.ReLU(),
+        torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10)).to(dev)
+    data = lambda *shape: torch.randn(*shape, device=dev)
+    labels = lambda n: torch.randint(0, 10, (n,), device=dev)
+    return {"mlp": (sgd_step(mlp_model, F.cross_entropy),
+                    (data(mlp_batch, mlp_sizes[0]), labels(mlp_batch))),
+            "lenet": (sgd_step(lenet_model, F.cross_entropy),
+                      (data(lenet_batch, 1, 28, 28), labels(lenet_batch))),
+            "sync": torch.cuda.synchronize, "version": torch.__version__}
