@@ -35,14 +35,17 @@ def device_put(x, device=None):
 
 
 def device_get(x):
+    """Every array leaf of `x` as a NumPy array on the host (waits for it)."""
     return tree_util.tree_map(np.asarray, x)
 
 
 def devices():
+    """The devices of the default backend (functorch_lite computes on the first)."""
     return _runtime.backend().local_devices()
 
 
 def block_until_ready(x):
+    """Wait until every array leaf of `x` is computed; returns `x`."""
     for leaf in tree_util.tree_leaves(x):
         if hasattr(leaf, "block_until_ready"):
             leaf.block_until_ready()

@@ -1,26 +1,35 @@
-"""The documentation stays true: every docstring example of functorch_lite and nn runs as a
-doctest, and every ```python block of the pages in PAGES runs, in order, in one namespace
-per page, printing exactly the ```text block that follows it (when there is one).
+"""The documentation stays true:
+
+* every docstring example of functorch_lite and nn runs as a doctest;
+* every ```python block of every page of the site (docs/**/*.md) and of README.md runs,
+  in order, in one namespace per page, printing exactly the ```text block that follows
+  it (when there is one). A block that cannot run has `<!-- not run: REASON -->` on the
+  line above it (it must still compile). Every fence names its language, so no Python
+  hides in an unmarked block;
+* docs/api.md is what docs/gen_api.py generates from the code.
 
 To see what the pages' blocks print now (e.g. after an intended change of output):
-`python tests/test_doctests.py`.
+`python tests/test_doctests.py [PAGE ...]`.
 """
 import contextlib
 import doctest
 import importlib
+import importlib.util
 import io
 import pathlib
 import pkgutil
+import re
+import subprocess
+import sys
 
 import pytest
 
 import functorch_lite
 from backend_expectations import same_printed_output
 
-DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
-# pages whose code blocks must run as written, with how many blocks each has at least
-PAGES = {"guide.md": 10, "sharp_bits.md": 10, "training.md": 3, "random.md": 3,
-         "scipy.md": 3, "scipy_linalg.md": 8, "example_libraries.md": 4, "experimental.md": 5}
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = ["README.md"] + sorted(str(p.relative_to(ROOT)) for p in DOCS.rglob("*.md"))
 OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
@@ -92,31 +101,44 @@ def test_docstring_examples(test):
 
 # --- the pages ----------------------------------------------------------------------
 
+NOT_RUN = re.compile(r"<!--\s*not run:(.*?)-->")
+
+
+class Block:
+    """A fenced code block of a page: its language, code, first and last lines of code
+    (1-based), the reason it is not run (None: it runs) and, for Python, the ```text
+    block that shows its output (None if there is none)."""
+
+    def __init__(self, language, code, first, last, not_run):
+        self.language, self.code, self.not_run = language, code, not_run
+        self.lineno, self.last = first, last
+        self.expected = None
+
+
 def code_blocks(text):
-    """[(line number, code, expected output or None)] for each ```python block; the
-    expected output is the ```text block that directly follows it (blank lines aside)."""
+    """Every fenced block of a Markdown text, in order. A ```text block separated from
+    the ```python block before it by blank lines only is that block's output."""
     lines = text.splitlines()
     blocks, i = [], 0
-
-    def fenced(start):  # the lines of the fence opened at `start`, and the line after
-        end = start + 1
-        while lines[end].strip() != "```":
-            end += 1
-        return "\n".join(lines[start + 1:end]), end + 1
-
     while i < len(lines):
-        if lines[i].strip() == "```python":
-            code, i = fenced(i)
-            lineno = i - code.count("\n") - 2
-            j = i
-            while j < len(lines) and not lines[j].strip():
-                j += 1
-            expected = None
-            if j < len(lines) and lines[j].strip() == "```text":
-                expected, i = fenced(j)
-            blocks.append((lineno, code, expected))
-        else:
+        opening = lines[i].strip()
+        if not opening.startswith("```"):
             i += 1
+            continue
+        fence = opening[:len(opening) - len(opening.lstrip("`"))]
+        end = i + 1
+        while end < len(lines) and lines[end].strip() != fence:
+            end += 1
+        above = next((line for line in reversed(lines[:i]) if line.strip()), "")
+        marker = NOT_RUN.search(above)
+        block = Block(opening[len(fence):].strip(), "\n".join(lines[i + 1:end]), i + 2,
+                      end, marker and marker.group(1).strip())
+        previous = blocks[-1] if blocks else None
+        if (previous and previous.language == "python" and block.language == "text"
+                and not any(line.strip() for line in lines[previous.last + 1:i])):
+            previous.expected = block.code
+        blocks.append(block)
+        i = end + 1
     return blocks
 
 
@@ -124,34 +146,117 @@ def _normalise(output):
     return "\n".join(line.rstrip() for line in output.strip("\n").splitlines())
 
 
+@contextlib.contextmanager
+def _page_state():
+    """A page starts from the default flags and dtype policy, and may change them."""
+    import nn
+    with _default_config(), nn.set_dtype_policy("float32"):
+        yield
+
+
 def run_page(page):
-    """Run a page's blocks in one namespace; yield (lineno, expected, printed) per
-    block."""
-    path = DOCS / page
+    """Run a page's Python blocks in one namespace; yield (block, printed) per block
+    that runs."""
     namespace = {"__name__": page}
-    for lineno, code, expected in code_blocks(path.read_text()):
+    for block in code_blocks((ROOT / page).read_text()):
+        if block.language != "python":
+            continue
+        source = "\n" * (block.lineno - 1) + block.code  # tracebacks give the page's lines
+        code = compile(source, page, "exec")
+        if block.not_run:
+            continue
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            source = "\n" * lineno + code  # tracebacks give the page's line numbers
-            exec(compile(source, f"docs/{page}", "exec"), namespace)
-        yield lineno, expected, printed.getvalue()
+            exec(code, namespace)
+        yield block, printed.getvalue()
+
+
+def test_code_blocks_are_parsed():
+    text = ("Text.\n\n```python\nprint(1)\n```\n\n```text\n1\n```\n\n"
+            "<!-- not run: needs the internet -->\n```python\nimport urllib\n```\n"
+            "prose\n```python\nx = 2\n```\nprose\n```text\nnot an output\n```\n"
+            "````markdown\n```python\nnested\n```\n````\n")
+    blocks = code_blocks(text)
+    assert [(b.language, b.lineno, b.expected, b.not_run) for b in blocks] == [
+        ("python", 4, "1", None), ("text", 8, None, None),
+        ("python", 13, None, "needs the internet"), ("python", 17, None, None),
+        ("text", 21, None, None), ("markdown", 24, None, None)]
+    assert blocks[-1].code == "```python\nnested\n```"
+
+
+def test_every_page_is_covered():
+    """The site's pages are all found (a page added to docs/ is run without an edit
+    here), and most of their Python blocks print what the page shows."""
+    assert {"README.md", "docs/guide.md", "docs/index.md", "docs/api.md"} <= set(PAGES)
+    python = [b for page in PAGES for b in code_blocks((ROOT / page).read_text())
+              if b.language == "python"]
+    assert len(python) >= 100 and sum(b.expected is not None for b in python) >= 90
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_blocks_are_found(page):
-    blocks = code_blocks((DOCS / page).read_text())
-    assert len(blocks) >= PAGES[page]
-    assert sum(expected is not None for _, _, expected in blocks) >= PAGES[page]
+def test_code_blocks_name_their_language(page):
+    unnamed = [b.lineno for b in code_blocks((ROOT / page).read_text()) if not b.language]
+    assert not unnamed, (f"{page}: the fenced blocks at lines {unnamed} have no language:"
+                         f" write ```python (it runs in the tests), ```text, ```bash, ...")
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_runs_as_written(page):
-    with _default_config():
-        for lineno, expected, printed in run_page(page):
-            if expected is not None:
-                assert same_printed_output(_normalise(printed), _normalise(expected)), (
-                    f"docs/{page} block at line {lineno} printed:\n{printed}\n"
-                    f"but the page shows:\n{expected}")
+def test_page_runs_as_written(page, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # files a page writes land here
+    with _page_state():
+        for block, printed in run_page(page):
+            if block.expected is not None:
+                assert same_printed_output(_normalise(printed), _normalise(block.expected)), (
+                    f"{page} block at line {block.lineno} printed:\n{printed}\n"
+                    f"but the page shows:\n{block.expected}")
+
+
+def test_api_md_is_generated_from_the_code():
+    """docs/api.md is what docs/gen_api.py writes (one list with the site's reference)."""
+    generated = subprocess.run([sys.executable, str(DOCS / "gen_api.py")], check=True,
+                               capture_output=True, text=True, cwd=ROOT).stdout
+    committed = (DOCS / "api.md").read_text()
+    if generated != committed:
+        first = next(i for i, (a, b) in enumerate(zip(
+            generated.splitlines() + [""], committed.splitlines() + [""])) if a != b)
+        pytest.fail(f"docs/api.md is stale (from line {first + 1}: "
+                    f"{generated.splitlines()[first:first + 1]}): run "
+                    f"`python docs/gen_api.py > docs/api.md`")
+
+
+def test_site_documents_every_public_function_and_class(tmp_path):
+    """The site builds (strict) and its reference pages show every public function and
+    class of ours: griffe silently drops objects it cannot place (a factory-made
+    function with a wrong `__qualname__`), so the built pages are checked by name."""
+    pytest.importorskip("mkdocs", reason="the site needs the docs extra")
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                    "--site-dir", str(tmp_path)], check=True, cwd=ROOT)
+    sys.path.insert(0, str(DOCS))
+    try:
+        import gen_api
+    finally:
+        sys.path.remove(str(DOCS))
+    missing = []
+    for name, module in gen_api.public_modules():
+        page = (tmp_path / "reference" / name / "index.html").read_text()
+        shown = set(re.findall(r'id="([^"]+)" class="doc doc-heading"', page))
+        missing += [f"{name}.{attr}" for attr in gen_api.public_names(name, module)
+                    if callable(getattr(module, attr))
+                    and not gen_api.foreign(getattr(module, attr))
+                    and f"{name}.{attr}" not in shown]
+    assert not missing, f"not on the site's reference pages: {missing}"
+
+
+def test_docstring_examples_are_code_blocks_on_the_site():
+    """docs/griffe_tidy.py fences each run of doctest lines for mkdocstrings."""
+    spec = importlib.util.spec_from_file_location("griffe_tidy",
+                                                  DOCS / "griffe_tidy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    doc = "Sum.\n\n>>> f(1)\n[[0, 1]]\n\nMore.\n  >>> g()\n  ... h()"
+    assert module.fence_doctests(doc) == (
+        "Sum.\n\n```pycon\n>>> f(1)\n[[0, 1]]\n```\n\nMore.\n"
+        "  ```pycon\n  >>> g()\n  ... h()\n  ```")
 
 
 def test_printed_numbers_compare_at_the_backend_precision(monkeypatch):
@@ -165,9 +270,9 @@ def test_printed_numbers_compare_at_the_backend_precision(monkeypatch):
 
 
 if __name__ == "__main__":
-    for page in PAGES:
-        with _default_config():
-            for lineno, expected, printed in run_page(page):
-                status = ("" if expected is None else
-                          "ok" if _normalise(printed) == _normalise(expected) else "DIFFERS")
-                print(f"--- docs/{page}:{lineno} {status}\n{printed}", end="")
+    for page in sys.argv[1:] or PAGES:
+        with _page_state():
+            for block, printed in run_page(page):
+                status = ("" if block.expected is None else "ok" if _normalise(printed)
+                          == _normalise(block.expected) else "DIFFERS")
+                print(f"--- {page}:{block.lineno} {status}\n{printed}", end="")

@@ -55,7 +55,7 @@ def _reducer(name, reduce_fn, unbatched_fn):
     def wrapper(x, axis_name):
         names = _names(axis_name)
         return tree_util.tree_map(lambda leaf: prim.bind(leaf, axis_name=names), x)
-    wrapper.__name__ = name
+    wrapper.__name__ = wrapper.__qualname__ = name
     return prim, wrapper
 
 

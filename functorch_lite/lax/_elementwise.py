@@ -119,6 +119,13 @@ def _register_jvp(prim, jvps):
         defjvp(prim, *jvps)
 
 
+def _name_wrapper(wrapper, display):
+    """Name a primitive's wrapper `lax.<display>` (for reprs, tracebacks and the API
+    reference) and say what it is."""
+    wrapper.__name__ = wrapper.__qualname__ = display
+    wrapper.__doc__ = f"Elementwise `{display}`, as `jax.lax.{display}`."
+
+
 def unary(name, jvp, hlo_op, kinds=FLOAT, lowering=None, out_dtype=None, display=None):
     """An elementwise unary primitive and its wrapper `fn(x)`. `jvp` is a function
     `(g, ans, x, **params) -> tangent`, ZERO, or None (not differentiable);
@@ -137,7 +144,7 @@ def unary(name, jvp, hlo_op, kinds=FLOAT, lowering=None, out_dtype=None, display
 
     def wrapper(x):
         return prim.bind(x)
-    wrapper.__name__ = display
+    _name_wrapper(wrapper, display)
     return prim, wrapper
 
 
@@ -161,7 +168,7 @@ def binary(name, jvps, hlo_op, kinds=NUMERIC, lowering=None, out_dtype=None, dis
 
     def wrapper(x, y):
         return prim.bind(*broadcast_operands(x, y))
-    wrapper.__name__ = display
+    _name_wrapper(wrapper, display)
     return prim, wrapper
 
 
@@ -272,6 +279,7 @@ rem_p, rem = binary(
 
 # add_any: sums tangents/cotangents (any dtype, including ints of custom rules)
 add_any_p, add_any = binary("add_any", None, "stablehlo.add", ANY)
+add_any.__doc__ = "x + y for tangents and cotangents (any dtype): what AD emits to sum them."
 add_any_p.jvp_rule = lambda primals, tangents: (
     add_any(*primals), add_any(*map(instantiate, tangents)))
 add_any_p.transpose_rule = lambda ct, x, y: [ct, ct]

@@ -108,7 +108,7 @@ def reducer(name, hlo_op, init, kinds="any"):
 
     def wrapper(operand, axes):
         return prim.bind(operand, axes=_canonical_axes(operand, axes))
-    wrapper.__name__ = name
+    wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = f"Reduce `operand` over `axes` with {hlo_op}."
     return prim, wrapper
 
@@ -252,7 +252,7 @@ def _arg_reducer(name, direction, identity):
         axis = canonicalize_axis(int(axis), get_aval(operand).ndim)
         return prim.bind(operand, axes=(axis,),
                          index_dtype=_dtypes.canonicalize_dtype(index_dtype))
-    wrapper.__name__ = name
+    wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = (f"Index of the {'largest' if direction == 'GT' else 'smallest'} "
                        f"element along `axis` (first one on ties; NaN counts as extreme).")
     return prim, wrapper
@@ -318,7 +318,7 @@ def cumulative(name, region_body, identity, kinds="any"):
     def wrapper(operand, axis=0, reverse=False):
         axis = canonicalize_axis(int(axis), get_aval(operand).ndim)
         return prim.bind(operand, axis=axis, reverse=bool(reverse))
-    wrapper.__name__ = name
+    wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = f"Cumulative {name[3:]} of `operand` along `axis` (from the end if " \
                       f"`reverse`)."
     return prim, wrapper

@@ -117,7 +117,7 @@ def _window_reducer(name, hlo_op, identity):
         return prim.bind(operand, **_window_params(
             get_aval(operand), window_dimensions, window_strides, padding, base_dilation,
             window_dilation))
-    wrapper.__name__ = name
+    wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = (f"Reduce each window of `operand` with {hlo_op.split('.')[-1]} "
                        f"(padding 'SAME'/'VALID' or (low, high) pairs).")
     return prim, wrapper
