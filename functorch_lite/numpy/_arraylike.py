@@ -19,6 +19,7 @@ _ELEMENTS_ARE_ARRAYS = {  # parameters that take a list of arrays
     "vstack": "tup", "dstack": "tup", "column_stack": "tup", "lexsort": "keys"}
 _TAKE_SEQUENCES = frozenset("""array asarray ndim shape size result_type issubdtype isdtype
     promote_types can_cast iinfo finfo dtype""".split())  # and dtype functions: not arrays
+_TAKE_SEQUENCE_AT = {"nonzero": "fill_value", "argwhere": "fill_value"}  # one per axis
 
 
 def wrap(namespace, prefix=""):
@@ -39,6 +40,8 @@ def _checked(fn, name):
         if p.kind == p.VAR_POSITIONAL:
             if p.name in _ARRAY_VARARGS:
                 varargs_at = i
+        elif p.name == _TAKE_SEQUENCE_AT.get(name):
+            continue
         elif p.name in _ARRAY_PARAMETERS or p.name == _ELEMENTS_ARE_ARRAYS.get(name):
             names.add(p.name)
             if p.kind != p.KEYWORD_ONLY:
