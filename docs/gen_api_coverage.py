@@ -24,15 +24,11 @@ REFS = "JAX's experimental mutable array references (Ref): our IR has no mutable
 INTERNAL = "JAX internal or experimental flag/module with no user-facing role here"
 ECOSYSTEM = ("a JAX subpackage outside this package's scope (export, ffi, profiler, ...; "
              "issue 15: ecosystem interop)")
-ISSUE_17 = "issue 17 (every jax.random distribution, typed keys, jax.scipy)"
-WRANDOM = "provided by wrandom (lax special functions, lax/_special.py; in flight)"
-W13 = "provided by w13 (jax.nn.dot_product_attention; in flight)"
-WLAYERS = "provided by wlayers (jax.nn.initializers, aligned in nn/initializers.py; in flight)"
+SCIPY_LATER = ("not yet written (issue 17 follow-up): jax.scipy's FFT-based and "
+               "remaining modules")
+WLAYERS = ("jax.nn.initializers: the same initializers (bit-identical to JAX's) live in "
+           "the layer library, nn.initializers")
 
-# Names landing from branches in flight: counted absent in the figures, and counted
-# present only for the 95% threshold of the test until they are merged (then their
-# rows go away).
-IN_FLIGHT = {WRANDOM, W13, WLAYERS}
 
 
 def _reasons(reason, names):
@@ -48,8 +44,8 @@ ABSENT = {
             remove_size_one_mesh_axis_from_type copy_to_host_async"""),
         **_reasons(LATER_16, """Device ShapeDtypeStruct check_tracer_leaks checking_leaks
             clear_caches closure_convert custom_batching custom_gradient debug debug_infs
-            debug_nans default_backend default_device default_matmul_precision device_count
-            disable_jit dlpack effects_barrier enable_x64 ensure_compile_time_eval errors
+            debug_nans default_backend default_device device_count
+            disable_jit dlpack effects_barrier enable_x64 ensure_compile_time_eval
             float0 jacobian live_arrays local_device_count local_devices log_compiles
             named_call named_scope numpy_dtype_promotion numpy_rank_promotion
             print_environment_info process_count process_index pure_callback stages
@@ -62,8 +58,7 @@ ABSENT = {
             jax2tf_associative_scan_reductions legacy_prng_key no_execution no_tracing
             softmax_custom_jvp thread_guard threefry_partitionable make_user_context
             fwd_and_bwd CompilerEffortLevel Inline"""),
-        **_reasons(ECOSYSTEM, "experimental export ffi image memory monitoring ops profiler"),
-        **_reasons(ISSUE_17, "scipy"),
+        **_reasons(ECOSYSTEM, "export ffi image memory monitoring ops profiler"),
     },
     "jax.numpy": {},
     "jax.numpy.linalg": {},
@@ -73,20 +68,14 @@ ABSENT = {
             pcast psend precv pshuffle pswapaxes ragged_all_to_all ragged_all_to_all_p
             with_sharding_constraint sharding_constraint_p psum_scatter_start"""),
         **_reasons(TOKENS, "create_token create_token_p after_all after_all_p"),
-        **_reasons(WRANDOM, """bessel_i0e bessel_i0e_p bessel_i1e bessel_i1e_p betainc
-            regularized_incomplete_beta_p igamma igamma_p igammac igammac_p igamma_grad_a
-            igamma_grad_a_p random_gamma_grad zeta zeta_p"""),
     },
     "jax.nn": {
-        **_reasons(W13, "dot_product_attention"),
         **_reasons(WLAYERS, "initializers"),
     },
-    "jax.random": {
-        **_reasons(ISSUE_17, """Key ball beta binomial cauchy chisquare dirichlet
-            double_sided_maxwell f gamma generalized_normal geometric key_dtype key_impl
-            loggamma lognormal maxwell multinomial orthogonal pareto poisson random_gamma_p
-            rayleigh t triangular wald weibull_min"""),
-    },
+    "jax.random": {},
+    "jax.scipy": {**_reasons(SCIPY_LATER, "cluster fft sparse")},
+    "jax.scipy.signal": {**_reasons(SCIPY_LATER, "csd fftconvolve istft stft welch")},
+    "jax.scipy.special": {**_reasons(SCIPY_LATER, "sph_harm_y wofz")},
 }
 
 NAMESPACES = [("jax", "functorch_lite"), ("jax.numpy", "functorch_lite.numpy"),
@@ -141,11 +130,9 @@ def coverage(jax_name, our_name):
     present = theirs & ours
     missing = theirs - ours
     listed = {n for n in missing if n in table}
-    in_flight = {n for n in listed if table[n] in IN_FLIGHT}
-    return dict(jax=theirs, present=present, listed=listed, in_flight=in_flight,
+    return dict(jax=theirs, present=present, listed=listed,
                 unlisted=missing - listed, stale={n for n in table if n in present},
-                fraction=len(present) / len(theirs),
-                fraction_after_in_flight=(len(present) + len(in_flight)) / len(theirs))
+                fraction=len(present) / len(theirs))
 
 
 def render():
@@ -161,8 +148,7 @@ def render():
     for j, c in results:
         lines.append(f"| `{j}` | {len(c['jax'])} | {len(c['present'])} | "
                      f"{100 * c['fraction']:.1f}% | {len(c['listed']) + len(c['unlisted'])} |")
-    lines += ["", "Names in flight (other branches) count as absent here.", "",
-              "## Names intentionally absent", ""]
+    lines += ["", "## Names intentionally absent", ""]
     for j, c in results:
         absent = sorted(c["listed"] | c["unlisted"], key=str.lower)
         if not absent:
