@@ -11,16 +11,18 @@ import os
 import sys
 import traceback
 
+import importlib.util
+
 import jax
 import jax.errors as _jax_errors
-import jaxlib
 import numpy as np
 
 from ._traceback_util import library_paths
 
 # frames of the runtime we call are not "the user's line" either
-_RUNTIME_PATHS = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep
-                       for m in (jax, jaxlib, np)) + (os.path.abspath(contextlib.__file__),)
+_RUNTIME_PATHS = tuple(os.path.dirname(os.path.abspath(importlib.util.find_spec(m).origin))
+                       + os.sep for m in ("jax", "jaxlib", "numpy")) + (
+    os.path.abspath(contextlib.__file__),)
 
 
 def _user_frame():

@@ -58,6 +58,21 @@ def _large_negative(dtype):
                       dtype)
 
 
+def cudnn_applies(query, key, local_window_size=None, query_seq_lengths=None,
+                  key_value_seq_lengths=None):
+    """Whether cuDNN's fused attention kernel computes this attention here: an NVIDIA
+    GPU, float16/bfloat16 inputs of one dtype, head dim a multiple of 8 and at most 128
+    (256 from Hopper on), no sequence lengths or local window."""
+    from functorch_lite._attention import _hopper_or_later
+    d = query.shape[-1]
+    return (fl._runtime.platform() == "cuda"
+            and np.dtype(query.dtype).name in ("float16", "bfloat16")
+            and query.dtype == key.dtype and d % 8 == 0
+            and d <= (256 if _hopper_or_later() else 128)
+            and local_window_size is None and query_seq_lengths is None
+            and key_value_seq_lengths is None)
+
+
 def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None,
                           is_causal=False, query_seq_lengths=None,
                           key_value_seq_lengths=None, local_window_size=None,
@@ -74,7 +89,13 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     Logits and softmax are computed in float32 at least. Returns (B, T, N, H) (and the
     log-sum-exp of the logits, (B, T, N), with `return_residual`). Beyond JAX:
     `dropout_rate` with `dropout_rng` drops attention weights (for training).
+    `implementation`: None (cuDNN's fused kernel where `cudnn_applies`, else XLA),
+    'xla' or 'cudnn'.
     """
+    if implementation is None and not (dropout_rate or return_residual) and \
+            cudnn_applies(query, key, local_window_size, query_seq_lengths,
+                          key_value_seq_lengths):
+        implementation = "cudnn"
     if implementation == "cudnn":  # cuDNN's fused kernel (NVIDIA GPUs), as jax.nn's
         if dropout_rate or return_residual:
             raise NotImplementedError(

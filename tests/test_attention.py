@@ -147,15 +147,19 @@ def test_cudnn_elsewhere_says_it_needs_an_nvidia_gpu():
 def test_multi_head_attention_uses_cudnn_where_it_applies(monkeypatch):
     """bf16 attention in nn.MultiHeadAttention takes cuDNN's kernel on an NVIDIA GPU
     (shown here by tracing as if on one) and XLA for float32 or elsewhere."""
-    layer = nn.MultiHeadAttention(num_heads=4, causal=True)
     x = np.ones((2, 128, 256), F32)
-    params, state = layer.init(fl.random.PRNGKey(0), x)
-    cast = lambda t: jax.tree_util.tree_map(lambda a: jnp.asarray(a, BF16), t)
-    apply = lambda p, x: layer.apply(p, state, x)[0]
-    assert "__cudnn$fmha" not in our_text(apply, cast(params), x.astype(BF16))
+    with nn.set_dtype_policy("mixed_bfloat16"):  # layers compute in bfloat16
+        mixed = nn.MultiHeadAttention(num_heads=4, causal=True)
+    full = nn.MultiHeadAttention(num_heads=4, causal=True)
+    params, state = full.init(fl.random.PRNGKey(0), x)
+    in_bf16 = lambda p, x: mixed.apply(p, state, x)[0]
+    in_f32 = lambda p, x: full.apply(p, state, x)[0]
+    assert "__cudnn$fmha" not in our_text(in_bf16, params, x)
     monkeypatch.setattr(fl._runtime, "platform", lambda: "cuda")
-    assert "__cudnn$fmhaScaleBiasSoftmax" in our_text(apply, cast(params), x.astype(BF16))
-    assert "__cudnn$fmha" not in our_text(apply, params, x)
+    # new functions: jit keeps one trace per function, and the platform changed under it
+    in_bf16 = lambda p, x: mixed.apply(p, state, x)[0]  # noqa: E731
+    assert "__cudnn$fmhaScaleBiasSoftmax" in our_text(in_bf16, params, x)
+    assert "__cudnn$fmha" not in our_text(in_f32, params, x)
 
 
 @pytest.mark.gpu

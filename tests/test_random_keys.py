@@ -139,7 +139,7 @@ def test_grad_and_checkpoint_of_functions_taking_keys():
 
 
 def test_nn_checkpoint_round_trip_and_init_with_typed_keys(tmp_path):
-    path = os.fspath(tmp_path / "state.npz")
+    path = os.fspath(tmp_path / "state.safetensors")
     state = {"params": np.ones(2, np.float32), "rng": R.split(R.key(8), 3)}
     nn.save(path, state)
     same_keys(nn.load(path)["rng"], state["rng"])

@@ -12,14 +12,16 @@ from .._core import user_source_line
 _ARRAY_PARAMETERS = frozenset("""a b x y x1 x2 m v z arr ary ar array val q A indices
     condition element test_elements prototype fill_value xp fp start stop repeats
     weights fweights aweights values where mean prepend append to_begin to_end left
-    right sorter bins""".split())
+    right sorter bins sample seq_of_zeros a1 a2 p filt ar1 ar2""".split())
 _ARRAY_VARARGS = frozenset("arys args operands xi".split())
 _ELEMENTS_ARE_ARRAYS = {  # parameters that take a list of arrays
     "concatenate": "arrays", "concat": "arrays", "stack": "arrays", "hstack": "tup",
     "vstack": "tup", "dstack": "tup", "column_stack": "tup", "lexsort": "keys"}
 _TAKE_SEQUENCES = frozenset("""array asarray ndim shape size result_type issubdtype isdtype
-    promote_types can_cast iinfo finfo dtype""".split())  # and dtype functions: not arrays
-_TAKE_SEQUENCE_AT = {"nonzero": "fill_value", "argwhere": "fill_value"}  # one per axis
+    promote_types can_cast iinfo finfo dtype iscomplexobj isrealobj isscalar
+    iterable array_equal array_equiv""".split())  # and dtype functions: not arrays
+_TAKE_SEQUENCE_AT = {"nonzero": "fill_value", "argwhere": "fill_value",  # one per axis
+                     "histogram2d": "bins", "histogramdd": "bins"}
 
 
 def wrap(namespace, prefix=""):
