@@ -44,6 +44,11 @@ class LRUCache:
     def __len__(self):
         return len(self._entries)
 
+    def keys(self):
+        """A snapshot of the keys, least recently used first."""
+        with self._lock:
+            return list(self._entries)
+
 
 class KeyLocks:
     """One lock per key, held while that key's value is built, so that threads asking

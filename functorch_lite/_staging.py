@@ -4,6 +4,7 @@ Any value that is not one of the staging trace's own tracers (a concrete array, 
 tracer of an outer transformation the function closes over) becomes an explicit
 constant input of the program; scalars become literals.
 """
+import jax
 import numpy as np
 
 from . import _core
@@ -43,6 +44,8 @@ class StagingTrace(_core.Trace):
         elif isinstance(x, (bool, int, float, complex)) or (
                 isinstance(x, (np.generic, np.ndarray)) and np.ndim(x) == 0):
             return Literal(x, get_aval(x))
+        elif isinstance(x, jax.Array) and x.ndim == 0 and isinstance(x.dtype, np.dtype):
+            return Literal(x, get_aval(x))  # a computed scalar: inline, as JAX
         var = self.const_vars.get(id(x))
         if var is None:
             var = self.const_vars[id(x)] = Var(get_aval(x))

@@ -146,10 +146,10 @@ def test_eager_transformations_run_a_product_as_one_program():
     inlined into the linearized program, as before.)"""
     from functorch_lite import _dispatch
     a, b = np.ones((3, 4), F32), np.ones((4, 5), F32) * 2
-    before = {k for k in _dispatch._executables if k[0].name == "dot_general"}
+    before = {k for k in _dispatch._executables.keys() if k[0].name == "dot_general"}
     fl.jvp(fnp.matmul, (a, b), (a, b))
     fl.jacfwd(lambda x: fl.vmap(lambda r: fnp.tanh(r @ b))(x))(a)
-    after = {k for k in _dispatch._executables if k[0].name == "dot_general"}
+    after = {k for k in _dispatch._executables.keys() if k[0].name == "dot_general"}
     assert after == before
 
 
