@@ -52,8 +52,9 @@ def test_bfgs_with_args_converges_like_jax_and_scipy():
     features = rng.randn(40, 3)
     labels = (features @ np.array([1.0, -2.0, 0.5]) > 0).astype(np.float64)
     args = (features, labels)
-    with fl.experimental.enable_x64():
+    with fl.experimental.enable_x64():  # ours; JAX's flag is its own
         ours = fopt.minimize(logistic_loss(fnp), np.zeros(3), args, method="BFGS")
+    with jax.enable_x64(True):
         ref = jopt.minimize(logistic_loss(jnp), np.zeros(3), args, method="BFGS")
     assert bool(ours.success) and np.asarray(ours.x).dtype == np.float64
     assert_same_results(ours, ref, rtol=1e-9, atol=1e-9)
