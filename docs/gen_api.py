@@ -115,8 +115,10 @@ def summary(obj):
 
 
 def origin_of(obj):
-    """The module a function or class comes from (None for plain values)."""
-    if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+    """The module a function or class comes from (None for plain values). Named
+    callables of other kinds count too (NumPy's dispatchers, typing aliases)."""
+    if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)) or (
+            callable(obj) and hasattr(obj, "__name__")):
         return getattr(obj, "__module__", None)
     return None
 

@@ -21,6 +21,7 @@ __all__ = [
     # comparisons
     "eq", "ne", "lt", "le", "gt", "ge",
 ]
+import sys
 import enum
 
 import numpy as np
@@ -121,8 +122,10 @@ def _register_jvp(prim, jvps):
 
 def _name_wrapper(wrapper, display):
     """Name a primitive's wrapper `lax.<display>` (for reprs, tracebacks and the API
-    reference) and say what it is."""
+    reference), place it in the module that made it (the caller of the factory), and
+    say what it is."""
     wrapper.__name__ = wrapper.__qualname__ = display
+    wrapper.__module__ = sys._getframe(2).f_globals["__name__"]
     wrapper.__doc__ = f"Elementwise `{display}`, as `jax.lax.{display}`."
 
 
