@@ -2,6 +2,8 @@
 import contextlib
 import os
 
+from ._compilation_cache import default_directory as default_compilation_cache_dir
+
 
 class Config:
     """`config.update("jax_enable_x64", True)` turns on 64-bit types;
@@ -14,7 +16,10 @@ class Config:
     used signature beyond it is forgotten (retraced and recompiled when seen again).
     `config.update("jax_default_matmul_precision", "highest")` sets the precision of
     products built without `precision=` (None: DEFAULT, e.g. TF32 on recent NVIDIA
-    GPUs)."""
+    GPUs). `jax_compilation_cache_dir` (None or "" turns it off),
+    `jax_persistent_cache_min_compile_time_secs` and `jax_compilation_cache_max_size`
+    (bytes, -1: unbounded) configure the persistent compilation cache
+    (`_compilation_cache`)."""
 
     def __init__(self):
         self.jax_enable_x64 = False
@@ -23,6 +28,9 @@ class Config:
             "FUNCTORCH_LITE_TRACEBACK_FILTERING", "auto")
         self.functorch_lite_cache_size = 1024
         self.jax_default_matmul_precision = None
+        self.jax_compilation_cache_dir = default_compilation_cache_dir()
+        self.jax_persistent_cache_min_compile_time_secs = 0.2
+        self.jax_compilation_cache_max_size = 2 ** 30
 
     def update(self, name, value):
         if not hasattr(self, name):

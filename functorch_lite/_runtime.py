@@ -6,6 +6,7 @@ and listed in INTERNALS; `missing_internals()` names any that a JAX release move
 (tests/test_runtime.py fails on it, naming the versions)."""
 import functools
 import itertools
+import time
 
 import numpy as np
 
@@ -13,7 +14,7 @@ import jax
 import jaxlib
 from jax.extend.backend import get_backend
 
-from . import _dtypes
+from . import _compilation_cache, _dtypes
 from ._config import config
 
 
@@ -88,11 +89,36 @@ def compile(module_text, out_avals, in_avals=()):
     client = backend()
     devices = _xla.DeviceList((default_device(),))
     options = _xla.CompileOptions()
+    directory = config.jax_compilation_cache_dir
+    key = None
+    if directory and _compilation_cache.cacheable(module_text):
+        key = _compilation_cache.entry_key(module_text, _cache_environment())
+        data = _compilation_cache.load(directory, key)
+        if data is not None:
+            try:
+                loaded = client.deserialize_executable(data, devices, options)
+                return Executable(loaded, out_avals, in_avals)
+            except Exception:  # noqa: BLE001 - a corrupt or foreign entry: compile
+                _compilation_cache.forget(directory, key)
+    start = time.perf_counter()
     if hasattr(client, "compile_and_load"):
         loaded = client.compile_and_load(module_text, devices, options)
     else:  # jaxlib releases before compile_and_load
         loaded = client.compile(module_text, devices, options)
+    seconds = time.perf_counter() - start
+    _compilation_cache.stats["compile_seconds"] += seconds
+    if key is not None and seconds >= config.jax_persistent_cache_min_compile_time_secs:
+        _compilation_cache.store(directory, key, client.serialize_executable(loaded),
+                                 config.jax_compilation_cache_max_size)
     return Executable(loaded, out_avals, in_avals)
+
+
+@functools.lru_cache(maxsize=1)
+def _cache_environment():
+    """What a compiled executable depends on besides its program."""
+    device = default_device()
+    return (f"{versions()} {device.platform} {getattr(device, 'device_kind', '')} "
+            f"{getattr(backend(), 'platform_version', '')}")
 
 
 @functools.lru_cache(maxsize=4096)  # one per shape: bounded
