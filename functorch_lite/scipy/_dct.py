@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from .. import lax
+from .. import _dtypes, lax
 from .. import numpy as jnp
 from .._core import get_aval, user_source_line
 from ..lax._util import canonicalize_axis
@@ -56,7 +56,7 @@ def _twiddle(n, dtype, sign):
 
 
 def _complex_dtype(dtype):
-    return np.result_type(dtype, np.complex64)
+    return _dtypes.promote_types(dtype, np.complex64)
 
 
 def _dct2_last(x):
