@@ -20,8 +20,9 @@ C64 = np.complex64
 
 
 def rec(name, fn, shapes, grad=False, batch=True, dtype=F32):
-    """A record running `fn(module, *args)` with our scipy and with jax.scipy."""
-    return Rec(name, lambda *a: fn(fsp, *a), lambda *a: fn(jsp, *a),
+    """A record running `fn(module, *args)` with our scipy and with jax.scipy (jitted:
+    JAX's op-by-op dispatch would dominate the test time)."""
+    return Rec(name, lambda *a: fn(fsp, *a), jax.jit(lambda *a: fn(jsp, *a)),
                [(s, dtype) if isinstance(s, tuple) else s for s in shapes],
                rtol=1e-4, atol=1e-4, grad_argnums=(
                    tuple(i for i, s in enumerate(shapes) if isinstance(s, tuple))
@@ -39,28 +40,30 @@ def signal_rec(name, shapes, grad=False, **kw):
 
 
 RECS = [
-    *[dct_rec(name, shape, norm=norm)
-      for name in ("dct", "idct") for shape in [(5,), (4, 6)] for norm in (None, "ortho")],
-    *[dct_rec(name, (4, 6), n=n, axis=0) for name in ("dct", "idct") for n in (3, 7)],
-    *[dct_rec(name, (2, 3, 4), s=s, axes=axes, norm="ortho")
-      for name in ("dctn", "idctn")
-      for s, axes in [(None, None), ((5,), None), ((2, 6), (0, 2)), (None, (1,))]],
+    *[dct_rec(name, shape, norm=norm) for name, shape, norm in [
+        ("dct", (5,), None), ("dct", (4, 6), "ortho"), ("idct", (5,), "ortho"),
+        ("idct", (4, 6), None)]],
+    dct_rec("dct", (4, 6), n=3, axis=0),
+    dct_rec("idct", (4, 6), n=7, axis=0),
+    *[dct_rec(name, (2, 3, 4), s=s, axes=axes, norm="ortho") for name, s, axes in [
+        ("dctn", None, None), ("dctn", (2, 6), (0, 2)), ("idctn", (5,), None),
+        ("idctn", None, (1,))]],
     dct_rec("dct", (4, 6), grad=True, axis=0),
     dct_rec("idct", (4, 6), grad=True, norm="ortho"),
     dct_rec("dctn", (4, 6), grad=True),
     dct_rec("idctn", (3, 4), grad=True, s=(4, 5)),
     rec("dct_complex", lambda m, x: m.fft.dctn(x, norm="ortho"), [(3, 4)], dtype=C64),
-    *[signal_rec("fftconvolve", shapes, mode=mode, axes=axes)
-      for mode in ("full", "same", "valid")
-      for shapes, axes in [([(9,), (4,)], None), ([(3, 5), (6, 8)], None),
-                           ([(3, 9), (3, 4)], (1,)), ([(7, 2, 5), (3, 2, 2)], (0, -1))]],
+    *[signal_rec("fftconvolve", shapes, mode=mode, axes=axes) for mode, shapes, axes in [
+        ("full", [(9,), (4,)], None), ("same", [(3, 5), (6, 8)], None),
+        ("valid", [(3, 5), (6, 8)], None), ("full", [(3, 9), (3, 4)], (1,)),
+        ("same", [(7, 2, 5), (3, 2, 2)], (0, -1)), ("valid", [(7, 2, 5), (3, 2, 2)], (0, -1))]],
     signal_rec("fftconvolve", [(8,), (3,)], grad=True, mode="same"),
     signal_rec("fftconvolve", [(5, 6), (2, 3)], grad=True),
     signal_rec("fftconvolve", [(3, 9), (3, 4)], grad=True, mode="valid", axes=1),
     rec("fftconvolve_complex", lambda m, a, b: m.signal.fftconvolve(a, b),
         [(7,), (3,)], dtype=C64),
     *[signal_rec(name, [(6, 7), (3, 2)], mode=mode, method="fft")
-      for name in ("convolve", "correlate") for mode in ("full", "same", "valid")],
+      for name, mode in [("convolve", "full"), ("correlate", "same"), ("convolve", "valid")]],
     signal_rec("stft", [(2, 60)], grad=True, nperseg=16),
     signal_rec("stft", [(40, 2)], nperseg=15, noverlap=5, nfft=20, window="hamming",
                boundary="even", padded=False, detrend="linear", axis=0),
@@ -79,7 +82,7 @@ RECS = [
 
 GRAD_RECS = [r for r in RECS if r.grad_argnums]
 VMAP_RECS = [r for r in RECS if r.name.startswith(("dctn_(2, 3, 4)_{'s': (2, 6)",
-                                                   "fftconvolve_{'mode': 'same', 'axes'"))
+                                                   "fftconvolve_{'mode': 'same', 'axes': (0"))
              or r.grad_argnums]
 
 
@@ -109,10 +112,11 @@ def test_grad_under_jit_matches_jax():
         smoothed = m.signal.fftconvolve(v, kernel, mode="same")
         return (spectrum[:2] ** 2).sum() + (smoothed * m.fft.idct(v, axis=0)).sum()
     got = fl.jit(fl.grad(lambda v: loss(fsp, v)))(x)
-    want = jax.grad(lambda v: loss(jsp, v))(x)
+    want = jax.jit(jax.grad(lambda v: loss(jsp, v)))(x)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(fl.vmap(fl.grad(lambda v: loss(fsp, v)))(np.stack([x, -x])),
-                               jax.vmap(jax.grad(lambda v: loss(jsp, v)))(np.stack([x, -x])),
+    batch = np.stack([x, -x])
+    np.testing.assert_allclose(fl.jit(fl.vmap(fl.grad(lambda v: loss(fsp, v))))(batch),
+                               jax.jit(jax.vmap(jax.grad(lambda v: loss(jsp, v))))(batch),
                                rtol=1e-4, atol=1e-4)
 
 
@@ -123,7 +127,7 @@ def test_dct_types_and_norms_match_scipy():
     for name in ("dct", "idct"):
         for type in (2, 3):
             for norm in (None, "ortho", "forward"):
-                for n, axis in [(None, -1), (7, 0), (3, 1)]:
+                for n, axis in [(None, -1), (7, 0)]:
                     np.testing.assert_allclose(
                         getattr(fsp.fft, name)(x.astype(F32), type, n, axis, norm),
                         getattr(sfft, name)(x, type, n, axis, norm), rtol=1e-4, atol=1e-4,

@@ -12,7 +12,7 @@ from .. import numpy as jnp
 from .._core import get_aval, user_source_line
 from ..lax._util import canonicalize_axis
 from ..numpy import fft as jnp_fft
-from ._util import inexact_arrays
+from ._util import inexact_arrays, inline_jit
 
 __all__ = ["dct", "dctn", "idct", "idctn"]
 
@@ -130,15 +130,17 @@ def _inverse_last(x, type, norm):
     return y if norm == "forward" else y / (2 * n)
 
 
-def _along(transform, x, sizes, axes):
-    """`transform` (on a real array's last axis) along each of `axes`, resized to `sizes`."""
+@inline_jit("inverse", "type", "norm", "sizes", "axes")
+def _along(x, inverse, type, norm, sizes, axes):
+    """The DCT (or with `inverse`, the inverse DCT) of `type` and `norm` along each of
+    `axes` (canonical), each resized to the matching entry of `sizes`."""
     (x,) = inexact_arrays(x)
-    axes = [canonicalize_axis(operator.index(a), get_aval(x).ndim) for a in axes]
+    transform = _inverse_last if inverse else _forward_last
 
     def real_transform(part):
         for n, axis in zip(sizes, axes):
             part = jnp.moveaxis(part, axis, -1)
-            part = jnp.moveaxis(transform(_resize_last(part, n)), -1, axis)
+            part = jnp.moveaxis(transform(_resize_last(part, n), type, norm), -1, axis)
         return part
     return _split_complex(real_transform, x)
 
@@ -147,14 +149,16 @@ def dct(x, type=2, n=None, axis=-1, norm=None):
     """Discrete cosine transform of `x` along `axis` (SciPy's definition), zero-padded
     or cropped to `n` points."""
     _check("dct", type, norm)
-    return _along(lambda v: _forward_last(v, type, norm), x, [n], [axis])
+    return _along(x, False, type, norm, *_sizes_and_axes(x, None if n is None else [n],
+                                                         [axis]))
 
 
 def idct(x, type=2, n=None, axis=-1, norm=None):
     """Inverse discrete cosine transform along `axis`: `idct(dct(x)) == x` for the same
     type and norm."""
     _check("idct", type, norm)
-    return _along(lambda v: _inverse_last(v, type, norm), x, [n], [axis])
+    return _along(x, True, type, norm, *_sizes_and_axes(x, None if n is None else [n],
+                                                        [axis]))
 
 
 def _sizes_and_axes(x, s, axes):
@@ -172,19 +176,17 @@ def _sizes_and_axes(x, s, axes):
         raise ValueError(f"repeated axes {axes}; give each axis once")
     if s is not None and len(s) != len(axes):
         raise ValueError(f"s ({s}) and axes ({axes}) must have the same length")
-    return [None] * len(axes) if s is None else s, axes
+    return (None,) * len(axes) if s is None else tuple(s), tuple(axes)
 
 
 def dctn(x, type=2, s=None, axes=None, norm=None):
     """Multidimensional DCT: `dct` along each of `axes` (default: the last len(s)
     axes, or all), each resized to the matching entry of `s`."""
     _check("dctn", type, norm)
-    sizes, axes = _sizes_and_axes(x, s, axes)
-    return _along(lambda v: _forward_last(v, type, norm), x, sizes, axes)
+    return _along(x, False, type, norm, *_sizes_and_axes(x, s, axes))
 
 
 def idctn(x, type=2, s=None, axes=None, norm=None):
     """Multidimensional inverse DCT: `idct` along each of `axes`."""
     _check("idctn", type, norm)
-    sizes, axes = _sizes_and_axes(x, s, axes)
-    return _along(lambda v: _inverse_last(v, type, norm), x, sizes, axes)
+    return _along(x, True, type, norm, *_sizes_and_axes(x, s, axes))
