@@ -2,6 +2,7 @@
 and its inverse (`istft`), and Welch's averaged periodograms (`csd`, `welch`). Segment
 positions, windows and overlap-add normalisations depend only on shapes and static
 arguments, so they are NumPy constants; the data flows through our numpy and fft."""
+import dataclasses
 import operator
 import warnings
 
@@ -12,9 +13,30 @@ from .. import numpy as jnp
 from .._core import get_aval
 from ..lax._util import canonicalize_axis
 from ..numpy import fft as jnp_fft
-from ._util import inexact_arrays
+from ._util import inexact_arrays, inline_jit
 
 __all__ = ["stft", "istft", "csd", "welch"]
+
+
+@dataclasses.dataclass(frozen=True)
+class _ArrayWindow:
+    """A window given as an array, held as a static (hashable) argument of the jitted
+    transforms."""
+    shape: tuple
+    values: tuple
+    dtype: str
+
+    def array(self):
+        return np.asarray(self.values, self.dtype).reshape(self.shape)
+
+
+def _static_window(window):
+    """`window` as a static argument: names and SciPy's (name, parameter) tuples as
+    given, arrays by value."""
+    if isinstance(window, (str, tuple)):
+        return window
+    window = np.asarray(window)
+    return _ArrayWindow(window.shape, tuple(window.ravel().tolist()), str(window.dtype))
 
 
 def _named_window(window, nperseg):
@@ -39,7 +61,7 @@ def _window(window, nperseg, input_length, dtype):
                           f"using nperseg={input_length}")
             nperseg = input_length
         return _named_window(window, nperseg).astype(dtype), nperseg
-    win = np.asarray(window, dtype=dtype)
+    win = window.array().astype(dtype)
     if win.ndim != 1:
         raise ValueError(f"window must be 1-D; got shape {win.shape}")
     if input_length < win.size:
@@ -190,18 +212,35 @@ def _spectral(x, y, fs, window, nperseg, noverlap, nfft, detrend_type, return_on
     return freqs, time, jnp.moveaxis(result, -1, axis)
 
 
+_STATIC = ("window", "nperseg", "noverlap", "nfft", "detrend", "return_onesided", "axis")
+
+
+@inline_jit(*_STATIC, "boundary", "padded")
+def _stft(x, fs, window, nperseg, noverlap, nfft, detrend, return_onesided, boundary,
+          padded, axis):
+    return _spectral(x, None, fs, window, nperseg, noverlap, nfft, detrend,
+                     return_onesided, "spectrum", axis, "stft", boundary, padded)
+
+
 def stft(x, fs=1.0, window="hann", nperseg=256, noverlap=None, nfft=None, detrend=False,
          return_onesided=True, boundary="zeros", padded=True, axis=-1):
     """Short-time Fourier transform: (frequencies, segment times, Zxx), the spectra of
     overlapping windowed segments of `x` along `axis`."""
-    return _spectral(x, None, fs, window, nperseg, noverlap, nfft, detrend,
-                     return_onesided, "spectrum", axis, "stft", boundary, padded)
+    return _stft(x, fs, _static_window(window), nperseg, noverlap, nfft, detrend,
+                 return_onesided, boundary, padded, axis)
 
 
 def csd(x, y, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None,
         detrend="constant", return_onesided=True, scaling="density", axis=-1,
         average="mean"):
     """Cross power spectral density of x and y by Welch's method: (frequencies, Pxy)."""
+    return _csd(x, y, fs, _static_window(window), nperseg, noverlap, nfft, detrend,
+                return_onesided, scaling, axis, average)
+
+
+@inline_jit(*_STATIC, "scaling", "average")
+def _csd(x, y, fs, window, nperseg, noverlap, nfft, detrend, return_onesided, scaling,
+         axis, average):
     freqs, _, pxy = _spectral(x, y, fs, window, nperseg, noverlap, nfft, detrend,
                               return_onesided, scaling, axis, "psd")
     if y is not None:
@@ -239,6 +278,14 @@ def welch(x, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None,
 def istft(Zxx, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None,
           input_onesided=True, boundary=True, time_axis=-1, freq_axis=-2):
     """Inverse short-time Fourier transform by weighted overlap-add: (times, x)."""
+    return _istft(Zxx, fs, _static_window(window), nperseg, noverlap, nfft, input_onesided,
+                  boundary, time_axis, freq_axis)
+
+
+@inline_jit("window", "nperseg", "noverlap", "nfft", "input_onesided", "boundary",
+            "time_axis", "freq_axis")
+def _istft(Zxx, fs, window, nperseg, noverlap, nfft, input_onesided, boundary, time_axis,
+           freq_axis):
     Zxx = jnp.asarray(Zxx)
     ndim = get_aval(Zxx).ndim
     if ndim < 2:
@@ -270,7 +317,7 @@ def istft(Zxx, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None,
     if isinstance(window, (str, tuple)):
         win = _named_window(window, nperseg)
     else:
-        win = np.asarray(window)
+        win = window.array()
         if win.ndim != 1:
             raise ValueError(f"window must be 1-D; got shape {win.shape}")
         if win.shape[0] != nperseg:
