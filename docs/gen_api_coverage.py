@@ -24,8 +24,7 @@ REFS = "JAX's experimental mutable array references (Ref): our IR has no mutable
 INTERNAL = "JAX internal or experimental flag/module with no user-facing role here"
 ECOSYSTEM = ("a JAX subpackage outside this package's scope (export, ffi, profiler, ...; "
              "issue 15: ecosystem interop)")
-SCIPY_LATER = ("not yet written (issue 17 follow-up): jax.scipy's FFT-based and "
-               "remaining modules")
+SCIPY_LATER = "not yet written (issue 17 follow-up): jax.scipy's remaining modules"
 WLAYERS = ("jax.nn.initializers: the same initializers (bit-identical to JAX's) live in "
            "the layer library, nn.initializers")
 
@@ -73,8 +72,7 @@ ABSENT = {
         **_reasons(WLAYERS, "initializers"),
     },
     "jax.random": {},
-    "jax.scipy": {**_reasons(SCIPY_LATER, "cluster fft sparse")},
-    "jax.scipy.signal": {**_reasons(SCIPY_LATER, "csd fftconvolve istft stft welch")},
+    "jax.scipy": {**_reasons(SCIPY_LATER, "cluster sparse")},
     "jax.scipy.special": {**_reasons(SCIPY_LATER, "sph_harm_y wofz")},
 }
 

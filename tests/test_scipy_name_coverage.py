@@ -1,5 +1,5 @@
 """Name coverage of the scientific modules against JAX's: jax.scipy.linalg, optimize,
-ndimage, integrate, interpolate and signal, jax.example_libraries.stax and optimizers,
+ndimage, integrate, interpolate, signal and fft, jax.example_libraries.stax and optimizers,
 jax.experimental (ode, jet). Every public name of JAX's module must exist here, or be
 listed below with the reason it is absent. `python tests/test_scipy_name_coverage.py`
 prints the figures."""
@@ -12,17 +12,14 @@ import functorch_lite  # noqa: F401
 
 PAIRS = [(f"jax.{name}", f"functorch_lite.{name}") for name in (
     "scipy.linalg", "scipy.optimize", "scipy.ndimage", "scipy.integrate",
-    "scipy.interpolate", "scipy.signal", "example_libraries.stax",
+    "scipy.interpolate", "scipy.signal", "scipy.fft", "example_libraries.stax",
     "example_libraries.optimizers", "experimental.ode", "experimental.jet",
     "experimental")]
 
-_FFT = "needs an FFT primitive (another issue adds it)"
 _ODE_INTERNAL = "a step of JAX's solver, private here (experimental/_ode.py)"
 _JET_INTERNAL = ("JAX's rule-table machinery; ours is the trace in experimental/_jet.py "
                  "with its rules in experimental.jet.jet_rules")
 ABSENT = {
-    "jax.scipy.signal": {name: _FFT for name in
-                         ("csd", "fftconvolve", "istft", "stft", "welch")},
     "jax.experimental.ode": {name: _ODE_INTERNAL for name in (
         "abs2", "fit_4th_order_polynomial", "initial_step_size", "interp_fit_dopri",
         "mean_error_ratio", "optimal_step_size", "ravel_first_arg", "ravel_first_arg_",

@@ -3,4 +3,4 @@ from . import special  # noqa: F401
 from . import stats  # noqa: F401
 from . import linalg  # noqa: F401
 from . import optimize  # noqa: F401
-from . import ndimage, integrate, interpolate, signal  # noqa: F401
+from . import ndimage, integrate, interpolate, signal, fft  # noqa: F401

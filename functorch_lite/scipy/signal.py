@@ -1,22 +1,70 @@
-"""`functorch_lite.scipy.signal`: direct (convolution-primitive) convolve, correlate,
-convolve2d, correlate2d, and detrend, as jax.scipy.signal. The FFT-based functions
-(fftconvolve, stft, istft, csd, welch, and method='fft') wait for an FFT primitive and
-raise NotImplementedError naming it."""
+"""`functorch_lite.scipy.signal`: convolve, correlate, convolve2d, correlate2d (direct,
+on the convolution primitive, or method='fft'), fftconvolve and detrend, as
+jax.scipy.signal; the spectral analysis functions (stft, istft, csd, welch) live in
+`_spectral`."""
+import operator
+
 import numpy as np
 
 from .. import lax
 from .. import numpy as jnp
 from ..numpy import linalg as jnp_linalg
+from ..numpy import fft as jnp_fft
+from .._core import get_aval
+from ..lax._util import canonicalize_axis
 from ._util import inexact_arrays, inline_jit
+from ._spectral import csd, istft, stft, welch  # noqa: F401
 
-__all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "detrend"]
+__all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "detrend", "fftconvolve",
+           "stft", "istft", "csd", "welch"]
 
 _MODES = ("full", "same", "valid")
 
 
-def _needs_fft(name):
-    return NotImplementedError(f"{name} needs an FFT, which functorch_lite does not have "
-                               f"yet; use the direct method (method='direct')")
+@inline_jit("mode", "axes")
+def _fftconvolve(in1, in2, mode, axes):
+    in1, in2 = inexact_arrays(in1, in2)
+    shape1, shape2 = get_aval(in1).shape, get_aval(in2).shape
+    if len(shape1) != len(shape2):
+        raise ValueError(f"in1 and in2 should have the same dimensionality; got shapes "
+                         f"{shape1} and {shape2}")
+    if mode not in _MODES:
+        raise ValueError("mode must be one of ['same', 'full', 'valid']")
+    if axes is None:
+        axes = tuple(range(len(shape1)))
+    axes = tuple(canonicalize_axis(operator.index(a), len(shape1)) for a in axes)
+    if any(shape1[i] != shape2[i] for i in range(len(shape1)) if i not in axes):
+        raise ValueError(f"mapped axes must have same shape; got in1.shape={shape1} "
+                         f"in2.shape={shape2} axes={axes}")
+    if mode == "valid":
+        no_swap = all(shape1[a] >= shape2[a] for a in axes)
+        swap = all(shape1[a] <= shape2[a] for a in axes)
+        if not (no_swap or swap):
+            raise ValueError("For 'valid' mode, One input must be at least as large as "
+                             "the other in every dimension.")
+        if swap:
+            in1, in2, shape1, shape2 = in2, in1, shape2, shape1
+    full = {a: shape1[a] + shape2[a] - 1 for a in axes}
+    if all(shape1[a] == 1 or shape2[a] == 1 for a in axes):
+        conv = in1 * in2     # every axis is a scaling: no transform needed
+    else:
+        complex_input = jnp.iscomplexobj(in1) or jnp.iscomplexobj(in2)
+        forward, inverse = ((jnp_fft.fftn, jnp_fft.ifftn) if complex_input
+                            else (jnp_fft.rfftn, jnp_fft.irfftn))
+        s = [full[a] for a in axes]
+        conv = inverse(forward(in1, s, axes) * forward(in2, s, axes), s, axes)
+    out = {"full": full, "same": {a: shape1[a] for a in axes},
+           "valid": {a: shape1[a] - shape2[a] + 1 for a in axes}}[mode]
+    return conv[tuple(slice((full[a] - out[a]) // 2, (full[a] - out[a]) // 2 + out[a])
+                      if a in axes else slice(None) for a in range(len(shape1)))]
+
+
+def fftconvolve(in1, in2, mode="full", axes=None):
+    """N-d convolution of in1 with in2 by FFTs over `axes` (default: all); the other
+    axes must have equal sizes and are convolved elementwise, as JAX."""
+    if axes is not None:
+        axes = tuple(np.atleast_1d(axes).tolist())
+    return _fftconvolve(in1, in2, mode, axes)
 
 
 def _convolve_nd(in1, in2, mode, precision):
@@ -59,7 +107,7 @@ def convolve(in1, in2, mode="full", method="auto", precision=None):
     [0.0, 1.0, 2.5, 4.0, 1.5]
     """
     if method == "fft":
-        raise _needs_fft("convolve(method='fft')")
+        return _fftconvolve(in1, in2, mode, None)
     if method not in ("direct", "auto"):
         raise ValueError(f"Got method={method!r}; expected 'auto', 'fft', or 'direct'.")
     return _convolve_nd(jnp.asarray(in1), jnp.asarray(in2), mode, precision)
