@@ -3,8 +3,10 @@
 `import functorch_lite as jax; import functorch_lite.numpy as jnp` runs ordinary JAX
 code for the API we cover.
 """
-from ._config import config, default_matmul_precision
-from ._core import ShapedArray, ConcretizationTypeError, UnexpectedTracerError
+from jax import ShapeDtypeStruct, Device  # JAX's runtime types, used as they are
+from ._config import (config, default_matmul_precision, disable_jit, debug_nans,
+                      debug_infs, log_compiles, enable_x64)
+from ._core import ShapedArray, ConcretizationTypeError, UnexpectedTracerError, typeof
 from ._runtime import Array
 from ._jit import jit, make_jaxpr, eval_shape
 from ._api import jvp, linearize, vjp, grad, value_and_grad, linear_transpose
@@ -16,7 +18,9 @@ from ._checkpoint import checkpoint_policies
 from . import (lax, numpy, tree, tree_util, nn, dtypes, random, test_util, interop,
                errors)
 from . import scipy, experimental, example_libraries  # noqa: E402  (built on the above)
-from ._device import device_put, devices, block_until_ready, device_get
+from ._device import (device_put, devices, block_until_ready, device_get, local_devices,
+                      device_count, local_device_count, default_backend, default_device,
+                      process_index, process_count)
 
 from . import _array_interop, _runtime as _rt
 

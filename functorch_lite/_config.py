@@ -14,11 +14,17 @@ class Config:
     used signature beyond it is forgotten (retraced and recompiled when seen again).
     `config.update("jax_default_matmul_precision", "highest")` sets the precision of
     products built without `precision=` (None: DEFAULT, e.g. TF32 on recent NVIDIA
-    GPUs)."""
+    GPUs). `jax_debug_infs` is `jax_debug_nans` for infinities; `jax_disable_jit` makes
+    jitted functions run their Python op by op (`jit(f)(x)` is `f(x)`);
+    `jax_log_compiles` logs each compilation (its name and argument types) at WARNING
+    through Python's `logging`, as JAX does."""
 
     def __init__(self):
         self.jax_enable_x64 = False
         self.jax_debug_nans = False
+        self.jax_debug_infs = False
+        self.jax_disable_jit = False
+        self.jax_log_compiles = False
         self.jax_traceback_filtering = os.environ.get(
             "FUNCTORCH_LITE_TRACEBACK_FILTERING", "auto")
         self.functorch_lite_cache_size = 1024
@@ -33,6 +39,10 @@ class Config:
             if value not in MODES:
                 raise ValueError(f"jax_traceback_filtering must be one of {MODES}, got "
                                  f"{value!r}")
+        if name in _BOOL_FLAGS and not isinstance(value, (bool, int)):
+            raise TypeError(f"{name} takes a bool, got {value!r}")
+        if name in _BOOL_FLAGS:
+            value = bool(value)
         if name == "functorch_lite_cache_size" and not (
                 isinstance(value, int) and not isinstance(value, bool) and value > 0):
             raise ValueError(f"functorch_lite_cache_size must be a positive int, got "
@@ -50,7 +60,40 @@ class Config:
         return self.jax_enable_x64
 
 
+_BOOL_FLAGS = frozenset(("jax_enable_x64", "jax_debug_nans", "jax_debug_infs",
+                         "jax_disable_jit", "jax_log_compiles"))
 config = Config()
+
+
+def _flag_context(name, doc):
+    @contextlib.contextmanager
+    def context(value=True):
+        previous = getattr(config, name)
+        config.update(name, value)
+        try:
+            yield
+        finally:
+            config.update(name, previous)
+    context.__name__ = context.__qualname__ = name[len("jax_"):]
+    context.__doc__ = doc
+    return context
+
+
+disable_jit = _flag_context(
+    "jax_disable_jit", """`with disable_jit():` jitted functions run their Python op by
+    op (prints run on every call, values are concrete), as `jax.disable_jit`.""")
+debug_nans = _flag_context(
+    "jax_debug_nans", """`with debug_nans():` a NaN made by any computation raises
+    FloatingPointError naming the primitive, as `jax.debug_nans`.""")
+debug_infs = _flag_context(
+    "jax_debug_infs", """`with debug_infs():` an infinity made by any computation raises
+    FloatingPointError naming the primitive, as `jax.debug_infs`.""")
+log_compiles = _flag_context(
+    "jax_log_compiles", """`with log_compiles():` each compilation is logged at WARNING,
+    as `jax.log_compiles`.""")
+enable_x64 = _flag_context(
+    "jax_enable_x64", """`with enable_x64():` 64-bit types are on within the block (the
+    programs traced under the other setting are retraced), as `jax.enable_x64`.""")
 
 
 @contextlib.contextmanager

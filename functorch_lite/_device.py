@@ -1,4 +1,8 @@
-"""Moving values to and from the device."""
+"""Moving values to and from the device, and the device queries of `jax` (answered
+by JAX's runtime, which functorch_lite runs on)."""
+import contextlib
+
+import jax
 import numpy as np
 from jax import tree_util
 
@@ -39,9 +43,44 @@ def device_get(x):
     return tree_util.tree_map(np.asarray, x)
 
 
-def devices():
-    """The devices of the default backend (functorch_lite computes on the first)."""
-    return _runtime.backend().local_devices()
+def devices(backend=None):
+    """The devices of `backend` (default: the default backend, on whose first device
+    functorch_lite computes), as `jax.devices`."""
+    return jax.devices(backend)
+
+
+def local_devices(process_index=None, backend=None):
+    """The devices this process drives, as `jax.local_devices`."""
+    return jax.local_devices(process_index, backend)
+
+
+def device_count(backend=None):
+    return jax.device_count(backend)
+
+
+def local_device_count(backend=None):
+    return jax.local_device_count(backend)
+
+
+def default_backend():
+    """The default backend's platform: 'cpu', 'gpu' or 'tpu', as `jax.default_backend`."""
+    return jax.default_backend()
+
+
+def process_index(backend=None):
+    return jax.process_index(backend)
+
+
+def process_count(backend=None):
+    return jax.process_count(backend)
+
+
+@contextlib.contextmanager
+def default_device(device):
+    """`with default_device(d):` as JAX's, for the one device functorch_lite computes
+    on (`d` may be None or that device; any other raises NotImplementedError)."""
+    check_device(device, "default_device")
+    yield
 
 
 def block_until_ready(x):

@@ -153,13 +153,16 @@ class jit:
 
     @api_boundary
     def __call__(self, *args, **kwargs):
+        if config.jax_disable_jit:  # as JAX: the Python function runs op by op
+            return self.fun(*args, **kwargs)
         try:
             return self._call(*args, **kwargs)
         except FloatingPointError:
-            if not (config.jax_debug_nans and _core._state.trace is _core.eval_trace):
+            if not ((config.jax_debug_nans or config.jax_debug_infs)
+                    and _core._state.trace is _core.eval_trace):
                 raise
             # as JAX: run the function op by op, so that the error names the primitive
-            # that made the NaN and points at the user's line
+            # that made the NaN or inf and points at the user's line
             try:
                 self.fun(*args, **kwargs)
             except FloatingPointError as op_by_op:
