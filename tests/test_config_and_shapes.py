@@ -1,0 +1,207 @@
+"""Shapes without data (ShapeDtypeStruct, typeof), the top-level config flags and their
+context managers (disable_jit, log_compiles, debug_infs, enable_x64), and the device
+queries, each compared with JAX on the same inputs."""
+import logging
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import functorch_lite as fl
+import functorch_lite.numpy as fnp
+
+FLAGS = ("jax_enable_x64", "jax_debug_nans", "jax_debug_infs", "jax_disable_jit",
+         "jax_log_compiles")
+
+
+@pytest.fixture(autouse=True)
+def restore_flags():
+    """Every flag (ours and JAX's) is put back after each test."""
+    ours = {name: fl.config.read(name) for name in FLAGS}
+    theirs = {name: getattr(jax.config, name) for name in FLAGS}
+    try:
+        yield
+    finally:
+        for name, value in ours.items():
+            if fl.config.read(name) != value:
+                fl.config.update(name, value)
+        for name, value in theirs.items():
+            jax.config.update(name, value)
+
+
+def _f(x, y):
+    return {"prod": x @ y, "count": (x > 0).sum(0), "scaled": x * 2.0}
+
+
+STRUCTS = (jax.ShapeDtypeStruct((3, 4), np.float32), jax.ShapeDtypeStruct((4, 2), np.float32))
+
+
+def _signature(tree):
+    return jax.tree_util.tree_map(lambda s: (s.shape, s.dtype, getattr(s, "weak_type", False)),
+                                  tree)
+
+
+def test_shape_dtype_struct_is_jaxs():
+    assert fl.ShapeDtypeStruct is jax.ShapeDtypeStruct
+
+
+def test_eval_shape_lower_trace_make_jaxpr_take_structs():
+    expected = jax.eval_shape(_f, *STRUCTS)
+    assert _signature(fl.eval_shape(_f, *STRUCTS)) == _signature(expected)
+    # lowered and compiled from structs alone, then run on real arrays
+    x = np.random.RandomState(0).randn(3, 4).astype(np.float32)
+    y = np.random.RandomState(1).randn(4, 2).astype(np.float32)
+    compiled = fl.jit(_f).lower(*STRUCTS).compile()
+    want = jax.jit(_f).lower(*STRUCTS).compile()(x, y)
+    got = compiled(x, y)
+    assert _signature(got) == _signature(want)
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-6)
+    traced = fl.jit(_f).trace(*STRUCTS)
+    assert "tensor<3x2xf32>" in traced.lower().as_text()
+    program = fl.make_jaxpr(_f)(*STRUCTS)
+    jaxpr = jax.make_jaxpr(_f)(*STRUCTS)
+    assert [(a.shape, a.dtype) for a in program.out_avals] == \
+        [(a.shape, a.dtype) for a in jaxpr.out_avals]
+
+
+@pytest.mark.parametrize("value", [
+    np.ones((2, 3), np.float32), 1.0, 3, True, np.int64(5), np.zeros((0, 4), np.float64),
+    jax.ShapeDtypeStruct((5,), np.int32)], ids=repr)
+def test_typeof_prints_as_jax(value):
+    ours, theirs = fl.typeof(value), jax.typeof(value)
+    assert (str(ours), repr(ours)) == (str(theirs), repr(theirs))
+
+
+def test_typeof_of_traced_values_prints_as_jax():
+    seen = {}
+
+    def record(key):
+        def f(x, n):
+            seen[key] = (str(jax.typeof(x) if key == "jax" else fl.typeof(x)),
+                         str(jax.typeof(n) if key == "jax" else fl.typeof(n)))
+            return x * n
+        return f
+    fl.jit(record("ours"))(np.ones((2, 2), np.float32), 2.0)
+    jax.jit(record("jax"))(np.ones((2, 2), np.float32), 2.0)
+    assert seen["ours"] == seen["jax"] == ("float32[2,2]", "~float32[]")
+
+
+def _printing(lib):
+    def f(x):
+        print("called")
+        return lib.sin(x) * 2.0
+    return f
+
+
+def test_disable_jit_runs_python_each_call(capsys):
+    x = np.linspace(0.0, 1.0, 5, dtype=np.float32)
+    ours_f, jax_f = fl.jit(_printing(fnp)), jax.jit(_printing(jnp))
+    with fl.disable_jit():
+        assert fl.config.jax_disable_jit
+        ours = [ours_f(x), ours_f(x)]
+    with jax.disable_jit():
+        theirs = [jax_f(x), jax_f(x)]
+    assert capsys.readouterr().out == "called\n" * 4
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    assert not fl.config.jax_disable_jit
+    ours_f(x), ours_f(x)  # traced once again: one print
+    assert capsys.readouterr().out == "called\n"
+
+
+def test_disable_jit_flag_through_update(capsys):
+    f = fl.jit(_printing(fnp))
+    fl.config.update("jax_disable_jit", True)
+    f(np.float32(0.5)), f(np.float32(0.5))
+    assert capsys.readouterr().out == "called\n" * 2
+    with pytest.raises(TypeError, match="jax_disable_jit takes a bool"):
+        fl.config.update("jax_disable_jit", "yes")
+
+
+def _compile_messages(caplog):
+    return [r.getMessage() for r in caplog.records
+            if r.levelno == logging.WARNING and r.getMessage().startswith("Compiling")]
+
+
+def test_log_compiles_once_per_compile_as_jax(caplog):
+    def logged_fun(x):
+        return x * 3.0 + 1.0
+    x = np.ones((3, 7), np.float32)
+    caplog.set_level(logging.WARNING)
+    with jax.log_compiles():
+        jax.jit(logged_fun)(x)
+        jax.jit(logged_fun)(x)
+    theirs = _compile_messages(caplog)
+    caplog.clear()
+    with fl.log_compiles():
+        fl.jit(logged_fun)(x)
+        fl.jit(logged_fun)(x)  # the same signature: no compile, no message
+        fl.jit(logged_fun)(np.ones((2,), np.float32))
+    ours = _compile_messages(caplog)
+    assert len(theirs) == 1 and len(ours) == 2
+    # JAX's message goes on with its argument shardings
+    assert theirs[0].startswith(ours[0].rstrip("."))
+    assert "jit(logged_fun)" in ours[1] and "float32[2]" in ours[1]
+    caplog.clear()
+    fl.jit(logged_fun)(np.ones((4,), np.float32))  # flag off again: silent
+    assert _compile_messages(caplog) == []
+
+
+def test_log_compiles_eager_primitive(caplog):
+    caplog.set_level(logging.WARNING)
+    with fl.log_compiles():
+        fnp.cos(np.ones((3, 17, 5), np.float32))
+    assert any(m.startswith("Compiling jit(cos) with global shapes and types "
+                            "(ShapedArray(float32[3,17,5]),)")
+               for m in _compile_messages(caplog))
+
+
+def _reciprocal(x):  # through our numpy: a concrete jax.Array's `1.0 / x` is JAX's
+    return fnp.divide(1.0, x)
+
+
+def _jax_reciprocal(x):
+    return jnp.divide(1.0, x)
+
+
+def test_debug_infs_jit_and_eager_as_jax():
+    zeros = np.zeros(3, np.float32)
+    with jax.debug_infs(True):
+        with pytest.raises(FloatingPointError) as theirs_jit:
+            jax.jit(_jax_reciprocal)(jnp.asarray(zeros))
+        with pytest.raises(FloatingPointError) as theirs_eager:
+            jnp.log(jnp.asarray(zeros))
+        jnp.log(jnp.asarray(-1.0))  # a NaN is not an inf: no error
+    with fl.debug_infs():
+        with pytest.raises(FloatingPointError) as ours_jit:
+            fl.jit(_reciprocal)(fnp.asarray(zeros))
+        with pytest.raises(FloatingPointError) as ours_eager:
+            fnp.log(fnp.asarray(zeros))
+        assert float(fl.jit(_reciprocal)(2.0)) == 0.5  # finite: no error
+        assert np.isnan(fnp.log(fnp.asarray(-1.0)))
+    # both name the primitive that made the inf (JAX's message is the start of ours)
+    assert str(ours_jit.value).startswith(str(theirs_jit.value).splitlines()[0])
+    assert str(ours_eager.value).startswith(str(theirs_eager.value).splitlines()[0])
+    assert "jax_debug_infs" in str(ours_eager.value)
+    assert not fl.config.jax_debug_infs
+
+
+def test_enable_x64_context():
+    with fl.enable_x64():
+        assert fnp.ones(2).dtype == np.float64
+    assert fnp.ones(2).dtype == np.float32
+
+
+def test_device_queries_equal_jaxs():
+    assert fl.devices() == jax.devices()
+    assert fl.devices("cpu") == jax.devices("cpu")
+    assert fl.local_devices() == jax.local_devices()
+    assert fl.device_count() == jax.device_count()
+    assert fl.local_device_count() == jax.local_device_count()
+    assert fl.default_backend() == jax.default_backend()
+    assert (fl.process_index(), fl.process_count()) == (jax.process_index(),
+                                                        jax.process_count())
+    assert fl.Device is jax.Device and isinstance(fl.devices()[0], fl.Device)
+    with fl.default_device(fl.devices()[0]):
+        assert float(fl.jit(_reciprocal)(4.0)) == 0.25
