@@ -55,10 +55,12 @@ def local_devices(process_index=None, backend=None):
 
 
 def device_count(backend=None):
+    """The number of devices of `backend`, as `jax.device_count`."""
     return jax.device_count(backend)
 
 
 def local_device_count(backend=None):
+    """The number of devices this process drives, as `jax.local_device_count`."""
     return jax.local_device_count(backend)
 
 
@@ -68,10 +70,12 @@ def default_backend():
 
 
 def process_index(backend=None):
+    """This process's index among the processes (0 on one host), as `jax.process_index`."""
     return jax.process_index(backend)
 
 
 def process_count(backend=None):
+    """The number of processes (1 on one host), as `jax.process_count`."""
     return jax.process_count(backend)
 
 
