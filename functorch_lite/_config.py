@@ -65,35 +65,44 @@ _BOOL_FLAGS = frozenset(("jax_enable_x64", "jax_debug_nans", "jax_debug_infs",
 config = Config()
 
 
-def _flag_context(name, doc):
-    @contextlib.contextmanager
-    def context(value=True):
-        previous = getattr(config, name)
-        config.update(name, value)
-        try:
-            yield
-        finally:
-            config.update(name, previous)
-    context.__name__ = context.__qualname__ = name[len("jax_"):]
-    context.__doc__ = doc
-    return context
+@contextlib.contextmanager
+def _flag_set(name, value):
+    previous = getattr(config, name)
+    config.update(name, value)
+    try:
+        yield
+    finally:
+        config.update(name, previous)
 
 
-disable_jit = _flag_context(
-    "jax_disable_jit", """`with disable_jit():` jitted functions run their Python op by
-    op (prints run on every call, values are concrete), as `jax.disable_jit`.""")
-debug_nans = _flag_context(
-    "jax_debug_nans", """`with debug_nans():` a NaN made by any computation raises
-    FloatingPointError naming the primitive, as `jax.debug_nans`.""")
-debug_infs = _flag_context(
-    "jax_debug_infs", """`with debug_infs():` an infinity made by any computation raises
-    FloatingPointError naming the primitive, as `jax.debug_infs`.""")
-log_compiles = _flag_context(
-    "jax_log_compiles", """`with log_compiles():` each compilation is logged at WARNING,
-    as `jax.log_compiles`.""")
-enable_x64 = _flag_context(
-    "jax_enable_x64", """`with enable_x64():` 64-bit types are on within the block (the
-    programs traced under the other setting are retraced), as `jax.enable_x64`.""")
+def disable_jit(disable=True):
+    """`with disable_jit():` jitted functions run their Python op by op (prints run on
+    every call, values are concrete), as `jax.disable_jit`."""
+    return _flag_set("jax_disable_jit", disable)
+
+
+def debug_nans(new_val=True):
+    """`with debug_nans():` a NaN made by any computation raises FloatingPointError
+    naming the primitive, as `jax.debug_nans`."""
+    return _flag_set("jax_debug_nans", new_val)
+
+
+def debug_infs(new_val=True):
+    """`with debug_infs():` an infinity made by any computation raises
+    FloatingPointError naming the primitive, as `jax.debug_infs`."""
+    return _flag_set("jax_debug_infs", new_val)
+
+
+def log_compiles(new_val=True):
+    """`with log_compiles():` each compilation is logged at WARNING, as
+    `jax.log_compiles`."""
+    return _flag_set("jax_log_compiles", new_val)
+
+
+def enable_x64(new_val=True):
+    """`with enable_x64():` 64-bit types are on within the block (programs traced under
+    the other setting are retraced), as `jax.enable_x64`."""
+    return _flag_set("jax_enable_x64", new_val)
 
 
 @contextlib.contextmanager

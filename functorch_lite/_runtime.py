@@ -198,6 +198,13 @@ def to_device(x, dtype=None):
     canonical dtype of `x` under functorch_lite's x64 setting)."""
     if isinstance(x, Array) and (dtype is None or x.dtype == dtype):
         return x
+    if isinstance(x, jax.ShapeDtypeStruct):  # JAX's class for this mistake
+        shape = ",".join(map(str, x.shape))
+        raise TypeError(
+            f"A jax.ShapeDtypeStruct ({x.dtype}[{shape}]) was given where a value is "
+            f"computed with; it has a shape and dtype but no values. Pass an array, "
+            f"or use it where only shapes are needed: eval_shape, make_jaxpr, "
+            f"jit(f).lower or jit(f).trace.")
     value = np.asarray(x, dtype=dtype)
     if dtype is None:
         value = value.astype(_dtypes.canonicalize_dtype(value.dtype), copy=False)

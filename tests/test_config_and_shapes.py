@@ -66,6 +66,15 @@ def test_eval_shape_lower_trace_make_jaxpr_take_structs():
         [(a.shape, a.dtype) for a in jaxpr.out_avals]
 
 
+def test_struct_where_values_are_needed_raises_as_jax():
+    with pytest.raises(TypeError):
+        jax.jit(_f)(*STRUCTS)
+    with pytest.raises(TypeError, match=r"ShapeDtypeStruct \(float32\[3,4\]\).*eval_shape"):
+        fl.jit(_f)(*STRUCTS)
+    with pytest.raises(TypeError, match="no values"):
+        fnp.sin(STRUCTS[0])
+
+
 @pytest.mark.parametrize("value", [
     np.ones((2, 3), np.float32), 1.0, 3, True, np.int64(5), np.zeros((0, 4), np.float64),
     jax.ShapeDtypeStruct((5,), np.int32)], ids=repr)
