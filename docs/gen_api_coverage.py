@@ -46,7 +46,7 @@ ABSENT = {
             closure_convert custom_batching custom_gradient debug dlpack effects_barrier
             ensure_compile_time_eval float0 jacobian live_arrays named_call named_scope
             numpy_dtype_promotion numpy_rank_promotion print_environment_info
-            pure_callback stages transfer_guard transfer_guard_device_to_device
+            pure_callback transfer_guard transfer_guard_device_to_device
             transfer_guard_device_to_host transfer_guard_host_to_device"""),
         **_reasons(REFS, "Ref ref new_ref empty_ref free_ref freeze"),
         **_reasons(INTERNAL, """ad api_util core custom_derivatives interpreters lib typing

@@ -16,7 +16,7 @@ from ._custom import custom_jvp, custom_vjp
 from ._checkpoint import checkpoint, remat
 from ._checkpoint import checkpoint_policies
 from . import (lax, numpy, tree, tree_util, nn, dtypes, random, test_util, interop,
-               errors)
+               errors, stages)
 from . import scipy, experimental, example_libraries  # noqa: E402  (built on the above)
 from ._device import (device_put, devices, block_until_ready, device_get, local_devices,
                       device_count, local_device_count, default_backend, default_device,

@@ -13,8 +13,8 @@ from ._traceback_util import api_boundary, check_callable
 from ._jit_args import check_placement, resolve_argnums, warn_unusable_donations
 from ._ir import Program
 from ._core import Primitive, Tracer, get_aval
-from ._lowering import lower_program, resolve_platform
 from ._staging import StagingTrace, trace_to_program
+from ._stages import Traced
 
 jit_p = Primitive("jit", multiple_results=True)
 jit_p.accepts_keys = True  # typed PRNG keys pass through
@@ -230,7 +230,9 @@ class jit:
         """Stage `fun` for these arguments; `.lower(lowering_platforms=("cuda",))` on
         the result lowers for a platform that need not be present (as in JAX)."""
         (program, consts, out_tree, donated), _ = self._program(args, kwargs)
-        return Traced(program, consts, out_tree, self._name, donated)
+        dyn_args, dyn_kwargs, _, _ = self._split_static(args, kwargs)
+        in_tree = tree_util.tree_structure((dyn_args, dyn_kwargs))
+        return Traced(program, consts, in_tree, out_tree, self._name, donated)
 
 
 _SCALAR_TYPES = (float, int, bool)
@@ -343,91 +345,15 @@ def _hashable(value, what, fun_name):
     return value
 
 
-class Traced:
-    """The result of `jit(f).trace(*args)`: the staged program, ready to lower."""
-
-    def __init__(self, program, consts, out_tree, name, donated):
-        self.program, self.consts, self.out_tree = program, consts, out_tree
-        self.name, self.donated = name, donated
-
-    def lower(self, *, lowering_platforms=None):
-        """Lower for the runtime's platform, or for the one platform named in
-        `lowering_platforms` ('cpu', 'cuda', 'rocm', 'tpu'; it need not be present)."""
-        platform = None
-        if lowering_platforms is not None:
-            if isinstance(lowering_platforms, str) or len(lowering_platforms) != 1:
-                raise ValueError(
-                    f"lower(lowering_platforms={lowering_platforms!r}): functorch_lite "
-                    f"lowers for one platform at a time; pass a 1-tuple such as "
-                    f"('cuda',)")
-            platform = lowering_platforms[0]
-        return Lowered(self.program, self.consts, self.out_tree, self.name, self.donated,
-                       platform)
-
-
-class Lowered:
-    """The result of `jit(f).lower(*args)`: StableHLO text, ready to compile."""
-
-    def __init__(self, program, consts, out_tree, name, donated, platform=None):
-        self.program, self.consts, self.out_tree = program, consts, out_tree
-        self.name, self.donated = name, donated
-        self.platform = resolve_platform(platform)
-
-    def as_text(self):
-        return lower_program(self.program, name=f"jit_{self.name}", donated=self.donated,
-                             platform=self.platform)
-
-    def compile(self):
-        if self.platform != _runtime.platform():
-            raise ValueError(
-                f"jit({self.name}) was lowered for {self.platform!r} but this process "
-                f"runs on {_runtime.platform()!r}; only its text (as_text()) is usable "
-                f"here. Lower without lowering_platforms to compile.")
-        return Compiled(self, _dispatch.compile_program(self.program, f"jit_{self.name}",
-                                                         self.donated))
-
-
-class Compiled:
-    """A compiled executable: call it with arguments of the lowered signature."""
-
-    def __init__(self, lowered, executable):
-        self.lowered = lowered
-        self.executable = executable
-
-    @api_boundary
-    def __call__(self, *args, **kwargs):
-        leaves = tree_util.tree_leaves((args, kwargs))
-        program = self.lowered.program
-        flat = [*self.lowered.consts, *leaves]
-        if len(flat) != len(program.in_vars):
-            raise TypeError(f"compiled {self.lowered.name} takes "
-                            f"{len(program.in_vars) - len(self.lowered.consts)} array "
-                            f"arguments, got {len(leaves)}")
-        outs = self.executable(_dispatch.to_device_args(flat, program.in_avals))
-        return self.lowered.out_tree(outs)
-
-    def as_text(self):
-        return self.executable.hlo_text()
-
-    def cost_analysis(self):
-        """XLA's cost estimate of this executable, as `jax`'s: a dict with "flops",
-        "bytes accessed", "transcendentals", ..."""
-        return self.executable.cost_analysis()
-
-    def memory_analysis(self):
-        """XLA's memory statistics (`argument_size_in_bytes`, `output_size_in_bytes`,
-        `temp_size_in_bytes`, ...), as `jax`'s."""
-        return self.executable.memory_analysis()
-
-
-def make_jaxpr(fun, static_argnums=()):
+def make_jaxpr(fun, static_argnums=(), return_shape=False):
     """`make_jaxpr(f)(*args)` returns the Program `f` traces to (prints one equation per
-    line with types; sub-programs indented)."""
+    line with types; sub-programs indented); with `return_shape=True`, the pair
+    (program, output shapes as a pytree of `jax.ShapeDtypeStruct`), as JAX's."""
     @api_boundary
     @functools.wraps(fun)
     def traced(*args, **kwargs):
-        lowered = jit(fun, static_argnums=static_argnums).lower(*args, **kwargs)
-        return lowered.program
+        staged = jit(fun, static_argnums=static_argnums).trace(*args, **kwargs)
+        return (staged.program, staged.out_info) if return_shape else staged.program
     return traced
 
 
@@ -441,10 +367,7 @@ def eval_shape(fun, *args, **kwargs):
     >>> fl.eval_shape(lambda x: x.sum(0), jax.ShapeDtypeStruct((3, 4), "float32"))
     ShapeDtypeStruct(shape=(4,), dtype=float32)
     """
-    import jax
-    lowered = jit(fun).lower(*args, **kwargs)
-    return lowered.out_tree([jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
-                             for a in lowered.program.out_avals])
+    return jit(fun).trace(*args, **kwargs).out_info
 
 
 # --- jit_p's transformation rules: each transforms the sub-program once (memoised on

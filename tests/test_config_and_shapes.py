@@ -58,12 +58,36 @@ def test_eval_shape_lower_trace_make_jaxpr_take_structs():
     assert _signature(got) == _signature(want)
     for k in want:
         np.testing.assert_allclose(got[k], want[k], rtol=1e-6)
-    traced = fl.jit(_f).trace(*STRUCTS)
-    assert "tensor<3x2xf32>" in traced.lower().as_text()
-    program = fl.make_jaxpr(_f)(*STRUCTS)
-    jaxpr = jax.make_jaxpr(_f)(*STRUCTS)
+    assert "tensor<3x2xf32>" in fl.jit(_f).trace(*STRUCTS).lower().as_text()
+    program, shapes = fl.make_jaxpr(_f, return_shape=True)(*STRUCTS)
+    jaxpr, jax_shapes = jax.make_jaxpr(_f, return_shape=True)(*STRUCTS)
     assert [(a.shape, a.dtype) for a in program.out_avals] == \
         [(a.shape, a.dtype) for a in jaxpr.out_avals]
+    assert _signature(shapes) == _signature(jax_shapes)
+
+
+def test_stages_know_their_argument_and_output_structure():
+    def g(x, y, scale=1.0):
+        return {"a": x * scale, "b": (y, x.sum())}
+    args, kwargs = STRUCTS, {"scale": jax.ShapeDtypeStruct((), np.float32)}
+    ours, theirs = fl.jit(g).trace(*args, **kwargs), jax.jit(g).trace(*args, **kwargs)
+    assert isinstance(ours, fl.stages.Traced)
+    lowered, jax_lowered = ours.lower(), theirs.lower()
+    assert isinstance(lowered, fl.stages.Lowered)
+    compiled, jax_compiled = lowered.compile(), jax_lowered.compile()
+    assert isinstance(compiled, fl.stages.Compiled)
+    for stage, jax_stage in ((ours, theirs), (lowered, jax_lowered),
+                             (compiled, jax_compiled)):
+        assert stage.in_tree == jax_stage.in_tree
+        assert _signature(stage.out_info) == _signature(jax_stage.out_info)
+
+
+def test_eval_shape_of_integer_gradients_is_float0_as_jax():
+    def f(x):
+        return jax.grad(lambda a, b: a * 1.0, allow_int=True, argnums=(0, 1))(x, 3)
+    ours = fl.eval_shape(lambda x: fl.grad(lambda a, b: a * 1.0, allow_int=True,
+                                           argnums=(0, 1))(x, 3), 2.0)
+    assert _signature(ours) == _signature(jax.eval_shape(f, 2.0))
 
 
 def test_struct_where_values_are_needed_raises_as_jax():
