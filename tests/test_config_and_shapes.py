@@ -143,6 +143,53 @@ def test_disable_jit_runs_python_each_call(capsys):
     assert capsys.readouterr().out == "called\n"
 
 
+def _control_flow(lib, lax):
+    def f(x):
+        def step(c, xi):
+            print("scan step")
+            return c + xi, c * xi
+        c, ys = lax.scan(step, 0.0, x)
+        c2, _ = lax.scan(step, c, x, reverse=True)
+
+        def body(v):
+            print("while step")
+            return v * 2.0
+        w = lax.while_loop(lambda v: v < 10.0, body, 1.0)
+        i = lax.fori_loop(0, 2, lambda i, v: v + lib.sin(v) * i, c2)
+        b = lax.cond(x[0] > 0, lambda v: (print("true") or v + 1.0),
+                     lambda v: (print("false") or v - 1.0), c)
+        s = lax.switch(1, [lambda v: v, lambda v: (print("branch 1") or v * 3.0)], w)
+        return ys.sum() + c2 + w + i + b + s
+    return f
+
+
+def test_disable_jit_runs_control_flow_in_python_as_jax(capsys):
+    x = np.array([0.5, 1.5, -2.0], np.float32)
+    with jax.disable_jit():
+        theirs = jax.jit(_control_flow(jnp, jax.lax))(x)
+        jax_grad = jax.grad(_control_flow(jnp, jax.lax))(x)
+    jax_printed = capsys.readouterr().out
+    with fl.disable_jit():
+        ours = fl.jit(_control_flow(fnp, fl.lax))(x)
+        our_grad = fl.grad(_control_flow(fnp, fl.lax))(x)
+    assert capsys.readouterr().out == jax_printed
+    assert jax_printed.count("scan step") == 12 and jax_printed.count("while step") == 8
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    np.testing.assert_allclose(our_grad, jax_grad, rtol=1e-6)
+
+
+def test_disable_jit_while_loop_under_vmap_falls_back_as_jax():
+    def f(v):
+        return fl.lax.while_loop(lambda a: a < 10.0, lambda a: a * 2.0, v)
+    x = np.array([1.0, 3.0, 20.0], np.float32)
+    with fl.disable_jit():
+        ours = fl.vmap(f)(x)
+    with jax.disable_jit():
+        theirs = jax.vmap(lambda v: jax.lax.while_loop(lambda a: a < 10.0,
+                                                       lambda a: a * 2.0, v))(x)
+    np.testing.assert_array_equal(ours, theirs)
+
+
 def test_disable_jit_flag_through_update(capsys):
     f = fl.jit(_printing(fnp))
     fl.config.update("jax_disable_jit", True)
