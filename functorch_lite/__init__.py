@@ -7,8 +7,9 @@ from jax import ShapeDtypeStruct, Device  # JAX's runtime types, used as they ar
 from ._config import (config, default_matmul_precision, disable_jit, debug_nans,
                       debug_infs, log_compiles, enable_x64)
 from ._core import ShapedArray, ConcretizationTypeError, UnexpectedTracerError, typeof
+from ._dtypes import float0
 from ._runtime import Array
-from ._jit import jit, make_jaxpr, eval_shape
+from ._jit import jit, make_jaxpr, eval_shape, clear_caches
 from ._api import jvp, linearize, vjp, grad, value_and_grad, linear_transpose
 from ._jacobians import jacfwd, jacrev, hessian
 from ._api_vmap import vmap
@@ -20,7 +21,7 @@ from . import (lax, numpy, tree, tree_util, nn, dtypes, random, test_util, inter
 from . import scipy, experimental, example_libraries  # noqa: E402  (built on the above)
 from ._device import (device_put, devices, block_until_ready, device_get, local_devices,
                       device_count, local_device_count, default_backend, default_device,
-                      process_index, process_count)
+                      process_index, process_count, live_arrays, print_environment_info)
 
 from . import _array_interop, _runtime as _rt
 

@@ -49,8 +49,8 @@ class Config:
                              f"{value!r}")
         setattr(self, name, value)
         if name == "jax_enable_x64":  # JAX's own flag is left as it is
-            from ._jit import clear_caches
-            clear_caches()  # programs traced under the other setting are stale
+            from ._jit import clear_traces
+            clear_traces()  # programs traced under the other setting are stale
 
     def read(self, name):
         return getattr(self, name)

@@ -79,6 +79,23 @@ def process_count(backend=None):
     return jax.process_count(backend)
 
 
+def live_arrays(platform=None):
+    """Every jax.Array alive on `platform`'s devices (ours included), as
+    `jax.live_arrays`."""
+    return jax.live_arrays(platform)
+
+
+def print_environment_info(return_string=False):
+    """The functorch_lite version, then JAX's environment report (jax, jaxlib, numpy,
+    Python, devices), as `jax.print_environment_info`."""
+    from . import __version__  # the package's version, set after this module loads
+    info = (f"functorch_lite: {__version__}\n"
+            f"{jax.print_environment_info(return_string=True)}")
+    if return_string:
+        return info
+    print(info)
+
+
 @contextlib.contextmanager
 def default_device(device):
     """`with default_device(d):` as JAX's, for the one device functorch_lite computes

@@ -81,6 +81,11 @@ _executables = LRUCache()
 _executable_locks = KeyLocks()
 
 
+def clear_executables():
+    """Forget the compiled program of every eager primitive call."""
+    _executables.clear()
+
+
 def to_device_args(args, avals):
     return [x if _runtime.is_device_array(x) and x.dtype == a.dtype
             else _runtime.to_device(x, a.dtype) for x, a in zip(args, avals)]

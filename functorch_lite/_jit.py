@@ -327,11 +327,22 @@ def _trace_cache(fun, options):
     return cache
 
 
-def clear_caches():
-    """Forget every traced program (e.g. after the x64 setting changed)."""
+def clear_traces():
+    """Forget every jitted function's traced programs (e.g. after the x64 setting
+    changed)."""
     for cache in list(_ALL_TRACE_CACHES):
         cache.programs.clear()
         cache.fast.clear()
+
+
+def clear_caches():
+    """Forget every traced program and compiled executable: jitted functions', the
+    control-flow bodies' and the eager ones of each primitive, as `jax.clear_caches`
+    (the next call retraces and recompiles)."""
+    from .lax._cf_util import clear_body_traces  # lax is built on this module
+    clear_traces()
+    clear_body_traces()
+    _dispatch.clear_executables()
 
 
 def _hashable(value, what, fun_name):

@@ -285,3 +285,27 @@ def test_device_queries_equal_jaxs():
     assert fl.Device is jax.Device and isinstance(fl.devices()[0], fl.Device)
     with fl.default_device(fl.devices()[0]):
         assert float(fl.jit(_reciprocal)(4.0)) == 0.25
+
+
+def test_clear_caches_recompiles(caplog):
+    def cached_fun(x):
+        return fl.lax.scan(lambda c, xi: (c + xi, c), 0.0, x)[1] * 2.0
+    x = np.arange(3.0, dtype=np.float32)
+    first = fl.jit(cached_fun)(x)
+    caplog.set_level(logging.WARNING)
+    with fl.log_compiles():
+        fl.jit(cached_fun)(x)
+        assert _compile_messages(caplog) == []
+        fl.clear_caches()
+        again = fl.jit(cached_fun)(x)
+    assert any("jit(cached_fun)" in m for m in _compile_messages(caplog))
+    np.testing.assert_array_equal(first, again)
+
+
+def test_float0_live_arrays_environment_as_jax():
+    assert fl.float0 == jax.float0
+    kept = fnp.arange(5.0) * 2.0
+    assert any(a is kept for a in fl.live_arrays())
+    info = fl.print_environment_info(return_string=True)
+    assert info.startswith("functorch_lite: ") and \
+        jax.print_environment_info(return_string=True) in info

@@ -31,6 +31,10 @@ from .._staging import trace_to_program
 _trace_cache = weakref.WeakKeyDictionary()  # user function -> {signature: trace}
 
 
+def clear_body_traces():
+    _trace_cache.clear()
+
+
 def trace_body(fun, in_tree, in_avals, description, cache_key=None):
     """Trace `fun(*tree_unflatten(in_tree, leaves))` into a Program.
 
