@@ -17,7 +17,9 @@ class Config:
     GPUs). `jax_debug_infs` is `jax_debug_nans` for infinities; `jax_disable_jit` makes
     jitted functions run their Python op by op (`jit(f)(x)` is `f(x)`);
     `jax_log_compiles` logs each compilation (its name and argument types) at WARNING
-    through Python's `logging`, as JAX does."""
+    through Python's `logging`, as JAX does. `jax_numpy_rank_promotion` ('allow',
+    'warn' or 'raise') makes `numpy` elementwise operations on operands of different
+    ranks warn or raise, as JAX's."""
 
     def __init__(self):
         self.jax_enable_x64 = False
@@ -25,6 +27,7 @@ class Config:
         self.jax_debug_infs = False
         self.jax_disable_jit = False
         self.jax_log_compiles = False
+        self.jax_numpy_rank_promotion = "allow"
         self.jax_traceback_filtering = os.environ.get(
             "FUNCTORCH_LITE_TRACEBACK_FILTERING", "auto")
         self.functorch_lite_cache_size = 1024
@@ -39,6 +42,9 @@ class Config:
             if value not in MODES:
                 raise ValueError(f"jax_traceback_filtering must be one of {MODES}, got "
                                  f"{value!r}")
+        if name == "jax_numpy_rank_promotion" and value not in RANK_PROMOTION:
+            raise ValueError(f"jax_numpy_rank_promotion must be one of {RANK_PROMOTION}, "
+                             f"got {value!r}")
         if name in _BOOL_FLAGS and not isinstance(value, (bool, int)):
             raise TypeError(f"{name} takes a bool, got {value!r}")
         if name in _BOOL_FLAGS:
@@ -60,6 +66,7 @@ class Config:
         return self.jax_enable_x64
 
 
+RANK_PROMOTION = ("allow", "warn", "raise")
 _BOOL_FLAGS = frozenset(("jax_enable_x64", "jax_debug_nans", "jax_debug_infs",
                          "jax_disable_jit", "jax_log_compiles"))
 config = Config()
@@ -97,6 +104,13 @@ def log_compiles(new_val=True):
     """`with log_compiles():` each compilation is logged at WARNING, as
     `jax.log_compiles`."""
     return _flag_set("jax_log_compiles", new_val)
+
+
+def numpy_rank_promotion(new_val):
+    """`with numpy_rank_promotion("raise"):` implicit rank promotion in `numpy`
+    elementwise operations warns ('warn') or raises ('raise'), as
+    `jax.numpy_rank_promotion`."""
+    return _flag_set("jax_numpy_rank_promotion", new_val)
 
 
 def enable_x64(new_val=True):

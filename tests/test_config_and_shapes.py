@@ -2,6 +2,7 @@
 context managers (disable_jit, log_compiles, debug_infs, enable_x64), and the device
 queries, each compared with JAX on the same inputs."""
 import logging
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -309,3 +310,38 @@ def test_float0_live_arrays_environment_as_jax():
     info = fl.print_environment_info(return_string=True)
     assert info.startswith("functorch_lite: ") and \
         jax.print_environment_info(return_string=True) in info
+
+
+@pytest.mark.parametrize("case", ["add", "where", "jit_mul", "scalar", "same_rank"])
+def test_numpy_rank_promotion_as_jax(case):
+    a, b = np.ones(3, np.float32), np.ones((2, 3), np.float32)
+
+    def run(lib, jit):
+        return {"add": lambda: lib.add(a, b),
+                "where": lambda: lib.where(a > 0, b, 0.0),
+                "jit_mul": lambda: jit(lambda x, y: x * y)(a, b),
+                "scalar": lambda: lib.multiply(b, 2.0) + lib.float32(1.0),
+                "same_rank": lambda: lib.add(b, b)}[case]()
+
+    outcomes = []
+    for set_mode, lib, jit in ((jax.numpy_rank_promotion, jnp, jax.jit),
+                               (fl.numpy_rank_promotion, fnp, fl.jit)):
+        with set_mode("raise"):
+            try:
+                outcomes.append(np.asarray(run(lib, jit)))
+            except ValueError as e:
+                assert "jax_numpy_rank_promotion='raise'" in str(e)
+                outcomes.append("raised")
+        with set_mode("warn"), pytest.warns() as record:
+            warnings.warn("marker")  # pytest.warns needs at least one warning
+            run(lib, jit)
+        outcomes.append(len([w for w in record if "rank promotion" in str(w.message)]))
+    jax_raise, jax_warns, our_raise, our_warns = outcomes
+    if isinstance(jax_raise, str):
+        assert our_raise == "raised" and jax_warns >= 1 and our_warns >= 1
+    else:
+        np.testing.assert_array_equal(our_raise, jax_raise)
+        assert jax_warns == our_warns == 0
+    assert fl.config.jax_numpy_rank_promotion == "allow"
+    with pytest.raises(ValueError, match="must be one of"):
+        fl.config.update("jax_numpy_rank_promotion", "strict")
