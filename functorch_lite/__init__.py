@@ -10,6 +10,7 @@ from ._core import ShapedArray, ConcretizationTypeError, UnexpectedTracerError, 
 from ._dtypes import float0
 from ._runtime import Array
 from ._jit import jit, make_jaxpr, eval_shape, clear_caches
+from ._staging import ensure_compile_time_eval
 from ._api import jvp, linearize, vjp, grad, value_and_grad, linear_transpose
 from ._jacobians import jacfwd, jacrev, hessian
 from ._api_vmap import vmap

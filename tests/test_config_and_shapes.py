@@ -345,3 +345,26 @@ def test_numpy_rank_promotion_as_jax(case):
     assert fl.config.jax_numpy_rank_promotion == "allow"
     with pytest.raises(ValueError, match="must be one of"):
         fl.config.update("jax_numpy_rank_promotion", "strict")
+
+
+def _folding(lib, j):
+    @j.jit
+    def f(x):
+        with j.ensure_compile_time_eval():
+            z = lib.sin(lib.sin(3.0))
+            positive = z > 0  # concrete: usable in Python control flow
+            w = x * z         # traced operand: staged as usual
+        return lib.sin(x) * w if positive else lib.cos(x)
+    return f
+
+
+def test_ensure_compile_time_eval_as_jax():
+    x = np.float32(0.7)
+    ours, theirs = _folding(fnp, fl), _folding(jnp, jax)
+    np.testing.assert_allclose(ours(x), theirs(x), rtol=1e-6)
+    np.testing.assert_allclose(fl.grad(ours)(x), jax.grad(theirs)(x), rtol=1e-6)
+    np.testing.assert_allclose(fl.vmap(ours)(np.array([0.1, 0.2], np.float32)),
+                               jax.vmap(theirs)(np.array([0.1, 0.2], np.float32)),
+                               rtol=1e-6)
+    program = fl.make_jaxpr(ours)(x)
+    assert "sin" in str(program) and str(program).count("sin") == 1  # folded twice
