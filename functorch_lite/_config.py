@@ -65,6 +65,12 @@ class Config:
     def x64_enabled(self):
         return self.jax_enable_x64
 
+    @property
+    def trace_context(self):
+        """The flags that change what a function traces to (part of every trace
+        cache's key, as in JAX): the default matmul precision and rank promotion."""
+        return (self.jax_default_matmul_precision, self.jax_numpy_rank_promotion)
+
 
 RANK_PROMOTION = ("allow", "warn", "raise")
 _BOOL_FLAGS = frozenset(("jax_enable_x64", "jax_debug_nans", "jax_debug_infs",

@@ -8,7 +8,7 @@ import weakref
 from jax import tree_util
 
 from . import _core, _dispatch, _dtypes, _runtime
-from ._config import config
+from ._config import Config, config
 from ._traceback_util import api_boundary, check_callable
 from ._jit_args import check_placement, resolve_argnums, warn_unusable_donations
 from ._ir import Program
@@ -106,7 +106,7 @@ class jit:
         dyn_args, dyn_kwargs, statics, static_pos = self._split_static(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         avals = tuple(map(get_aval, leaves))
-        key = (in_tree, avals, statics, config.jax_default_matmul_precision)
+        key = (in_tree, avals, statics, config.trace_context)
         programs = self._traces.programs
         entry = programs.get(key)
         if entry is None:  # traced once, also when several threads call at once
@@ -183,8 +183,9 @@ class jit:
                     key = (in_tree, *[x.aval for x in leaves])
                 except AttributeError:
                     key, leaves = self._fast_key(args, kwargs)
-            if key is not None and config.jax_default_matmul_precision is not None:
-                key = (config.jax_default_matmul_precision, *key)  # traced per setting
+            context = config.trace_context
+            if key is not None and context != _DEFAULT_TRACE_CONTEXT:
+                key = (context, *key)  # traced per setting
             entry = self._traces.fast.get(key) if key is not None else None
             if entry is not None:
                 return entry(leaves)
@@ -236,6 +237,7 @@ class jit:
 
 
 _SCALAR_TYPES = (float, int, bool)
+_DEFAULT_TRACE_CONTEXT = Config().trace_context
 
 
 def _staging():

@@ -368,3 +368,19 @@ def test_ensure_compile_time_eval_as_jax():
                                rtol=1e-6)
     program = fl.make_jaxpr(ours)(x)
     assert "sin" in str(program) and str(program).count("sin") == 1  # folded twice
+
+
+def test_rank_promotion_setting_retraces_as_jax():
+    def promoting(x, y):
+        return x + y
+    a, b = np.ones(3, np.float32), np.ones((2, 3), np.float32)
+    f = fl.jit(promoting)
+    f(a, b)  # traced under 'allow'
+    with fl.numpy_rank_promotion("raise"), pytest.raises(ValueError, match="raise"):
+        f(a, b)
+    body = fl.jit(lambda x, y: fl.lax.scan(lambda c, _: (promoting(c, y), None), x,
+                                           None, length=2)[0])
+    body(np.zeros((2, 3), np.float32), a)
+    with fl.numpy_rank_promotion("raise"), pytest.raises(ValueError, match="raise"):
+        body(np.zeros((2, 3), np.float32), a)
+    np.testing.assert_array_equal(f(a, b), jax.jit(promoting)(a, b))
