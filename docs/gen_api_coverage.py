@@ -44,7 +44,7 @@ ABSENT = {
             remove_size_one_mesh_axis_from_type copy_to_host_async"""),
         **_reasons(LATER_16, """check_tracer_leaks checking_leaks closure_convert
             custom_batching custom_gradient debug dlpack effects_barrier
-            jacobian named_call named_scope
+            named_call named_scope
             numpy_dtype_promotion pure_callback transfer_guard
             transfer_guard_device_to_device transfer_guard_device_to_host
             transfer_guard_host_to_device"""),

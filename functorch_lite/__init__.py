@@ -13,6 +13,7 @@ from ._jit import jit, make_jaxpr, eval_shape, clear_caches
 from ._staging import ensure_compile_time_eval
 from ._api import jvp, linearize, vjp, grad, value_and_grad, linear_transpose
 from ._jacobians import jacfwd, jacrev, hessian
+from ._jacobians import jacrev as jacobian  # JAX's alias
 from ._api_vmap import vmap
 from ._custom import custom_jvp, custom_vjp
 from ._checkpoint import checkpoint, remat

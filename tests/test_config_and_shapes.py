@@ -384,3 +384,10 @@ def test_rank_promotion_setting_retraces_as_jax():
     with fl.numpy_rank_promotion("raise"), pytest.raises(ValueError, match="raise"):
         body(np.zeros((2, 3), np.float32), a)
     np.testing.assert_array_equal(f(a, b), jax.jit(promoting)(a, b))
+
+
+def test_jacobian_is_jacrev_as_jax():
+    assert fl.jacobian is fl.jacrev  # JAX: "Alias of jax.jacrev"
+    x = np.array([0.3, -1.2, 2.0], np.float32)
+    np.testing.assert_allclose(fl.jacobian(lambda v: fnp.sin(v) * v[0])(x),
+                               jax.jacobian(lambda v: jnp.sin(v) * v[0])(x), rtol=1e-6)
