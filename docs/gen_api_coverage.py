@@ -45,7 +45,7 @@ ABSENT = {
         **_reasons(LATER_16, """check_tracer_leaks checking_leaks closure_convert
             custom_batching custom_gradient debug dlpack effects_barrier
             named_call named_scope
-            numpy_dtype_promotion pure_callback transfer_guard
+            pure_callback transfer_guard
             transfer_guard_device_to_device transfer_guard_device_to_host
             transfer_guard_host_to_device"""),
         **_reasons(REFS, "Ref ref new_ref empty_ref free_ref freeze"),

@@ -19,7 +19,8 @@ class Config:
     `jax_log_compiles` logs each compilation (its name and argument types) at WARNING
     through Python's `logging`, as JAX does. `jax_numpy_rank_promotion` ('allow',
     'warn' or 'raise') makes `numpy` elementwise operations on operands of different
-    ranks warn or raise, as JAX's."""
+    ranks warn or raise, as JAX's; `jax_numpy_dtype_promotion="strict"` allows only
+    Python scalars to promote implicitly (TypePromotionError otherwise), as JAX's."""
 
     def __init__(self):
         self.jax_enable_x64 = False
@@ -28,6 +29,7 @@ class Config:
         self.jax_disable_jit = False
         self.jax_log_compiles = False
         self.jax_numpy_rank_promotion = "allow"
+        self.jax_numpy_dtype_promotion = "standard"
         self.jax_traceback_filtering = os.environ.get(
             "FUNCTORCH_LITE_TRACEBACK_FILTERING", "auto")
         self.functorch_lite_cache_size = 1024
@@ -45,6 +47,9 @@ class Config:
         if name == "jax_numpy_rank_promotion" and value not in RANK_PROMOTION:
             raise ValueError(f"jax_numpy_rank_promotion must be one of {RANK_PROMOTION}, "
                              f"got {value!r}")
+        if name == "jax_numpy_dtype_promotion" and value not in DTYPE_PROMOTION:
+            raise ValueError(f"jax_numpy_dtype_promotion must be one of "
+                             f"{DTYPE_PROMOTION}, got {value!r}")
         if name in _BOOL_FLAGS and not isinstance(value, (bool, int)):
             raise TypeError(f"{name} takes a bool, got {value!r}")
         if name in _BOOL_FLAGS:
@@ -68,11 +73,14 @@ class Config:
     @property
     def trace_context(self):
         """The flags that change what a function traces to (part of every trace
-        cache's key, as in JAX): the default matmul precision and rank promotion."""
-        return (self.jax_default_matmul_precision, self.jax_numpy_rank_promotion)
+        cache's key, as in JAX): the default matmul precision, rank and dtype
+        promotion."""
+        return (self.jax_default_matmul_precision, self.jax_numpy_rank_promotion,
+                self.jax_numpy_dtype_promotion)
 
 
 RANK_PROMOTION = ("allow", "warn", "raise")
+DTYPE_PROMOTION = ("standard", "strict")
 _BOOL_FLAGS = frozenset(("jax_enable_x64", "jax_debug_nans", "jax_debug_infs",
                          "jax_disable_jit", "jax_log_compiles"))
 config = Config()
@@ -117,6 +125,13 @@ def numpy_rank_promotion(new_val):
     elementwise operations warns ('warn') or raises ('raise'), as
     `jax.numpy_rank_promotion`."""
     return _flag_set("jax_numpy_rank_promotion", new_val)
+
+
+def numpy_dtype_promotion(new_val):
+    """`with numpy_dtype_promotion("strict"):` operands of different dtypes raise
+    TypePromotionError instead of promoting (Python scalars still promote), as
+    `jax.numpy_dtype_promotion`."""
+    return _flag_set("jax_numpy_dtype_promotion", new_val)
 
 
 def enable_x64(new_val=True):

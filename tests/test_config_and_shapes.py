@@ -391,3 +391,23 @@ def test_jacobian_is_jacrev_as_jax():
     x = np.array([0.3, -1.2, 2.0], np.float32)
     np.testing.assert_allclose(fl.jacobian(lambda v: fnp.sin(v) * v[0])(x),
                                jax.jacobian(lambda v: jnp.sin(v) * v[0])(x), rtol=1e-6)
+
+
+_PROMOTION_PAIRS = [
+    (np.float32(1), np.float32(2)), (np.int8(1), 3), (np.float16(1), 2.0),
+    (np.int32(1), 2.0), (True, np.int32(1)), (np.uint8(1), 2.0),
+    (np.float32(1), np.float16(1)), (np.int32(1), np.int16(1)), (np.complex64(1), 1.0),
+    (np.float32(1), 1j), (True, False)]
+
+
+@pytest.mark.parametrize("pair", _PROMOTION_PAIRS, ids=repr)
+def test_strict_dtype_promotion_as_jax(pair):
+    def outcome(set_mode, lib):
+        with set_mode("strict"):
+            try:
+                return lib.multiply(*pair).dtype
+            except jax.dtypes.TypePromotionError:
+                return "TypePromotionError"
+    assert outcome(fl.numpy_dtype_promotion, fnp) == \
+        outcome(jax.numpy_dtype_promotion, jnp)
+    assert fl.config.jax_numpy_dtype_promotion == "standard"
