@@ -41,15 +41,12 @@ ABSENT = {
             make_array_from_single_device_arrays make_mesh pmap process_indices reshard
             set_mesh shard_map sharding smap get_abstract_mesh get_mesh use_abstract_mesh
             remove_size_one_mesh_axis_from_type copy_to_host_async"""),
-        **_reasons(LATER_16, """Device ShapeDtypeStruct check_tracer_leaks checking_leaks
-            clear_caches closure_convert custom_batching custom_gradient debug debug_infs
-            debug_nans default_backend default_device device_count
-            disable_jit dlpack effects_barrier enable_x64 ensure_compile_time_eval
-            float0 jacobian live_arrays local_device_count local_devices log_compiles
-            named_call named_scope numpy_dtype_promotion numpy_rank_promotion
-            print_environment_info process_count process_index pure_callback stages
-            transfer_guard transfer_guard_device_to_device transfer_guard_device_to_host
-            transfer_guard_host_to_device typeof"""),
+        **_reasons(LATER_16, """check_tracer_leaks checking_leaks closure_convert
+            custom_batching custom_gradient debug dlpack effects_barrier
+            named_call named_scope
+            pure_callback transfer_guard
+            transfer_guard_device_to_device transfer_guard_device_to_host
+            transfer_guard_host_to_device"""),
         **_reasons(REFS, "Ref ref new_ref empty_ref free_ref freeze"),
         **_reasons(INTERNAL, """ad api_util core custom_derivatives interpreters lib typing
             version allow_f16_reductions array_garbage_collection_guard debug_key_reuse

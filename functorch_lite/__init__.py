@@ -3,20 +3,28 @@
 `import functorch_lite as jax; import functorch_lite.numpy as jnp` runs ordinary JAX
 code for the API we cover.
 """
-from ._config import config, default_matmul_precision
-from ._core import ShapedArray, ConcretizationTypeError, UnexpectedTracerError
+from jax import ShapeDtypeStruct, Device  # JAX's runtime types, used as they are
+from ._config import (config, default_matmul_precision, disable_jit, debug_nans,
+                      debug_infs, log_compiles, enable_x64, numpy_rank_promotion,
+                      numpy_dtype_promotion)
+from ._core import ShapedArray, ConcretizationTypeError, UnexpectedTracerError, typeof
+from ._dtypes import float0
 from ._runtime import Array
-from ._jit import jit, make_jaxpr, eval_shape
+from ._jit import jit, make_jaxpr, eval_shape, clear_caches
+from ._staging import ensure_compile_time_eval
 from ._api import jvp, linearize, vjp, grad, value_and_grad, linear_transpose
 from ._jacobians import jacfwd, jacrev, hessian
+from ._jacobians import jacrev as jacobian  # JAX's alias
 from ._api_vmap import vmap
 from ._custom import custom_jvp, custom_vjp
 from ._checkpoint import checkpoint, remat
 from ._checkpoint import checkpoint_policies
 from . import (lax, numpy, tree, tree_util, nn, dtypes, random, test_util, interop,
-               errors)
+               errors, stages)
 from . import scipy, experimental, example_libraries  # noqa: E402  (built on the above)
-from ._device import device_put, devices, block_until_ready, device_get
+from ._device import (device_put, devices, block_until_ready, device_get, local_devices,
+                      device_count, local_device_count, default_backend, default_device,
+                      process_index, process_count, live_arrays, print_environment_info)
 
 from . import _array_interop, _runtime as _rt
 

@@ -16,7 +16,14 @@ class Config:
     used signature beyond it is forgotten (retraced and recompiled when seen again).
     `config.update("jax_default_matmul_precision", "highest")` sets the precision of
     products built without `precision=` (None: DEFAULT, e.g. TF32 on recent NVIDIA
-    GPUs). `jax_compilation_cache_dir` (None or "" turns it off),
+    GPUs). `jax_debug_infs` is `jax_debug_nans` for infinities; `jax_disable_jit` makes
+    jitted functions run their Python op by op (`jit(f)(x)` is `f(x)`);
+    `jax_log_compiles` logs each compilation (its name and argument types) at WARNING
+    through Python's `logging`, as JAX does. `jax_numpy_rank_promotion` ('allow',
+    'warn' or 'raise') makes `numpy` elementwise operations on operands of different
+    ranks warn or raise, as JAX's; `jax_numpy_dtype_promotion="strict"` allows only
+    Python scalars to promote implicitly (TypePromotionError otherwise), as JAX's.
+    `jax_compilation_cache_dir` (None or "" turns it off),
     `jax_persistent_cache_min_compile_time_secs` and `jax_compilation_cache_max_size`
     (bytes, -1: unbounded) configure the persistent compilation cache
     (`_compilation_cache`)."""
@@ -24,6 +31,11 @@ class Config:
     def __init__(self):
         self.jax_enable_x64 = False
         self.jax_debug_nans = False
+        self.jax_debug_infs = False
+        self.jax_disable_jit = False
+        self.jax_log_compiles = False
+        self.jax_numpy_rank_promotion = "allow"
+        self.jax_numpy_dtype_promotion = "standard"
         self.jax_traceback_filtering = os.environ.get(
             "FUNCTORCH_LITE_TRACEBACK_FILTERING", "auto")
         self.functorch_lite_cache_size = 1024
@@ -41,14 +53,24 @@ class Config:
             if value not in MODES:
                 raise ValueError(f"jax_traceback_filtering must be one of {MODES}, got "
                                  f"{value!r}")
+        if name == "jax_numpy_rank_promotion" and value not in RANK_PROMOTION:
+            raise ValueError(f"jax_numpy_rank_promotion must be one of {RANK_PROMOTION}, "
+                             f"got {value!r}")
+        if name == "jax_numpy_dtype_promotion" and value not in DTYPE_PROMOTION:
+            raise ValueError(f"jax_numpy_dtype_promotion must be one of "
+                             f"{DTYPE_PROMOTION}, got {value!r}")
+        if name in _BOOL_FLAGS and not isinstance(value, (bool, int)):
+            raise TypeError(f"{name} takes a bool, got {value!r}")
+        if name in _BOOL_FLAGS:
+            value = bool(value)
         if name == "functorch_lite_cache_size" and not (
                 isinstance(value, int) and not isinstance(value, bool) and value > 0):
             raise ValueError(f"functorch_lite_cache_size must be a positive int, got "
                              f"{value!r}")
         setattr(self, name, value)
         if name == "jax_enable_x64":  # JAX's own flag is left as it is
-            from ._jit import clear_caches
-            clear_caches()  # programs traced under the other setting are stale
+            from ._jit import clear_traces
+            clear_traces()  # programs traced under the other setting are stale
 
     def read(self, name):
         return getattr(self, name)
@@ -57,8 +79,74 @@ class Config:
     def x64_enabled(self):
         return self.jax_enable_x64
 
+    @property
+    def trace_context(self):
+        """The flags that change what a function traces to (part of every trace
+        cache's key, as in JAX): the default matmul precision, rank and dtype
+        promotion."""
+        return (self.jax_default_matmul_precision, self.jax_numpy_rank_promotion,
+                self.jax_numpy_dtype_promotion)
 
+
+RANK_PROMOTION = ("allow", "warn", "raise")
+DTYPE_PROMOTION = ("standard", "strict")
+_BOOL_FLAGS = frozenset(("jax_enable_x64", "jax_debug_nans", "jax_debug_infs",
+                         "jax_disable_jit", "jax_log_compiles"))
 config = Config()
+
+
+@contextlib.contextmanager
+def _flag_set(name, value):
+    previous = getattr(config, name)
+    config.update(name, value)
+    try:
+        yield
+    finally:
+        config.update(name, previous)
+
+
+def disable_jit(disable=True):
+    """`with disable_jit():` jitted functions run their Python op by op (prints run on
+    every call, values are concrete), as `jax.disable_jit`."""
+    return _flag_set("jax_disable_jit", disable)
+
+
+def debug_nans(new_val=True):
+    """`with debug_nans():` a NaN made by any computation raises FloatingPointError
+    naming the primitive, as `jax.debug_nans`."""
+    return _flag_set("jax_debug_nans", new_val)
+
+
+def debug_infs(new_val=True):
+    """`with debug_infs():` an infinity made by any computation raises
+    FloatingPointError naming the primitive, as `jax.debug_infs`."""
+    return _flag_set("jax_debug_infs", new_val)
+
+
+def log_compiles(new_val=True):
+    """`with log_compiles():` each compilation is logged at WARNING, as
+    `jax.log_compiles`."""
+    return _flag_set("jax_log_compiles", new_val)
+
+
+def numpy_rank_promotion(new_val):
+    """`with numpy_rank_promotion("raise"):` implicit rank promotion in `numpy`
+    elementwise operations warns ('warn') or raises ('raise'), as
+    `jax.numpy_rank_promotion`."""
+    return _flag_set("jax_numpy_rank_promotion", new_val)
+
+
+def numpy_dtype_promotion(new_val):
+    """`with numpy_dtype_promotion("strict"):` operands of different dtypes raise
+    TypePromotionError instead of promoting (Python scalars still promote), as
+    `jax.numpy_dtype_promotion`."""
+    return _flag_set("jax_numpy_dtype_promotion", new_val)
+
+
+def enable_x64(new_val=True):
+    """`with enable_x64():` 64-bit types are on within the block (programs traced under
+    the other setting are retraced), as `jax.enable_x64`."""
+    return _flag_set("jax_enable_x64", new_val)
 
 
 @contextlib.contextmanager

@@ -55,9 +55,17 @@ class ShapedArray:
     def str_short(self):
         return f"{dtype_short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
 
+    def _str_long(self):  # JAX's str_short(): full dtype names, float32[3]
+        dtype = (str(self.dtype) if _dtypes.is_key(self.dtype) else "float0"
+                 if self.dtype == _dtypes.float0 else self.dtype.name)
+        return f"{dtype}[{','.join(map(str, self.shape))}]"
+
+    def __str__(self):  # as JAX's: float32[3], ~float32[] when weakly typed
+        return f"{'~' if self.weak_type else ''}{self._str_long()}"
+
     def __repr__(self):
         weak = ", weak_type=True" if self.weak_type else ""
-        return f"ShapedArray({self.str_short()}{weak})"
+        return f"ShapedArray({self._str_long()}{weak})"
 
 
 def canonicalize_shape(shape):
@@ -149,6 +157,17 @@ def get_aval(x):
         return get_aval(x.__jax_array__())
     raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid array type "
                     f"(expected an array, a NumPy array or a Python scalar).")
+
+
+def typeof(x):
+    """The abstract value (ShapedArray: shape, dtype, weak type) of an array, a Python
+    scalar, a `jax.ShapeDtypeStruct` or a traced value, as `jax.typeof`.
+
+    >>> import functorch_lite as fl, numpy as np
+    >>> print(fl.typeof(np.ones((2, 3), np.float32)), fl.typeof(1.0))
+    float32[2,3] ~float32[]
+    """
+    return get_aval(x)
 
 
 def is_array_like(x):

@@ -1,4 +1,8 @@
-"""Moving values to and from the device."""
+"""Moving values to and from the device, and the device queries of `jax` (answered
+by JAX's runtime, which functorch_lite runs on)."""
+import contextlib
+
+import jax
 import numpy as np
 from jax import tree_util
 
@@ -39,9 +43,65 @@ def device_get(x):
     return tree_util.tree_map(np.asarray, x)
 
 
-def devices():
-    """The devices of the default backend (functorch_lite computes on the first)."""
-    return _runtime.backend().local_devices()
+def devices(backend=None):
+    """The devices of `backend` (default: the default backend, on whose first device
+    functorch_lite computes), as `jax.devices`."""
+    return jax.devices(backend)
+
+
+def local_devices(process_index=None, backend=None):
+    """The devices this process drives, as `jax.local_devices`."""
+    return jax.local_devices(process_index, backend)
+
+
+def device_count(backend=None):
+    """The number of devices of `backend`, as `jax.device_count`."""
+    return jax.device_count(backend)
+
+
+def local_device_count(backend=None):
+    """The number of devices this process drives, as `jax.local_device_count`."""
+    return jax.local_device_count(backend)
+
+
+def default_backend():
+    """The default backend's platform: 'cpu', 'gpu' or 'tpu', as `jax.default_backend`."""
+    return jax.default_backend()
+
+
+def process_index(backend=None):
+    """This process's index among the processes (0 on one host), as `jax.process_index`."""
+    return jax.process_index(backend)
+
+
+def process_count(backend=None):
+    """The number of processes (1 on one host), as `jax.process_count`."""
+    return jax.process_count(backend)
+
+
+def live_arrays(platform=None):
+    """Every jax.Array alive on `platform`'s devices (ours included), as
+    `jax.live_arrays`."""
+    return jax.live_arrays(platform)
+
+
+def print_environment_info(return_string=False):
+    """The functorch_lite version, then JAX's environment report (jax, jaxlib, numpy,
+    Python, devices), as `jax.print_environment_info`."""
+    from . import __version__  # the package's version, set after this module loads
+    info = (f"functorch_lite: {__version__}\n"
+            f"{jax.print_environment_info(return_string=True)}")
+    if return_string:
+        return info
+    print(info)
+
+
+@contextlib.contextmanager
+def default_device(device):
+    """`with default_device(d):` as JAX's, for the one device functorch_lite computes
+    on (`d` may be None or that device; any other raises NotImplementedError)."""
+    check_device(device, "default_device")
+    yield
 
 
 def block_until_ready(x):

@@ -4,6 +4,7 @@ the same lowering as `jit`, so eager and jit results agree. Compiled-program cac
 bounded (`LRUCache`) and thread-safe: a program compiles once even when several threads
 first call it together."""
 import collections
+import logging
 import threading
 
 from . import _runtime
@@ -75,8 +76,14 @@ class KeyLocks:
                     del self._locks[key]
 
 
+_logger = logging.getLogger(__name__)
 _executables = LRUCache()
 _executable_locks = KeyLocks()
+
+
+def clear_executables():
+    """Forget the compiled program of every eager primitive call."""
+    _executables.clear()
 
 
 def to_device_args(args, avals):
@@ -103,13 +110,18 @@ def apply_primitive(primitive, args, params):
 
 
 def compile_program(program, name="main_module", donated=()):
-    """Compile `program` (once: memoised on the program, also across threads)."""
+    """Compile `program` (once: memoised on the program, also across threads). Under
+    `jax_log_compiles` each compilation is logged at WARNING as JAX logs it: a jitted
+    `f` (module `jit_f`) as `jit(f)`, an eager primitive `cos` as `jit(cos)`."""
     key = ("executable", donated)
     executable = program.cache.get(key)
     if executable is None:
         with program.cache.setdefault(("compile_lock",), threading.Lock()):
             executable = program.cache.get(key)
             if executable is None:
+                if config.jax_log_compiles:
+                    _logger.warning("Compiling jit(%s) with global shapes and types %r.",
+                                    name.removeprefix("jit_"), tuple(program.in_avals))
                 text = lower_program(program, name=name, donated=donated)
                 executable = program.cache[key] = _runtime.compile(
                     text, program.out_avals, program.in_avals)

@@ -153,18 +153,18 @@ _NODE_OF = {bool_: "b", uint8: "u8", uint16: "u16", uint32: "u32", uint64: "u64"
 _DTYPE_OF = {v: k for k, v in _NODE_OF.items()}
 
 
-def _upper_sets():
+def _upper_sets(lattice):
     ups = {}
 
     def visit(n):
         if n not in ups:
             s = {n}
-            for m in _LATTICE[n]:
+            for m in lattice[n]:
                 s |= visit(m)
             ups[n] = s
         return ups[n]
 
-    for n in _LATTICE:
+    for n in lattice:
         visit(n)
     return ups
 
@@ -174,7 +174,22 @@ for _narrow in NARROW_FLOATS + NARROW_SIGNED + NARROW_UNSIGNED:  # leaves of the
     _DTYPE_OF[_narrow.name] = _narrow
     _LATTICE[_narrow.name] = []
     _LATTICE["f*" if _narrow in NARROW_FLOATS else "i*"].append(_narrow.name)
-_UPPER = _upper_sets()
+_UPPER = _upper_sets(_LATTICE)
+
+
+def _strict_lattice():
+    """JAX's lattice under jax_numpy_dtype_promotion='strict': only weakly typed
+    Python scalars promote (an int to any integer or float type, a float to any float
+    or complex type); two different array dtypes never do."""
+    ints = [n for n, d in _DTYPE_OF.items() if np.dtype(d).kind in "iu" or
+            d in NARROW_SIGNED + NARROW_UNSIGNED]
+    floats = [n for n, d in _DTYPE_OF.items() if np.dtype(d).kind == "f" or
+              d == bfloat16 or d in NARROW_FLOATS]
+    return {**{n: [] for n in _LATTICE}, "i*": ["f*", *ints], "f*": ["c*", *floats],
+            "c*": ["c64", "c128"]}
+
+
+_STRICT_UPPER = _upper_sets(_strict_lattice())
 _WEAK_NODE = {"b": "b", "i": "i*", "u": "i*", "f": "f*", "c": "c*"}
 
 
@@ -188,11 +203,19 @@ def _node(dtype, weak):
 
 
 def _join(nodes):
-    common = set.intersection(*(_UPPER[n] for n in nodes))
+    strict = config.jax_numpy_dtype_promotion == "strict"
+    upper = _STRICT_UPPER if strict else _UPPER
+    common = set.intersection(*(upper[n] for n in nodes))
     # the least element: the one whose upper set holds all of `common`
     for n in common:
-        if _UPPER[n] >= common:
+        if upper[n] >= common:
             return n
+    if strict:
+        raise _jax_dtypes.TypePromotionError(  # JAX's class (a ValueError)
+            f"Input dtypes {tuple(nodes)} have no available implicit dtype promotion "
+            f"path when jax_numpy_dtype_promotion=strict. Fix: cast the inputs to the "
+            f"type you want explicitly (x.astype(...)), or set "
+            f"jax_numpy_dtype_promotion='standard'.")
     raise TypeError(f"Input dtypes {tuple(nodes)} have no available implicit dtype "
                     f"promotion path (narrow floats and sub-byte integers never promote "
                     f"implicitly). Convert one explicitly, e.g. x.astype('float32').")

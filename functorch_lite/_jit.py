@@ -8,13 +8,13 @@ import weakref
 from jax import tree_util
 
 from . import _core, _dispatch, _dtypes, _runtime
-from ._config import config
+from ._config import Config, config
 from ._traceback_util import api_boundary, check_callable
 from ._jit_args import check_placement, resolve_argnums, warn_unusable_donations
 from ._ir import Program
 from ._core import Primitive, Tracer, get_aval
-from ._lowering import lower_program, resolve_platform
 from ._staging import StagingTrace, trace_to_program
+from ._stages import Traced
 
 jit_p = Primitive("jit", multiple_results=True)
 jit_p.accepts_keys = True  # typed PRNG keys pass through
@@ -106,7 +106,7 @@ class jit:
         dyn_args, dyn_kwargs, statics, static_pos = self._split_static(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         avals = tuple(map(get_aval, leaves))
-        key = (in_tree, avals, statics, config.jax_default_matmul_precision)
+        key = (in_tree, avals, statics, config.trace_context)
         programs = self._traces.programs
         entry = programs.get(key)
         if entry is None:  # traced once, also when several threads call at once
@@ -153,13 +153,16 @@ class jit:
 
     @api_boundary
     def __call__(self, *args, **kwargs):
+        if config.jax_disable_jit:  # as JAX: the Python function runs op by op
+            return self.fun(*args, **kwargs)
         try:
             return self._call(*args, **kwargs)
         except FloatingPointError:
-            if not (config.jax_debug_nans and _core._state.trace is _core.eval_trace):
+            if not ((config.jax_debug_nans or config.jax_debug_infs)
+                    and _core._state.trace is _core.eval_trace):
                 raise
             # as JAX: run the function op by op, so that the error names the primitive
-            # that made the NaN and points at the user's line
+            # that made the NaN or inf and points at the user's line
             try:
                 self.fun(*args, **kwargs)
             except FloatingPointError as op_by_op:
@@ -180,8 +183,9 @@ class jit:
                     key = (in_tree, *[x.aval for x in leaves])
                 except AttributeError:
                     key, leaves = self._fast_key(args, kwargs)
-            if key is not None and config.jax_default_matmul_precision is not None:
-                key = (config.jax_default_matmul_precision, *key)  # traced per setting
+            context = config.trace_context
+            if key is not None and context != _DEFAULT_TRACE_CONTEXT:
+                key = (context, *key)  # traced per setting
             entry = self._traces.fast.get(key) if key is not None else None
             if entry is not None:
                 return entry(leaves)
@@ -227,10 +231,13 @@ class jit:
         """Stage `fun` for these arguments; `.lower(lowering_platforms=("cuda",))` on
         the result lowers for a platform that need not be present (as in JAX)."""
         (program, consts, out_tree, donated), _ = self._program(args, kwargs)
-        return Traced(program, consts, out_tree, self._name, donated)
+        dyn_args, dyn_kwargs, _, _ = self._split_static(args, kwargs)
+        in_tree = tree_util.tree_structure((dyn_args, dyn_kwargs))
+        return Traced(program, consts, in_tree, out_tree, self._name, donated)
 
 
 _SCALAR_TYPES = (float, int, bool)
+_DEFAULT_TRACE_CONTEXT = Config().trace_context
 
 
 def _staging():
@@ -322,11 +329,22 @@ def _trace_cache(fun, options):
     return cache
 
 
-def clear_caches():
-    """Forget every traced program (e.g. after the x64 setting changed)."""
+def clear_traces():
+    """Forget every jitted function's traced programs (e.g. after the x64 setting
+    changed)."""
     for cache in list(_ALL_TRACE_CACHES):
         cache.programs.clear()
         cache.fast.clear()
+
+
+def clear_caches():
+    """Forget every traced program and compiled executable: jitted functions', the
+    control-flow bodies' and the eager ones of each primitive, as `jax.clear_caches`
+    (the next call retraces and recompiles)."""
+    from .lax._cf_util import clear_body_traces  # lax is built on this module
+    clear_traces()
+    clear_body_traces()
+    _dispatch.clear_executables()
 
 
 def _hashable(value, what, fun_name):
@@ -340,91 +358,15 @@ def _hashable(value, what, fun_name):
     return value
 
 
-class Traced:
-    """The result of `jit(f).trace(*args)`: the staged program, ready to lower."""
-
-    def __init__(self, program, consts, out_tree, name, donated):
-        self.program, self.consts, self.out_tree = program, consts, out_tree
-        self.name, self.donated = name, donated
-
-    def lower(self, *, lowering_platforms=None):
-        """Lower for the runtime's platform, or for the one platform named in
-        `lowering_platforms` ('cpu', 'cuda', 'rocm', 'tpu'; it need not be present)."""
-        platform = None
-        if lowering_platforms is not None:
-            if isinstance(lowering_platforms, str) or len(lowering_platforms) != 1:
-                raise ValueError(
-                    f"lower(lowering_platforms={lowering_platforms!r}): functorch_lite "
-                    f"lowers for one platform at a time; pass a 1-tuple such as "
-                    f"('cuda',)")
-            platform = lowering_platforms[0]
-        return Lowered(self.program, self.consts, self.out_tree, self.name, self.donated,
-                       platform)
-
-
-class Lowered:
-    """The result of `jit(f).lower(*args)`: StableHLO text, ready to compile."""
-
-    def __init__(self, program, consts, out_tree, name, donated, platform=None):
-        self.program, self.consts, self.out_tree = program, consts, out_tree
-        self.name, self.donated = name, donated
-        self.platform = resolve_platform(platform)
-
-    def as_text(self):
-        return lower_program(self.program, name=f"jit_{self.name}", donated=self.donated,
-                             platform=self.platform)
-
-    def compile(self):
-        if self.platform != _runtime.platform():
-            raise ValueError(
-                f"jit({self.name}) was lowered for {self.platform!r} but this process "
-                f"runs on {_runtime.platform()!r}; only its text (as_text()) is usable "
-                f"here. Lower without lowering_platforms to compile.")
-        return Compiled(self, _dispatch.compile_program(self.program, f"jit_{self.name}",
-                                                         self.donated))
-
-
-class Compiled:
-    """A compiled executable: call it with arguments of the lowered signature."""
-
-    def __init__(self, lowered, executable):
-        self.lowered = lowered
-        self.executable = executable
-
-    @api_boundary
-    def __call__(self, *args, **kwargs):
-        leaves = tree_util.tree_leaves((args, kwargs))
-        program = self.lowered.program
-        flat = [*self.lowered.consts, *leaves]
-        if len(flat) != len(program.in_vars):
-            raise TypeError(f"compiled {self.lowered.name} takes "
-                            f"{len(program.in_vars) - len(self.lowered.consts)} array "
-                            f"arguments, got {len(leaves)}")
-        outs = self.executable(_dispatch.to_device_args(flat, program.in_avals))
-        return self.lowered.out_tree(outs)
-
-    def as_text(self):
-        return self.executable.hlo_text()
-
-    def cost_analysis(self):
-        """XLA's cost estimate of this executable, as `jax`'s: a dict with "flops",
-        "bytes accessed", "transcendentals", ..."""
-        return self.executable.cost_analysis()
-
-    def memory_analysis(self):
-        """XLA's memory statistics (`argument_size_in_bytes`, `output_size_in_bytes`,
-        `temp_size_in_bytes`, ...), as `jax`'s."""
-        return self.executable.memory_analysis()
-
-
-def make_jaxpr(fun, static_argnums=()):
+def make_jaxpr(fun, static_argnums=(), return_shape=False):
     """`make_jaxpr(f)(*args)` returns the Program `f` traces to (prints one equation per
-    line with types; sub-programs indented)."""
+    line with types; sub-programs indented); with `return_shape=True`, the pair
+    (program, output shapes as a pytree of `jax.ShapeDtypeStruct`), as JAX's."""
     @api_boundary
     @functools.wraps(fun)
     def traced(*args, **kwargs):
-        lowered = jit(fun, static_argnums=static_argnums).lower(*args, **kwargs)
-        return lowered.program
+        staged = jit(fun, static_argnums=static_argnums).trace(*args, **kwargs)
+        return (staged.program, staged.out_info) if return_shape else staged.program
     return traced
 
 
@@ -438,10 +380,7 @@ def eval_shape(fun, *args, **kwargs):
     >>> fl.eval_shape(lambda x: x.sum(0), jax.ShapeDtypeStruct((3, 4), "float32"))
     ShapeDtypeStruct(shape=(4,), dtype=float32)
     """
-    import jax
-    lowered = jit(fun).lower(*args, **kwargs)
-    return lowered.out_tree([jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
-                             for a in lowered.program.out_avals])
+    return jit(fun).trace(*args, **kwargs).out_info
 
 
 # --- jit_p's transformation rules: each transforms the sub-program once (memoised on

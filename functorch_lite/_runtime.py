@@ -169,8 +169,8 @@ class Executable:
             outs = [bufs[0] for bufs in
                     self._execute(args).disassemble_into_single_device_arrays()]
             outs = [mark_weak(x) if a.weak_type else x for x, a in zip(outs, self._out_avals)]
-        if config.jax_debug_nans:
-            _check_nans(outs, self.loaded)
+        if config.jax_debug_nans or config.jax_debug_infs:
+            _check_floats(outs, self.loaded)
         return outs
 
     def hlo_text(self):
@@ -197,15 +197,23 @@ def _collect_garbage():
     _xla.collect_garbage()
 
 
-def _check_nans(outs, loaded):
+def _check_floats(outs, loaded):
+    """FloatingPointError if an output has a NaN (under jax_debug_nans) or an infinity
+    (under jax_debug_infs), as JAX's checks."""
     for x in outs:
-        if _dtypes.is_inexact(x.dtype) and np.isnan(np.asarray(x)).any():
-            from ._errors import user_source_line
-            name = loaded.hlo_modules()[0].name
-            if name.startswith("jit_"):  # a jitted function (rerun op by op by jit)
-                name = f"jit({name[4:]})"
-            raise FloatingPointError(f"invalid value (nan) encountered in {name} "
-                                     f"(jax_debug_nans is on).\n  at {user_source_line()}")
+        if not _dtypes.is_inexact(x.dtype):
+            continue
+        value = np.asarray(x)
+        for flag, kind, test in (("jax_debug_nans", "nan", np.isnan),
+                                 ("jax_debug_infs", "inf", np.isinf)):
+            if config.read(flag) and test(value).any():
+                from ._errors import user_source_line
+                name = loaded.hlo_modules()[0].name
+                if name.startswith("jit_"):  # a jitted function (rerun op by op by jit)
+                    name = f"jit({name[4:]})"
+                raise FloatingPointError(
+                    f"invalid value ({kind}) encountered in {name} ({flag} is on).\n"
+                    f"  at {user_source_line()}")
 
 
 X64_DTYPES = frozenset(map(np.dtype, (np.float64, np.int64, np.uint64, np.complex128)))
@@ -216,6 +224,13 @@ def to_device(x, dtype=None):
     canonical dtype of `x` under functorch_lite's x64 setting)."""
     if isinstance(x, Array) and (dtype is None or x.dtype == dtype):
         return x
+    if isinstance(x, jax.ShapeDtypeStruct):  # JAX's class for this mistake
+        shape = ",".join(map(str, x.shape))
+        raise TypeError(
+            f"A jax.ShapeDtypeStruct ({x.dtype}[{shape}]) was given where a value is "
+            f"computed with; it has a shape and dtype but no values. Pass an array, "
+            f"or use it where only shapes are needed: eval_shape, make_jaxpr, "
+            f"jit(f).lower or jit(f).trace.")
     value = np.asarray(x, dtype=dtype)
     if dtype is None:
         value = value.astype(_dtypes.canonicalize_dtype(value.dtype), copy=False)

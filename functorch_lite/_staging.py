@@ -4,6 +4,9 @@ Any value that is not one of the staging trace's own tracers (a concrete array, 
 tracer of an outer transformation the function closes over) becomes an explicit
 constant input of the program; scalars become literals.
 """
+import contextlib
+import threading
+
 import jax
 import numpy as np
 
@@ -54,6 +57,9 @@ class StagingTrace(_core.Trace):
         return var
 
     def process_primitive(self, primitive, args, params):
+        if _folding.on and not any(isinstance(x, Tracer) for x in args):
+            with _core.set_current_trace(_core.eval_trace):  # ensure_compile_time_eval
+                return primitive.bind(*args, **params)
         in_atoms = [self.to_atom(x) for x in args]
         out_avals = primitive.abstract_eval(*[a.aval for a in in_atoms], **params)
         out_vars = [Var(a) for a in out_avals]
@@ -64,6 +70,26 @@ class StagingTrace(_core.Trace):
     def to_program(self, arg_vars, outs):
         out_atoms = [self.to_atom(x) for x in outs]
         return Program([*self.const_var_list, *arg_vars], self.equations, out_atoms)
+
+
+class _Folding(threading.local):
+    on = False
+
+
+_folding = _Folding()
+
+
+@contextlib.contextmanager
+def ensure_compile_time_eval():
+    """`with ensure_compile_time_eval():` inside `jit` (or a control-flow body), an
+    operation whose operands are all concrete runs now and gives a concrete array
+    (usable in Python control flow) instead of being staged, as
+    `jax.ensure_compile_time_eval`; operations on traced values are staged as usual."""
+    previous, _folding.on = _folding.on, True
+    try:
+        yield
+    finally:
+        _folding.on = previous
 
 
 def trace_to_program(fun, in_avals, description="jit"):

@@ -1,18 +1,6 @@
-"""`enable_x64` / `disable_x64`: switch 64-bit types on or off for a block (through
-`functorch_lite.config`, restored on exit)."""
-import contextlib
-
-from .._config import config
-
-
-@contextlib.contextmanager
-def _x64(enabled):
-    previous = config.jax_enable_x64
-    config.update("jax_enable_x64", enabled)
-    try:
-        yield
-    finally:
-        config.update("jax_enable_x64", previous)
+"""`enable_x64` / `disable_x64`: switch 64-bit types on or off for a block (the
+top-level `functorch_lite.enable_x64` context, restored on exit)."""
+from .. import _config
 
 
 def enable_x64(new_val=True):
@@ -26,9 +14,9 @@ def enable_x64(new_val=True):
     >>> print(jnp.ones(2).dtype)
     float32
     """
-    return _x64(bool(new_val))
+    return _config.enable_x64(bool(new_val))
 
 
 def disable_x64():
     """Context manager: 32-bit default types inside the block."""
-    return _x64(False)
+    return _config.enable_x64(False)

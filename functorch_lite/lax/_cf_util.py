@@ -18,6 +18,7 @@ import numpy as np
 from jax import tree_util
 
 from .. import _dtypes
+from .._config import config
 from .._core import Primitive, ShapedArray, Tracer, get_aval
 from .._ad import Zero, instantiate, jvp_traced, tangent_aval
 from .._batching import batched_avals, move_batch_axis, vmap_traced_dims
@@ -29,6 +30,10 @@ from .._staging import trace_to_program
 # --- tracing bodies ---------------------------------------------------------------
 
 _trace_cache = weakref.WeakKeyDictionary()  # user function -> {signature: trace}
+
+
+def clear_body_traces():
+    _trace_cache.clear()
 
 
 def trace_body(fun, in_tree, in_avals, description, cache_key=None):
@@ -44,7 +49,7 @@ def trace_body(fun, in_tree, in_avals, description, cache_key=None):
             per_fun = _trace_cache.setdefault(cache_key, {})
         except TypeError:  # not weakly referenceable
             return trace_body(fun, in_tree, in_avals, description)
-        sig = (in_tree, tuple(in_avals), description)
+        sig = (in_tree, tuple(in_avals), description, config.trace_context)
         hit = per_fun.get(sig)
         if hit is None:
             hit = trace_body(fun, in_tree, in_avals, description)

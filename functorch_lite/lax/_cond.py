@@ -9,7 +9,8 @@ import numpy as np
 from jax import tree_util
 
 from .. import _dtypes
-from .._core import Primitive, get_aval
+from .._config import config
+from .._core import Primitive, Tracer, get_aval
 from .._ad import Zero, is_undefined, tangent_aval
 from .._jit import transpose_program
 from .._ir import Var, Program, eval_program
@@ -40,6 +41,8 @@ def switch(index, branches, *operands):
         raise TypeError(f"switch index must be a scalar integer, got {index_aval.str_short()}")
     from ._structural import convert_element_type
     from ._elementwise import max as lax_max, min as lax_min
+    if config.jax_disable_jit and not isinstance(index, Tracer):  # as JAX
+        return branches[int(np.clip(int(index), 0, len(branches) - 1))](*operands)
     if isinstance(index, (int, np.integer)):
         index = np.int32(np.clip(int(index), 0, len(branches) - 1))
     else:
@@ -70,6 +73,8 @@ def cond(pred, true_fun, false_fun, *operands):
     if pred_aval.dtype != _dtypes.bool_ and not _dtypes.is_integer(pred_aval.dtype):
         raise TypeError(f"Pred type must be either boolean or number, got "
                         f"{pred_aval.dtype.name}.")
+    if config.jax_disable_jit and not isinstance(pred, Tracer):  # as JAX
+        return true_fun(*operands) if pred else false_fun(*operands)
     from ._structural import convert_element_type
     from ._elementwise import ne
     if isinstance(pred, (bool, int, np.bool_, np.integer)):

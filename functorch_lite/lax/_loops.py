@@ -15,6 +15,7 @@ import numpy as np
 from jax import tree_util
 
 from .. import _core, _dtypes
+from .._config import config
 from .._core import Primitive, Tracer, get_aval
 from .._partial_eval import partial_eval_program
 from .._ad import Zero, instantiate, tangent_aval
@@ -26,6 +27,7 @@ from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
                        trace_closed, memo, reorder_inputs, with_unused_inputs,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
+from ._python_loops import python_while
 
 while_p = Primitive("while", multiple_results=True)
 while_p.accepts_keys = True  # typed PRNG keys pass through
@@ -48,6 +50,10 @@ def while_loop(cond_fun, body_fun, init_val, max_steps=None):
     >>> int(fl.lax.while_loop(lambda i: i < 10, lambda i: i + 3, 0))
     12
     """
+    if config.jax_disable_jit and max_steps is None:
+        result = python_while(cond_fun, body_fun, init_val)
+        if result is not None:
+            return result
     init_tree = tree_util.tree_structure(init_val)
     (body_prog, init_leaves), body_consts = _trace_checked_body(body_fun, init_val,
                                                                 "while_loop body")

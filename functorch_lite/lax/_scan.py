@@ -17,6 +17,7 @@ import numpy as np
 from jax import tree_util
 
 from .. import _core
+from .._config import config
 from .._core import Primitive, ShapedArray, get_aval, is_array_like
 from .._partial_eval import partial_eval_program
 from .._ad import (Zero, UndefinedPrimal, add_tangents, backward_pass, instantiate,
@@ -29,6 +30,7 @@ from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
                        trace_closed, memo, reorder_inputs, reorder_outputs, depends_on,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
+from ._python_loops import python_scan
 
 scan_p = Primitive("scan", multiple_results=True)
 scan_p.accepts_keys = True  # typed PRNG keys pass through
@@ -52,6 +54,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _cache_key=None
     _cache_key = f if _cache_key is None else _cache_key
     xs_leaves, xs_tree = tree_util.tree_flatten(xs)
     length = _scan_length(xs_leaves, length)
+    if config.jax_disable_jit:
+        return python_scan(f, init, xs, length, reverse)
     x_avals = [ShapedArray(get_aval(x).shape[1:], get_aval(x).dtype, get_aval(x).weak_type)
                for x in xs_leaves]
     init_leaves, init_tree = tree_util.tree_flatten(init)

@@ -33,7 +33,8 @@ import numpy as np
 from .. import _dtypes, _jax_versions, lax
 from .._core import Tracer, current_trace, eval_trace, get_aval, user_source_line
 from ..lax._logaddexp import logaddexp as logaddexp_lax, logaddexp2 as logaddexp2_lax
-from ._util import asarray, broadcast_arrays_, check_no_out, is_scalar, _result_type_weak
+from ._util import (asarray, broadcast_arrays_, check_no_out, check_rank_promotion,
+                    is_scalar, _result_type_weak)
 
 # --- promotion helpers (as jax.numpy.util.promote_args*) -----------------------------
 
@@ -85,6 +86,8 @@ def _promote(*args, to=None):
     # JAX's class for incompatible shapes: TypeError from the lax op when the ranks are
     # equal (no broadcasting step), ValueError from broadcasting otherwise
     same_rank = len({get_aval(a).ndim for a in out}) == 1
+    if not same_rank:
+        check_rank_promotion([get_aval(a).shape for a in out])
     return broadcast_arrays_(*out, error=TypeError if same_rank else ValueError)
 
 
@@ -137,7 +140,7 @@ def _is_int_or_bool(x):
 
 def _where(condition, x, y):
     condition = _array(condition)
-    x, y = _promote(x, y)
+    x, y = _promote(x, y)  # the condition's rank is not checked, as in JAX
     c, x, y = broadcast_arrays_(condition, x, y)
     if get_aval(c).dtype != _dtypes.bool_:
         c = lax.convert_element_type(c, np.bool_)

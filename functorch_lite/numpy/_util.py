@@ -3,10 +3,12 @@ broadcasting, on top of lax primitives."""
 
 __all__ = ["asarray", "result_type", "broadcast_shapes"]
 import functools
+import warnings
 
 import numpy as np
 
 from .. import _dtypes
+from .._config import config
 from .._core import Tracer, get_aval, user_source_line
 from .. import lax
 
@@ -117,6 +119,27 @@ def common_shape(shapes, error):
                              f"  at {user_source_line()}")
         out.append(sizes.pop() if sizes else 1)
     return tuple(out)
+
+
+def check_rank_promotion(shapes):
+    """Under `jax_numpy_rank_promotion` 'warn' or 'raise', operands of different
+    non-zero ranks (NumPy would prepend dimensions) warn or raise, as JAX's elementwise
+    operations do; scalars never count."""
+    mode = config.jax_numpy_rank_promotion
+    if mode == "allow" or len({len(s) for s in shapes if len(s)}) < 2:
+        return
+    shown = " ".join(str(tuple(s)) for s in shapes)
+    if mode == "warn":
+        warnings.warn(f"Following NumPy automatic rank promotion on shapes {shown} "
+                      f"(jax_numpy_rank_promotion='warn').\n  at {user_source_line()}\n"
+                      f"Fix: add the missing dimensions explicitly (x[None], "
+                      f"expand_dims), or set the option to 'allow'.", stacklevel=3)
+    else:
+        raise ValueError(
+            f"Operands could not be broadcast together on shapes {shown} and with the "
+            f"config option jax_numpy_rank_promotion='raise'.\n  at "
+            f"{user_source_line()}\nFix: add the missing dimensions explicitly "
+            f"(x[None], expand_dims), or set the option to 'allow'.")
 
 
 def broadcast_to_shape(x, shape):
