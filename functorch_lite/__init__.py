@@ -17,6 +17,8 @@ from . import (lax, numpy, tree, tree_util, nn, dtypes, random, test_util, inter
                errors)
 from . import scipy, experimental, example_libraries  # noqa: E402  (built on the above)
 from ._device import device_put, devices, block_until_ready, device_get
+from ._callback import pure_callback
+from . import debug
 
 from . import _array_interop, _runtime as _rt
 

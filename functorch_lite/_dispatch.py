@@ -10,7 +10,7 @@ from . import _runtime
 from ._config import config
 from ._core import get_aval
 from ._ir import Var, Equation, Program
-from ._lowering import lower_program
+from ._lowering import lower_module
 
 
 class LRUCache:
@@ -110,7 +110,7 @@ def compile_program(program, name="main_module", donated=()):
         with program.cache.setdefault(("compile_lock",), threading.Lock()):
             executable = program.cache.get(key)
             if executable is None:
-                text = lower_program(program, name=name, donated=donated)
+                text, callbacks = lower_module(program, name=name, donated=donated)
                 executable = program.cache[key] = _runtime.compile(
-                    text, program.out_avals, program.in_avals)
+                    text, program.out_avals, program.in_avals, callbacks)
     return executable

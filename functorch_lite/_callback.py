@@ -1,0 +1,301 @@
+"""Host callbacks: Python functions called from traced and compiled code.
+
+`pure_callback` (a function of its arguments, which the compiler may drop or repeat)
+and `debug_callback` (side effects only; `debug.print` is one) are primitives. Eagerly
+they call the Python function; lowered, they are a `stablehlo.custom_call` to jaxlib's
+Python-callback FFI target, whose `index` attribute names the function in the list of
+host callbacks the module is compiled with (`_lowering.ModuleBuilder.add_host_callback`,
+`_runtime.compile`). The function receives jax.Arrays (as JAX's callbacks do) and its
+results are checked against the declared shapes and dtypes.
+"""
+import string
+import sys
+
+import numpy as np
+from jax import tree_util
+
+from . import _dtypes, _runtime
+from ._core import Primitive, ShapedArray, get_aval
+from ._lowering import target_platform
+
+__all__ = ["pure_callback", "debug_callback", "debug_print", "pure_callback_p", "debug_callback_p"]
+
+VMAP_METHODS = ("sequential", "sequential_unrolled", "expand_dims", "broadcast_all",
+                "legacy_vectorized")
+
+
+class FlatCallback:
+    """`callback` called with flat array arguments rebuilt into its (args, kwargs)
+    tree, around the static (non-array) leaves; returns the flat leaves of its result.
+    Equal for the same function and argument structure, so programs cache."""
+    __slots__ = ("callback", "in_tree", "static")
+
+    def __init__(self, callback, in_tree, static):
+        self.callback, self.in_tree, self.static = callback, in_tree, static
+
+    def _key(self):
+        return (self.callback, self.in_tree, tuple((i, id(v)) for i, v in self.static))
+
+    def __eq__(self, other):
+        return type(other) is FlatCallback and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    @property
+    def __name__(self):
+        return getattr(self.callback, "__name__", type(self.callback).__name__)
+
+    def __call__(self, *arrays):
+        leaves, static, arrays = [], dict(self.static), iter(arrays)
+        for i in range(self.in_tree.num_leaves):
+            leaves.append(static[i] if i in static else next(arrays))
+        args, kwargs = tree_util.tree_unflatten(self.in_tree, leaves)
+        return tree_util.tree_leaves(self.callback(*args, **kwargs))
+
+
+def flatten_callback(callback, args, kwargs):
+    """(FlatCallback, array leaves): leaves that are not arrays (strings, None, ...)
+    are passed to `callback` unchanged, as JAX's debug callbacks do."""
+    leaves, in_tree = tree_util.tree_flatten((args, kwargs))
+    static, arrays = [], []
+    for i, leaf in enumerate(leaves):
+        try:
+            get_aval(leaf)
+            arrays.append(leaf)
+        except (TypeError, OverflowError):
+            static.append((i, leaf))
+    return FlatCallback(callback, in_tree, tuple(static)), arrays
+
+
+def _host_call(callback, arrays):
+    """Run `callback` on host values given as jax.Arrays (as JAX passes them)."""
+    return callback(*[x if _runtime.is_device_array(x) else
+                      _runtime.to_device(x, getattr(x, "dtype", None)) for x in arrays])
+
+
+def _checked_results(outs, result_avals):
+    """The callback's results as NumPy arrays of the declared types (JAX's checks)."""
+    if len(outs) != len(result_avals):
+        raise RuntimeError(f"Mismatched number of outputs from callback. Expected: "
+                           f"{len(result_avals)}, Actual: {len(outs)}")
+    checked = []
+    for i, (out, aval) in enumerate(zip(outs, result_avals)):
+        out = np.asarray(out)
+        out = out.astype(_dtypes.canonicalize_dtype(out.dtype), copy=False)
+        if out.shape != aval.shape:
+            raise RuntimeError(f"Incorrect output shape for return value #{i}: "
+                               f"Expected: {aval.shape}, Actual: {out.shape}")
+        if out.dtype != aval.dtype:
+            raise RuntimeError(f"Incorrect output dtype for return value #{i}: "
+                               f"Expected: {aval.dtype}, Actual: {out.dtype}")
+        checked.append(np.ascontiguousarray(out))
+    return tuple(checked)
+
+
+def _layout(aval):
+    n = len(aval.shape)
+    body = "" if n == 0 else str(n - 1) if n == 1 else \
+        "[" + ", ".join(str(d) for d in range(n - 1, -1, -1)) + "]"
+    return f"dense<{body}> : tensor<{n}xindex>"
+
+
+def lower_host_callback(ctx, operands, host_fn, has_side_effect):
+    """Emit the custom call that runs `host_fn(*numpy arrays) -> tuple of numpy
+    arrays` on the host; returns its results."""
+    platform = target_platform()
+    target = _runtime.HOST_CALLBACK_TARGETS.get(platform)
+    if target is None:
+        raise NotImplementedError(f"host callbacks are lowered for CPU and GPU, not "
+                                  f"{platform!r} (JAX uses send/recv channels there)")
+    index = ctx.module.add_host_callback(host_fn)
+    attrs = {
+        "api_version": "1 : i32",  # typed FFI, configured through mhlo.backend_config
+        "backend_config": '""',
+        "call_target_name": f'"{target}"',
+        "has_side_effect": "true" if has_side_effect else "false",
+        "operand_layouts": "[" + ", ".join(map(_layout, ctx.avals_in)) + "]",
+        "result_layouts": "[" + ", ".join(map(_layout, ctx.avals_out)) + "]",
+        "mhlo.backend_config": f"{{index = {index} : ui64}}",
+    }
+    outs = ctx.op("stablehlo.custom_call", list(operands), attrs=attrs)
+    return [outs] if len(ctx.avals_out) == 1 else list(outs)
+
+
+# --- pure_callback --------------------------------------------------------------------
+
+pure_callback_p = Primitive("pure_callback", multiple_results=True)
+
+
+def _result_aval(x):
+    dtype = np.dtype(x.dtype)
+    if _dtypes.canonicalize_dtype(dtype) != dtype:
+        raise ValueError("result_shape_dtypes cannot specify 64-bit types when "
+                         "`jax_enable_x64` is disabled")
+    return ShapedArray(tuple(x.shape), dtype)
+
+
+def pure_callback(callback, result_shape_dtypes, *args, sharding=None, vmap_method=None,
+                  **kwargs):
+    """Call the Python function `callback(*args, **kwargs)` from traced code, as
+    `jax.pure_callback`: it must be pure (the compiler may skip or repeat it) and
+    return arrays shaped as `result_shape_dtypes` (a pytree of objects with `.shape`
+    and `.dtype`, e.g. `jax.ShapeDtypeStruct`). It receives jax.Arrays on the host.
+    Under `vmap`, `vmap_method` says how it is batched: "sequential" (one call per
+    element), "sequential_unrolled", "expand_dims" (unbatched arguments get a leading
+    axis of size 1), "broadcast_all" (of the batch size) or "legacy_vectorized".
+    It has no derivative: wrap it in `custom_jvp` to differentiate."""
+    if vmap_method not in (*VMAP_METHODS, None):
+        raise ValueError(f"vmap_method must be on of the allowed methods "
+                         f"{[*VMAP_METHODS, None]}, but got: {vmap_method}")
+    if sharding is not None:
+        raise NotImplementedError("pure_callback(sharding=...): functorch_lite runs on "
+                                  "one device; drop the sharding argument")
+    flat_args, in_tree = tree_util.tree_flatten((args, kwargs))
+    result_avals, out_tree = tree_util.tree_flatten(
+        tree_util.tree_map(_result_aval, result_shape_dtypes))
+    outs = pure_callback_p.bind(*flat_args, callback=FlatCallback(callback, in_tree, ()),
+                                result_avals=tuple(result_avals), vmap_method=vmap_method)
+    return tree_util.tree_unflatten(out_tree, outs)
+
+
+pure_callback_p.def_abstract_eval(lambda *avals, result_avals, **_: list(result_avals))
+
+
+@pure_callback_p.def_impl
+def _pure_callback_impl(*args, callback, result_avals, vmap_method):
+    outs = _checked_results(_host_call(callback, args), result_avals)
+    return [_runtime.to_device(o, o.dtype) for o in outs]
+
+
+@pure_callback_p.def_lowering
+def _pure_callback_lowering(ctx, *operands, callback, result_avals, vmap_method):
+    def host_fn(*arrays):
+        return _checked_results(_host_call(callback, arrays), result_avals)
+    return lower_host_callback(ctx, operands, host_fn, has_side_effect=False)
+
+
+@pure_callback_p.def_jvp
+def _pure_callback_jvp(primals, tangents, **params):
+    raise ValueError("Pure callbacks do not support JVP. Please use `jax.custom_jvp` "
+                     "to use callbacks while taking gradients.")
+
+
+@pure_callback_p.def_transpose
+def _pure_callback_transpose(cts, *args, **params):
+    raise ValueError("Pure callbacks do not support transpose. Please use "
+                     "`jax.custom_vjp` to use callbacks while taking gradients.")
+
+
+@pure_callback_p.def_batching
+def _pure_callback_batching(axis_size, vals, dims, *, callback, result_avals, vmap_method):
+    from . import lax
+    from ._batching import bdim_at_front
+    vals = [v if d is None else bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+    batched_avals = tuple(a.update(shape=(axis_size, *a.shape)) for a in result_avals)
+    if vmap_method in ("sequential", "sequential_unrolled"):
+        batched = [d is not None for d in dims]
+
+        def one_element(carry, xs):
+            xs = iter(xs)
+            args = [next(xs) if b else v for v, b in zip(vals, batched)]
+            return carry, pure_callback_p.bind(*args, callback=callback,
+                                               result_avals=result_avals,
+                                               vmap_method=vmap_method)
+        _, outs = lax.scan(one_element, (), [v for v, b in zip(vals, batched) if b],
+                           unroll=vmap_method == "sequential_unrolled")
+    elif vmap_method in ("expand_dims", "broadcast_all"):
+        size = axis_size if vmap_method == "broadcast_all" else 1
+        vals = [v if d is not None else
+                lax.broadcast_in_dim(v, (size, *get_aval(v).shape),
+                                     tuple(range(1, get_aval(v).ndim + 1)))
+                for v, d in zip(vals, dims)]
+        outs = pure_callback_p.bind(*vals, callback=callback, result_avals=batched_avals,
+                                    vmap_method=vmap_method)
+    elif vmap_method == "legacy_vectorized":
+        outs = pure_callback_p.bind(*vals, callback=callback, result_avals=batched_avals,
+                                    vmap_method=vmap_method)
+    else:
+        raise NotImplementedError(
+            "vmap is only supported for the pure_callback primitive when vmap_method is "
+            "one of 'sequential', 'sequential_unrolled', 'expand_dims', 'broadcast_all', "
+            f"or 'legacy_vectorized'. Got vmap_method={vmap_method!r}.")
+    return list(outs), [0] * len(result_avals)
+
+
+# --- debug_callback -------------------------------------------------------------------
+
+debug_callback_p = Primitive("debug_callback", multiple_results=True)
+debug_callback_p.has_effects = True  # never removed as dead code
+
+
+def debug_callback(callback, *args, ordered=False, **kwargs):
+    """Call `callback(*args, **kwargs)` for its side effects (its result is ignored)
+    when the computation runs: eagerly, or each time a compiled program runs, as
+    `jax.debug.callback`. Under `vmap` it is called once per batch element; under
+    `grad` it sees the primal values. Arguments that are not arrays reach it as
+    given."""
+    if not callable(callback):
+        raise TypeError(f"first argument to jax.debug.callback must be callable, but got "
+                        f"an object of type {type(callback)}")
+    if ordered:
+        raise NotImplementedError(
+            "debug callbacks with ordered=True need ordering tokens threaded through "
+            "the compiled program, which functorch_lite does not emit yet; use "
+            "ordered=False (callbacks of one program still run in program order on CPU)")
+    flat, arrays = flatten_callback(callback, args, kwargs)
+    debug_callback_p.bind(*arrays, callback=flat)
+
+
+debug_callback_p.def_abstract_eval(lambda *avals, callback: [])
+
+
+@debug_callback_p.def_impl
+def _debug_callback_impl(*args, callback):
+    _host_call(callback, args)
+    return []
+
+
+@debug_callback_p.def_lowering
+def _debug_callback_lowering(ctx, *operands, callback):
+    def host_fn(*arrays):
+        _host_call(callback, arrays)
+        return ()
+    return lower_host_callback(ctx, operands, host_fn, has_side_effect=True)
+
+
+@debug_callback_p.def_jvp
+def _debug_callback_jvp(primals, tangents, *, callback):
+    return debug_callback_p.bind(*primals, callback=callback), []
+
+
+debug_callback_p.def_transpose(lambda cts, *args, **params: [None] * len(args))
+
+
+@debug_callback_p.def_batching
+def _debug_callback_batching(axis_size, vals, dims, *, callback):
+    from . import lax
+    for i in range(axis_size):  # one call per batch element, in order (as JAX)
+        debug_callback_p.bind(*[v if d is None else lax.index_in_dim(v, i, d, False)
+                                for v, d in zip(vals, dims)], callback=callback)
+    return [], []
+
+
+def debug_print(fmt, *args, ordered=False, **kwargs):
+    """Print `fmt.format(*args, **kwargs)` with the values the arrays have when the
+    computation runs, as `jax.debug.print` (NumPy's print options are those in effect
+    when it is traced; a format without fields prints the arguments after it)."""
+    has_fields = bool(fmt) and next(iter(string.Formatter().parse(fmt)))[1] is not None
+    if not has_fields and kwargs:
+        raise TypeError(f"debug.print({fmt!r}) has no replacement field for the keyword "
+                        f"arguments {sorted(kwargs)}; add {{name}} fields to the format")
+    printoptions = np.get_printoptions()
+
+    def print_values(*args, **kwargs):
+        if has_fields:
+            with np.printoptions(**printoptions):
+                message = fmt.format(*args, **kwargs)
+        else:
+            message = " ".join((fmt, *map(str, args)))
+        sys.stdout.write(message + "\n")
+    debug_callback(print_values, *args, ordered=ordered, **kwargs)
