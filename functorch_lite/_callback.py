@@ -89,7 +89,7 @@ def _checked_results(outs, result_avals):
         if out.dtype != aval.dtype:
             raise RuntimeError(f"Incorrect output dtype for return value #{i}: "
                                f"Expected: {aval.dtype}, Actual: {out.dtype}")
-        checked.append(np.ascontiguousarray(out))
+        checked.append(np.require(out, requirements="C"))  # keeps 0-d arrays 0-d
     return tuple(checked)
 
 
@@ -285,10 +285,8 @@ def debug_print(fmt, *args, ordered=False, **kwargs):
     """Print `fmt.format(*args, **kwargs)` with the values the arrays have when the
     computation runs, as `jax.debug.print` (NumPy's print options are those in effect
     when it is traced; a format without fields prints the arguments after it)."""
+    _FormatChecker().format(fmt, *args, **kwargs)
     has_fields = bool(fmt) and next(iter(string.Formatter().parse(fmt)))[1] is not None
-    if not has_fields and kwargs:
-        raise TypeError(f"debug.print({fmt!r}) has no replacement field for the keyword "
-                        f"arguments {sorted(kwargs)}; add {{name}} fields to the format")
     printoptions = np.get_printoptions()
 
     def print_values(*args, **kwargs):
@@ -299,3 +297,22 @@ def debug_print(fmt, *args, ordered=False, **kwargs):
             message = " ".join((fmt, *map(str, args)))
         sys.stdout.write(message + "\n")
     debug_callback(print_values, *args, ordered=ordered, **kwargs)
+
+
+class _FormatChecker(string.Formatter):
+    """Checks, when traced, that the format uses every argument (JAX's errors)."""
+
+    def format_field(self, value, format_spec):
+        return ""
+
+    def check_unused_args(self, used_args, args, kwargs):
+        unused_args = [a for i, a in enumerate(args) if i not in used_args]
+        unused_kwargs = [k for k in kwargs if k not in used_args]
+        if unused_args:
+            raise ValueError(f"Unused positional arguments to `jax.debug.print`: "
+                             f"{unused_args}")
+        if unused_kwargs:
+            raise ValueError(
+                f"Unused keyword arguments to `jax.debug.print`: {unused_kwargs}. You "
+                f"may be passing an f-string (i.e, `f\"{{x}}\"`) into `jax.debug.print` "
+                f"and instead should pass in a regular string.")

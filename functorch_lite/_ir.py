@@ -133,14 +133,16 @@ def program_has_effects(program):
     return memo(program, "has_effects", lambda: any(map(has_effects, program.equations)))
 
 
-def dead_code_elimination(program, used_outputs=None):
-    """Drop equations whose results are unused, unless they have effects."""
+def dead_code_elimination(program, used_outputs=None, keep_effects=True):
+    """Drop equations whose results are unused, unless they have effects (and
+    `keep_effects`: False for a program that computes part of another's values and
+    whose effects run in that other program)."""
     outs = program.outs if used_outputs is None else \
         [o for o, u in zip(program.outs, used_outputs) if u]
     live = {a for a in outs if isinstance(a, Var)}
     kept = []
     for eqn in reversed(program.equations):
-        if any(v in live for v in eqn.outputs) or has_effects(eqn):
+        if any(v in live for v in eqn.outputs) or (keep_effects and has_effects(eqn)):
             kept.append(eqn)
             live.update(a for a in eqn.inputs if isinstance(a, Var))
     kept.reverse()
