@@ -18,7 +18,8 @@ from . import _dtypes, _runtime
 from ._core import Primitive, ShapedArray, get_aval
 from ._lowering import target_platform
 
-__all__ = ["pure_callback", "debug_callback", "debug_print", "pure_callback_p", "debug_callback_p"]
+__all__ = ["pure_callback", "io_callback", "debug_callback", "debug_print", "pure_callback_p",
+           "io_callback_p", "debug_callback_p"]
 
 VMAP_METHODS = ("sequential", "sequential_unrolled", "expand_dims", "broadcast_all",
                 "legacy_vectorized")
@@ -148,31 +149,41 @@ def pure_callback(callback, result_shape_dtypes, *args, sharding=None, vmap_meth
     if vmap_method not in (*VMAP_METHODS, None):
         raise ValueError(f"vmap_method must be on of the allowed methods "
                          f"{[*VMAP_METHODS, None]}, but got: {vmap_method}")
+    return _bind_with_results(pure_callback_p, callback, result_shape_dtypes, args,
+                              kwargs, sharding, vmap_method=vmap_method)
+
+
+def _bind_with_results(primitive, callback, result_shape_dtypes, args, kwargs, sharding,
+                       **params):
     if sharding is not None:
-        raise NotImplementedError("pure_callback(sharding=...): functorch_lite runs on "
-                                  "one device; drop the sharding argument")
+        raise NotImplementedError(f"{primitive.name}(sharding=...): functorch_lite runs "
+                                  f"on one device; drop the sharding argument")
     flat_args, in_tree = tree_util.tree_flatten((args, kwargs))
     result_avals, out_tree = tree_util.tree_flatten(
         tree_util.tree_map(_result_aval, result_shape_dtypes))
-    outs = pure_callback_p.bind(*flat_args, callback=FlatCallback(callback, in_tree, ()),
-                                result_avals=tuple(result_avals), vmap_method=vmap_method)
+    outs = primitive.bind(*flat_args, callback=FlatCallback(callback, in_tree, ()),
+                          result_avals=tuple(result_avals), **params)
     return tree_util.tree_unflatten(out_tree, outs)
 
 
 pure_callback_p.def_abstract_eval(lambda *avals, result_avals, **_: list(result_avals))
 
 
-@pure_callback_p.def_impl
-def _pure_callback_impl(*args, callback, result_avals, vmap_method):
+def _results_impl(*args, callback, result_avals, **params):
     outs = _checked_results(_host_call(callback, args), result_avals)
     return [_runtime.to_device(o, o.dtype) for o in outs]
 
 
-@pure_callback_p.def_lowering
-def _pure_callback_lowering(ctx, *operands, callback, result_avals, vmap_method):
-    def host_fn(*arrays):
-        return _checked_results(_host_call(callback, arrays), result_avals)
-    return lower_host_callback(ctx, operands, host_fn, has_side_effect=False)
+def _results_lowering(has_side_effect):
+    def rule(ctx, *operands, callback, result_avals, **params):
+        def host_fn(*arrays):
+            return _checked_results(_host_call(callback, arrays), result_avals)
+        return lower_host_callback(ctx, operands, host_fn, has_side_effect)
+    return rule
+
+
+pure_callback_p.def_impl(_results_impl)
+pure_callback_p.def_lowering(_results_lowering(has_side_effect=False))
 
 
 @pure_callback_p.def_jvp
@@ -191,20 +202,14 @@ def _pure_callback_transpose(cts, *args, **params):
 def _pure_callback_batching(axis_size, vals, dims, *, callback, result_avals, vmap_method):
     from . import lax
     from ._batching import bdim_at_front
+    if vmap_method in ("sequential", "sequential_unrolled"):
+        return _sequential_batching(pure_callback_p, axis_size, vals, dims,
+                                    vmap_method == "sequential_unrolled",
+                                    callback=callback, result_avals=result_avals,
+                                    vmap_method=vmap_method)
     vals = [v if d is None else bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
     batched_avals = tuple(a.update(shape=(axis_size, *a.shape)) for a in result_avals)
-    if vmap_method in ("sequential", "sequential_unrolled"):
-        batched = [d is not None for d in dims]
-
-        def one_element(carry, xs):
-            xs = iter(xs)
-            args = [next(xs) if b else v for v, b in zip(vals, batched)]
-            return carry, pure_callback_p.bind(*args, callback=callback,
-                                               result_avals=result_avals,
-                                               vmap_method=vmap_method)
-        _, outs = lax.scan(one_element, (), [v for v, b in zip(vals, batched) if b],
-                           unroll=vmap_method == "sequential_unrolled")
-    elif vmap_method in ("expand_dims", "broadcast_all"):
+    if vmap_method in ("expand_dims", "broadcast_all"):
         size = axis_size if vmap_method == "broadcast_all" else 1
         vals = [v if d is not None else
                 lax.broadcast_in_dim(v, (size, *get_aval(v).shape),
@@ -221,6 +226,64 @@ def _pure_callback_batching(axis_size, vals, dims, *, callback, result_avals, vm
             "one of 'sequential', 'sequential_unrolled', 'expand_dims', 'broadcast_all', "
             f"or 'legacy_vectorized'. Got vmap_method={vmap_method!r}.")
     return list(outs), [0] * len(result_avals)
+
+
+def _sequential_batching(primitive, axis_size, vals, dims, unroll, **params):
+    """One call per batch element: a scan over the batched operands."""
+    from . import lax
+    from ._batching import bdim_at_front
+    batched = [d is not None for d in dims]
+
+    def one_element(carry, xs):
+        xs = iter(xs)
+        return carry, primitive.bind(*[next(xs) if b else v for v, b in zip(vals, batched)],
+                                     **params)
+    _, outs = lax.scan(one_element, (), [bdim_at_front(axis_size, v, d)
+                                         for v, d in zip(vals, dims) if d is not None],
+                       unroll=unroll)
+    return list(outs), [0] * len(outs)
+
+
+# --- io_callback ----------------------------------------------------------------------
+
+io_callback_p = Primitive("io_callback", multiple_results=True)
+io_callback_p.has_effects = True  # runs even when its results are unused
+
+
+def io_callback(callback, result_shape_dtypes, *args, sharding=None, ordered=False,
+                **kwargs):
+    """Call an impure Python function from traced code, as
+    `jax.experimental.io_callback`: like `pure_callback`, but it always runs (it is
+    never dropped as dead code) and under `vmap` it is called once per element. It has
+    no derivative. `ordered=True` is not supported (see `debug_callback`)."""
+    if ordered:
+        raise NotImplementedError(
+            "io_callback(ordered=True) needs ordering tokens threaded through the "
+            "compiled program, which functorch_lite does not emit yet; use "
+            "ordered=False")
+    return _bind_with_results(io_callback_p, callback, result_shape_dtypes, args, kwargs,
+                              sharding)
+
+
+io_callback_p.def_abstract_eval(lambda *avals, result_avals, **_: list(result_avals))
+io_callback_p.def_impl(_results_impl)
+io_callback_p.def_lowering(_results_lowering(has_side_effect=True))
+
+
+@io_callback_p.def_jvp
+def _io_callback_jvp(primals, tangents, **params):
+    raise ValueError("IO callbacks do not support JVP.")
+
+
+@io_callback_p.def_transpose
+def _io_callback_transpose(cts, *args, **params):
+    raise ValueError("IO callbacks do not support transpose.")
+
+
+@io_callback_p.def_batching
+def _io_callback_batching(axis_size, vals, dims, *, callback, result_avals):
+    return _sequential_batching(io_callback_p, axis_size, vals, dims, False,
+                                callback=callback, result_avals=result_avals)
 
 
 # --- debug_callback -------------------------------------------------------------------

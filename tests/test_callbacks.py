@@ -196,3 +196,44 @@ def test_unused_print_is_kept_by_dead_code_elimination(capsys):
         return fl.lax.fori_loop(0, 2, body, x)
     fl.jit(fl.grad(loop))(1.0)
     assert capsys.readouterr().out == "i=0\ni=1\n"
+
+
+@pytest.mark.parametrize("method", ["sequential", "expand_dims"])
+def test_pure_callback_vmap_over_a_later_axis_matches_jax(method):
+    xs = np.arange(6, dtype=np.float32).reshape(2, 3)
+    outs = {}
+    for lib in LIBS:
+        J, _ = LIBS[lib]
+        f = lambda x, J=J: J.pure_callback(lambda a: np.cumsum(a, -1), x, x,
+                                           vmap_method=method)
+        outs[lib] = J.vmap(f, in_axes=1, out_axes=1)(xs)
+    np.testing.assert_array_equal(outs["ours"], outs["jax"])
+
+
+# --- io_callback ----------------------------------------------------------------------
+
+def test_io_callback_runs_for_its_effects_as_jax():
+    from jax.experimental import io_callback as jax_io_callback
+    from functorch_lite.experimental import io_callback
+    sds = jax.ShapeDtypeStruct((), np.float32)
+    logs, outs = {}, {}
+    for lib, io in (("ours", io_callback), ("jax", jax_io_callback)):
+        J, _ = LIBS[lib]
+        log = logs[lib] = []
+
+        def record(x, log=log):
+            log.append(np.asarray(x).tolist())
+            return np.float32(np.sum(x))
+
+        def f(x, J=J, io=io, record=record):
+            io(record, sds, x * 3)  # result unused: still runs
+            return io(record, sds, x)
+        outs[lib] = (f(np.ones(2, np.float32)), J.jit(f)(np.arange(2, dtype=np.float32)),
+                     J.vmap(J.jit(f))(np.arange(4, dtype=np.float32).reshape(2, 2)))
+        with pytest.raises(ValueError, match="IO callbacks do not support JVP"):
+            J.grad(lambda x: io(record, sds, x))(1.0)
+    assert logs["ours"] == logs["jax"]
+    for a, b in zip(outs["ours"], outs["jax"]):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(NotImplementedError, match="ordered=True"):
+        io_callback(np.sin, sds, 1.0, ordered=True)
