@@ -1,6 +1,8 @@
 """Host callbacks (`pure_callback`, `debug.print`, `debug.callback`) against JAX: values
 eagerly, under jit, vmap (every vmap_method) and grad through custom_jvp; printed
 output equal to JAX's for the same programs."""
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,6 +10,7 @@ import pytest
 
 import functorch_lite as fl
 import functorch_lite.numpy as fnp
+from lowered import jax_text, our_text, signatures
 
 LIBS = {"ours": (fl, fnp), "jax": (jax, jnp)}
 
@@ -237,3 +240,19 @@ def test_io_callback_runs_for_its_effects_as_jax():
         np.testing.assert_array_equal(a, b)
     with pytest.raises(NotImplementedError, match="ordered=True"):
         io_callback(np.sin, sds, 1.0, ordered=True)
+
+
+def test_callbacks_lower_to_the_custom_calls_jax_writes():
+    """Same FFI target, layouts, side-effect flag and callback index as JAX's CPU
+    lowering (JAX also annotates a one-device Shardy sharding, which we do not)."""
+    def program(J):
+        def f(x):
+            J.debug.print("{}", x)
+            return J.pure_callback(np.sin, jax.ShapeDtypeStruct(x.shape, x.dtype), x,
+                                   x.sum())
+        return f
+    x = np.ones((2, 3), np.float32)
+    sharding = re.compile(r", sdy\.sharding = #sdy\.sharding_per_value<.*?>(?=\} :)")
+    ours = signatures(our_text(program(fl), x, platform="cpu"), "stablehlo.custom_call")
+    theirs = signatures(jax_text(program(jax), x, platform="cpu"), "stablehlo.custom_call")
+    assert len(ours) == 2 and ours == [sharding.sub("", s) for s in theirs]
