@@ -292,12 +292,16 @@ debug_callback_p = Primitive("debug_callback", multiple_results=True)
 debug_callback_p.has_effects = True  # never removed as dead code
 
 
-def debug_callback(callback, *args, ordered=False, **kwargs):
+def debug_callback(callback=None, *args, ordered=False, partitioned=False, **kwargs):
     """Call `callback(*args, **kwargs)` for its side effects (its result is ignored)
     when the computation runs: eagerly, or each time a compiled program runs, as
     `jax.debug.callback`. Under `vmap` it is called once per batch element; under
     `grad` it sees the primal values. Arguments that are not arrays reach it as
-    given."""
+    given. `debug_callback(ordered=...)(callback, *args)` is the two-call form.
+    `partitioned` changes nothing on one device."""
+    if callback is None:
+        return _two_call_form("debug_callback", debug_callback, args, kwargs,
+                              ordered=ordered, partitioned=partitioned)
     if not callable(callback):
         raise TypeError(f"first argument to jax.debug.callback must be callable, but got "
                         f"an object of type {type(callback)}")
@@ -305,9 +309,16 @@ def debug_callback(callback, *args, ordered=False, **kwargs):
         raise NotImplementedError(
             "debug callbacks with ordered=True need ordering tokens threaded through "
             "the compiled program, which functorch_lite does not emit yet; use "
-            "ordered=False (callbacks of one program still run in program order on CPU)")
+            "ordered=False (the callbacks of one program may then run in any order)")
     flat, arrays = flatten_callback(callback, args, kwargs)
     debug_callback_p.bind(*arrays, callback=flat)
+
+
+def _two_call_form(name, fun, args, kwargs, **options):
+    if args or kwargs:
+        raise TypeError(f"{name} received unexpected arguments in the two-call form: "
+                        f"args={args} kwargs={kwargs}")
+    return lambda first, *args, **kwargs: fun(first, *args, **options, **kwargs)
 
 
 debug_callback_p.def_abstract_eval(lambda *avals, callback: [])
@@ -344,11 +355,16 @@ def _debug_callback_batching(axis_size, vals, dims, *, callback):
     return [], []
 
 
-def debug_print(fmt, *args, ordered=False, **kwargs):
+def debug_print(fmt=None, *args, ordered=False, partitioned=False,
+                skip_format_check=False, **kwargs):
     """Print `fmt.format(*args, **kwargs)` with the values the arrays have when the
     computation runs, as `jax.debug.print` (NumPy's print options are those in effect
-    when it is traced; a format without fields prints the arguments after it)."""
-    _FormatChecker().format(fmt, *args, **kwargs)
+    when it is traced). `debug_print(ordered=...)(fmt, *args)` is the two-call form."""
+    if fmt is None:
+        return _two_call_form("debug_print", debug_print, args, kwargs, ordered=ordered,
+                              partitioned=partitioned, skip_format_check=skip_format_check)
+    if not skip_format_check:
+        _FormatChecker().format(fmt, *args, **kwargs)
     has_fields = bool(fmt) and next(iter(string.Formatter().parse(fmt)))[1] is not None
     printoptions = np.get_printoptions()
 

@@ -256,3 +256,16 @@ def test_callbacks_lower_to_the_custom_calls_jax_writes():
     ours = signatures(our_text(program(fl), x, platform="cpu"), "stablehlo.custom_call")
     theirs = signatures(jax_text(program(jax), x, platform="cpu"), "stablehlo.custom_call")
     assert len(ours) == 2 and ours == [sharding.sub("", s) for s in theirs]
+
+
+def test_two_call_forms_print_as_jax(capsys):
+    printed = {}
+    for lib in LIBS:
+        J, _ = LIBS[lib]
+        J.debug.print()("two {} {{literal}}", 1.5)
+        J.jit(lambda x, J=J: J.debug.callback()(print, "cb", x, sep="|"))(2.0)
+        J.debug.print("{{not a field}}")
+        printed[lib] = capsys.readouterr().out
+    assert printed["ours"] == printed["jax"] and printed["ours"].count("\n") == 3
+    with pytest.raises(TypeError, match="two-call form"):
+        fl.debug.print(None, 1.0)
