@@ -151,7 +151,30 @@ def _programs(J, N):
         "scan_grad": lambda x: J.jit(J.grad(lambda xs: J.lax.scan(body, 1.0, xs)[1].sum()))(x),
         "cond": lambda x: J.jit(lambda x: J.lax.cond(
             x.sum() > 0, lambda x: (J.debug.print("pos {}", x), x)[1], lambda x: -x, x))(x),
+        "vmap_cond": lambda x: J.vmap(lambda v: J.lax.cond(  # batched predicate: both
+            v > 0, lambda v: (J.debug.print("pos {}", v), v)[1],  # branches run
+            lambda v: (J.debug.print("neg {}", v), -v)[1], v))(x),
+        "vmap_while": lambda x: J.vmap(lambda v: J.lax.while_loop(
+            lambda c: c < v, lambda c: (J.debug.print("c={}", c), c + 1)[1], 0.0))(x),
+        "custom_vjp_grad": lambda x: J.jit(J.grad(lambda x: _logged_sin(J, N)(x).sum()))(x),
+        "hessian": lambda x: J.hessian(f)(x),
     }
+
+
+def _logged_sin(J, N):
+    @J.custom_vjp
+    def sin(x):
+        return N.sin(x)
+
+    def fwd(x):
+        J.debug.print("fwd {}", x)
+        return N.sin(x), x
+
+    def bwd(x, g):
+        J.debug.print("bwd {} {}", x, g)
+        return (g * N.cos(x),)
+    sin.defvjp(fwd, bwd)
+    return sin
 
 
 @pytest.mark.parametrize("name", list(_programs(fl, fnp)))
