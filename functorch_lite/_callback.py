@@ -8,6 +8,7 @@ host callbacks the module is compiled with (`_lowering.ModuleBuilder.add_host_ca
 `_runtime.compile`). The function receives jax.Arrays (as JAX's callbacks do) and its
 results are checked against the declared shapes and dtypes.
 """
+import functools
 import string
 import sys
 
@@ -229,19 +230,31 @@ def _pure_callback_batching(axis_size, vals, dims, *, callback, result_avals, vm
 
 
 def _sequential_batching(primitive, axis_size, vals, dims, unroll, **params):
-    """One call per batch element: a scan over the batched operands."""
+    """One call per batch element: a scan over the batched operands, carrying the
+    unbatched ones, so that its body (traced once per primitive, parameters and
+    batching pattern) closes over nothing and eager calls reuse its executable."""
     from . import lax
     from ._batching import bdim_at_front
-    batched = [d is not None for d in dims]
+    batched = tuple(d is not None for d in dims)
 
-    def one_element(carry, xs):
-        xs = iter(xs)
-        return carry, primitive.bind(*[next(xs) if b else v for v, b in zip(vals, batched)],
-                                     **params)
-    _, outs = lax.scan(one_element, (), [bdim_at_front(axis_size, v, d)
-                                         for v, d in zip(vals, dims) if d is not None],
-                       unroll=unroll)
+    def one_element(fixed, xs):
+        fixed_it, xs_it = iter(fixed), iter(xs)
+        args = [next(xs_it) if b else next(fixed_it) for b in batched]
+        return fixed, primitive.bind(*args, **params)
+    fixed = [v for v, b in zip(vals, batched) if not b]
+    xs = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims) if d is not None]
+    key = _scan_body_key(primitive, tuple(sorted(params.items())), batched)
+    _, outs = lax.scan(one_element, fixed, xs, unroll=unroll, _cache_key=key)
     return list(outs), [0] * len(outs)
+
+
+class _BodyKey:
+    __slots__ = ("__weakref__",)
+
+
+@functools.lru_cache(maxsize=256)  # keeps the keys (and so the cached traces) alive
+def _scan_body_key(primitive, params, batched):
+    return _BodyKey()
 
 
 # --- io_callback ----------------------------------------------------------------------

@@ -292,3 +292,17 @@ def test_two_call_forms_print_as_jax(capsys):
     assert printed["ours"] == printed["jax"] and printed["ours"].count("\n") == 3
     with pytest.raises(TypeError, match="two-call form"):
         fl.debug.print(None, 1.0)
+
+
+def test_eager_sequential_vmap_compiles_once(monkeypatch):
+    from functorch_lite import _runtime
+    compiles = []
+    real = _runtime.compile
+    monkeypatch.setattr(_runtime, "compile", lambda *a: compiles.append(1) or real(*a))
+    f = fl.vmap(lambda x, y: fl.pure_callback(np.add, x, x, y, vmap_method="sequential"),
+                in_axes=(0, None))
+    xs = np.ones((4, 3), np.float32)
+    results = [f(xs, np.float32(i)) for i in range(3)]
+    for i, r in enumerate(results):  # the unbatched y is an operand, not a baked constant
+        np.testing.assert_array_equal(r, xs + i)
+    assert len(compiles) == 1
