@@ -1,7 +1,8 @@
 """Host callbacks: Python functions called from traced and compiled code.
 
-`pure_callback` (a function of its arguments, which the compiler may drop or repeat)
-and `debug_callback` (side effects only; `debug.print` is one) are primitives. Eagerly
+`pure_callback` (a function of its arguments, which the compiler may drop or repeat),
+`io_callback` (impure: always runs) and `debug_callback` (side effects only;
+`debug.print` is one) are primitives. Eagerly
 they call the Python function; lowered, they are a `stablehlo.custom_call` to jaxlib's
 Python-callback FFI target, whose `index` attribute names the function in the list of
 host callbacks the module is compiled with (`_lowering.ModuleBuilder.add_host_callback`,
@@ -18,6 +19,7 @@ from jax import tree_util
 from . import _dtypes, _runtime
 from ._core import Primitive, ShapedArray, get_aval
 from ._lowering import target_platform
+from .lax._linalg_kernels import _layout as row_major_or_fortran, _layout_text
 
 __all__ = ["pure_callback", "io_callback", "debug_callback", "debug_print", "pure_callback_p",
            "io_callback_p", "debug_callback_p"]
@@ -96,10 +98,7 @@ def _checked_results(outs, result_avals):
 
 
 def _layout(aval):
-    n = len(aval.shape)
-    body = "" if n == 0 else str(n - 1) if n == 1 else \
-        "[" + ", ".join(str(d) for d in range(n - 1, -1, -1)) + "]"
-    return f"dense<{body}> : tensor<{n}xindex>"
+    return _layout_text(row_major_or_fortran(aval.ndim, column_major=False))
 
 
 def lower_host_callback(ctx, operands, host_fn, has_side_effect):
