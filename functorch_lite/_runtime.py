@@ -33,7 +33,7 @@ except ImportError as e:  # pragma: no cover - only on an unsupported JAX
                       f"{versions()}; pyproject.toml lists the JAX range it supports"
                       ) from e
 
-# (module, attribute, required): an optional one has a slower fallback here
+# (module or class, attribute, required): an optional one has a fallback here
 INTERNALS = [
     (_jax_core, "ShapedArray", True),
     (_xla, "DeviceList", True),
@@ -45,6 +45,10 @@ INTERNALS = [
     (_jax_prng, "PRNGKeyArray", True),
     (_jax_prng, "KeyTy", True),
     (_jax_prng, "prngs", True),
+    # host callbacks: compile_and_load(..., host_callbacks) and waiting on the token of
+    # an execution with_tokens=True (without them callbacks raise NotImplementedError)
+    (_xla.Client, "compile_and_load", False),
+    (_xla.ExecuteResults, "consume_token", False),
 ]
 
 
@@ -110,11 +114,13 @@ HOST_CALLBACK_TARGETS = {"cpu": "xla_ffi_python_cpu_callback",
 def _compile_with_callbacks(client, module_text, devices, options, callbacks):
     """jaxlib takes host callbacks only with a parsed MLIR module (not text)."""
     from jax.extend.mlir import ir
-    if not hasattr(client, "compile_and_load"):
+    if not (hasattr(client, "compile_and_load")
+            and hasattr(_xla.ExecuteResults, "consume_token")):
         raise NotImplementedError(
-            f"host callbacks (pure_callback, debug.print, debug.callback) need the PJRT "
-            f"client's compile_and_load(..., host_callbacks=...), which {versions()} "
-            f"lacks; upgrade jax and jaxlib to 0.10.2 or later")
+            f"host callbacks (pure_callback, io_callback, debug.print, debug.callback) "
+            f"need the PJRT client's compile_and_load(..., host_callbacks=...) and "
+            f"ExecuteResults.consume_token, which {versions()} lacks; use jax and "
+            f"jaxlib 0.10.2 to 0.12")
     with _jax_mlir.make_ir_context():
         module = ir.Module.parse(module_text)
         try:

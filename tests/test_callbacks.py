@@ -306,3 +306,10 @@ def test_eager_sequential_vmap_compiles_once(monkeypatch):
     for i, r in enumerate(results):  # the unbatched y is an operand, not a baked constant
         np.testing.assert_array_equal(r, xs + i)
     assert len(compiles) == 1
+
+
+def test_a_jaxlib_without_the_callback_api_raises_naming_the_version(monkeypatch):
+    from functorch_lite import _runtime
+    monkeypatch.delattr(_runtime._xla.ExecuteResults, "consume_token")
+    with pytest.raises(NotImplementedError, match="jaxlib"):
+        fl.jit(lambda x: fl.debug.print("{}", x * 7))(1.0)
