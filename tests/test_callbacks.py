@@ -313,3 +313,12 @@ def test_a_jaxlib_without_the_callback_api_raises_naming_the_version(monkeypatch
     monkeypatch.delattr(_runtime._xla.ExecuteResults, "consume_token")
     with pytest.raises(NotImplementedError, match="jaxlib"):
         fl.jit(lambda x: fl.debug.print("{}", x * 7))(1.0)
+
+
+def test_call_jax_of_a_function_with_jax_callbacks_is_refused():
+    def jax_fn(x):
+        jax.debug.print("inside jax {}", x)
+        return x + 1
+    with pytest.raises(NotImplementedError, match="host callback"):
+        fl.jit(lambda x: (fl.debug.print("ours {}", x), fl.interop.call_jax(jax_fn, x))[1])(
+            1.0)
