@@ -20,7 +20,7 @@ LATER_16 = ("issue 16 items 1-4 (debug printing, callbacks, shapes without data,
             "top-level config and devices): later work")
 TOKENS = ("tokens (create_token/after_all): our IR has no token type (so debug "
           "callbacks with ordered=True raise NotImplementedError)")
-DEBUG_LATER = "issue 16 item 1: debug.breakpoint and debug.log are not written yet"
+DEBUG_LATER = "issue 16 item 1: debug.breakpoint (an interactive debugger) is not written yet"
 EFFECT_TYPES = ("JAX's effect classes; our IR marks a primitive with effects by a flag "
                 "(`Primitive.has_effects`), not by effect objects")
 REFS = "JAX's experimental mutable array references (Ref): our IR has no mutable state"
@@ -66,7 +66,7 @@ ABSENT = {
     "jax.debug": {
         **_reasons(MULTI_DEVICE, """inspect_array_sharding visualize_array_sharding
             visualize_sharding"""),
-        **_reasons(DEBUG_LATER, "breakpoint log"),
+        **_reasons(DEBUG_LATER, "breakpoint"),
         **_reasons(EFFECT_TYPES, "DebugEffect OrderedDebugEffect"),
     },
     "jax.numpy": {},

@@ -9,7 +9,9 @@ host callbacks the module is compiled with (`_lowering.ModuleBuilder.add_host_ca
 `_runtime.compile`). The function receives jax.Arrays (as JAX's callbacks do) and its
 results are checked against the declared shapes and dtypes.
 """
+import copy
 import functools
+import logging
 import string
 import sys
 
@@ -21,8 +23,8 @@ from ._core import Primitive, ShapedArray, get_aval
 from ._lowering import target_platform
 from .lax._linalg_kernels import _layout as row_major_or_fortran, _layout_text
 
-__all__ = ["pure_callback", "io_callback", "debug_callback", "debug_print", "pure_callback_p",
-           "io_callback_p", "debug_callback_p"]
+__all__ = ["pure_callback", "io_callback", "debug_callback", "debug_print", "debug_log",
+           "pure_callback_p", "io_callback_p", "debug_callback_p"]
 
 VMAP_METHODS = ("sequential", "sequential_unrolled", "expand_dims", "broadcast_all",
                 "legacy_vectorized")
@@ -368,17 +370,23 @@ def _debug_callback_batching(axis_size, vals, dims, *, callback):
 
 
 def debug_print(fmt=None, *args, ordered=False, partitioned=False,
-                skip_format_check=False, **kwargs):
+                skip_format_check=False, _use_logging=False, **kwargs):
     """Print `fmt.format(*args, **kwargs)` with the values the arrays have when the
     computation runs, as `jax.debug.print` (NumPy's print options are those in effect
     when it is traced). `debug_print(ordered=...)(fmt, *args)` is the two-call form."""
     if fmt is None:
         return _two_call_form("debug_print", debug_print, args, kwargs, ordered=ordered,
-                              partitioned=partitioned, skip_format_check=skip_format_check)
+                              partitioned=partitioned, skip_format_check=skip_format_check,
+                              _use_logging=_use_logging)
     if not skip_format_check:
         _FormatChecker().format(fmt, *args, **kwargs)
     has_fields = bool(fmt) and next(iter(string.Formatter().parse(fmt)))[1] is not None
     printoptions = np.get_printoptions()
+    record = None
+    if _use_logging:  # a record at the user's line, as JAX's debug.log
+        from ._errors import user_file_and_line
+        record = logger.makeRecord(logger.name, logging.INFO, *user_file_and_line(), "",
+                                   (), None)
 
     def print_values(*args, **kwargs):
         if has_fields:
@@ -386,8 +394,24 @@ def debug_print(fmt=None, *args, ordered=False, partitioned=False,
                 message = fmt.format(*args, **kwargs)
         else:
             message = " ".join((fmt, *map(str, args)))
-        sys.stdout.write(message + "\n")
+        if record is None:
+            sys.stdout.write(message + "\n")
+        else:
+            message_record = copy.copy(record)
+            message_record.msg = message
+            logger.handle(message_record)
     debug_callback(print_values, *args, ordered=ordered, **kwargs)
+
+
+def debug_log(fmt=None, *args, ordered=False, partitioned=False, skip_format_check=False,
+              **kwargs):
+    """`debug_print` to the `functorch_lite.debug` logger at INFO level, the record
+    naming the user's file and line (`jax.debug.log`)."""
+    return debug_print(fmt, *args, ordered=ordered, partitioned=partitioned,
+                       skip_format_check=skip_format_check, _use_logging=True, **kwargs)
+
+
+logger = logging.getLogger("functorch_lite.debug")
 
 
 class _FormatChecker(string.Formatter):

@@ -322,3 +322,18 @@ def test_call_jax_of_a_function_with_jax_callbacks_is_refused():
     with pytest.raises(NotImplementedError, match="host callback"):
         fl.jit(lambda x: (fl.debug.print("ours {}", x), fl.interop.call_jax(jax_fn, x))[1])(
             1.0)
+
+
+def test_debug_log_records_as_jax(caplog):
+    import logging
+    caplog.set_level(logging.INFO)
+    records = {}
+    for lib in LIBS:
+        J, _ = LIBS[lib]
+        caplog.clear()
+        J.jit(lambda x, J=J: J.debug.log("logged {x}", x=x * 2))(np.float32(1.5))
+        J.vmap(lambda x, J=J: J.debug.log("row {}", x))(np.arange(2.0, dtype=np.float32))
+        records[lib] = [(r.levelno, r.getMessage(), r.pathname, r.lineno)
+                        for r in caplog.records]
+    assert records["ours"] == records["jax"] and len(records["ours"]) == 3
+    assert records["ours"][0][2] == __file__
