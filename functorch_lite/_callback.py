@@ -1,19 +1,15 @@
 """Host callbacks: Python functions called from traced and compiled code.
 
 `pure_callback` (a function of its arguments, which the compiler may drop or repeat),
-`io_callback` (impure: always runs) and `debug_callback` (side effects only;
-`debug.print` is one) are primitives. Eagerly
+`io_callback` (impure: always runs) and, in `_debug_callback.py`, `debug_callback`
+(side effects only; `debug.print` is one) are primitives. Eagerly
 they call the Python function; lowered, they are a `stablehlo.custom_call` to jaxlib's
 Python-callback FFI target, whose `index` attribute names the function in the list of
 host callbacks the module is compiled with (`_lowering.ModuleBuilder.add_host_callback`,
 `_runtime.compile`). The function receives jax.Arrays (as JAX's callbacks do) and its
 results are checked against the declared shapes and dtypes.
 """
-import copy
 import functools
-import logging
-import string
-import sys
 
 import numpy as np
 from jax import tree_util
@@ -23,8 +19,7 @@ from ._core import Primitive, ShapedArray, get_aval
 from ._lowering import target_platform
 from .lax._linalg_kernels import _layout as row_major_or_fortran, _layout_text
 
-__all__ = ["pure_callback", "io_callback", "debug_callback", "debug_print", "debug_log",
-           "pure_callback_p", "io_callback_p", "debug_callback_p"]
+__all__ = ["pure_callback", "io_callback", "pure_callback_p", "io_callback_p"]
 
 VMAP_METHODS = ("sequential", "sequential_unrolled", "expand_dims", "broadcast_all",
                 "legacy_vectorized")
@@ -74,7 +69,7 @@ def flatten_callback(callback, args, kwargs):
     return FlatCallback(callback, in_tree, tuple(static)), arrays
 
 
-def _host_call(callback, arrays):
+def host_call(callback, arrays):
     """Run `callback` on host values given as jax.Arrays (as JAX passes them)."""
     return callback(*[x if _runtime.is_device_array(x) else
                       _runtime.to_device(x, getattr(x, "dtype", None)) for x in arrays])
@@ -172,14 +167,14 @@ pure_callback_p.def_abstract_eval(lambda *avals, result_avals, **_: list(result_
 
 
 def _results_impl(*args, callback, result_avals, **params):
-    outs = _checked_results(_host_call(callback, args), result_avals)
+    outs = _checked_results(host_call(callback, args), result_avals)
     return [_runtime.to_device(o, o.dtype) for o in outs]
 
 
 def _results_lowering(has_side_effect):
     def rule(ctx, *operands, callback, result_avals, **params):
         def host_fn(*arrays):
-            return _checked_results(_host_call(callback, arrays), result_avals)
+            return _checked_results(host_call(callback, arrays), result_avals)
         return lower_host_callback(ctx, operands, host_fn, has_side_effect)
     return rule
 
@@ -298,136 +293,3 @@ def _io_callback_transpose(cts, *args, **params):
 def _io_callback_batching(axis_size, vals, dims, *, callback, result_avals):
     return _sequential_batching(io_callback_p, axis_size, vals, dims, False,
                                 callback=callback, result_avals=result_avals)
-
-
-# --- debug_callback -------------------------------------------------------------------
-
-debug_callback_p = Primitive("debug_callback", multiple_results=True)
-debug_callback_p.has_effects = True  # never removed as dead code
-
-
-def debug_callback(callback=None, *args, ordered=False, partitioned=False, **kwargs):
-    """Call `callback(*args, **kwargs)` for its side effects (its result is ignored)
-    when the computation runs: eagerly, or each time a compiled program runs, as
-    `jax.debug.callback`. Under `vmap` it is called once per batch element; under
-    `grad` it sees the primal values. Arguments that are not arrays reach it as
-    given. `debug_callback(ordered=...)(callback, *args)` is the two-call form.
-    `partitioned` changes nothing on one device."""
-    if callback is None:
-        return _two_call_form("debug_callback", debug_callback, args, kwargs,
-                              ordered=ordered, partitioned=partitioned)
-    if not callable(callback):
-        raise TypeError(f"first argument to jax.debug.callback must be callable, but got "
-                        f"an object of type {type(callback)}")
-    if ordered:
-        raise NotImplementedError(
-            "debug callbacks with ordered=True need ordering tokens threaded through "
-            "the compiled program, which functorch_lite does not emit yet; use "
-            "ordered=False (the callbacks of one program may then run in any order)")
-    flat, arrays = flatten_callback(callback, args, kwargs)
-    debug_callback_p.bind(*arrays, callback=flat)
-
-
-def _two_call_form(name, fun, args, kwargs, **options):
-    if args or kwargs:
-        raise TypeError(f"{name} received unexpected arguments in the two-call form: "
-                        f"args={args} kwargs={kwargs}")
-    return lambda first, *args, **kwargs: fun(first, *args, **options, **kwargs)
-
-
-debug_callback_p.def_abstract_eval(lambda *avals, callback: [])
-
-
-@debug_callback_p.def_impl
-def _debug_callback_impl(*args, callback):
-    _host_call(callback, args)
-    return []
-
-
-@debug_callback_p.def_lowering
-def _debug_callback_lowering(ctx, *operands, callback):
-    def host_fn(*arrays):
-        _host_call(callback, arrays)
-        return ()
-    return lower_host_callback(ctx, operands, host_fn, has_side_effect=True)
-
-
-@debug_callback_p.def_jvp
-def _debug_callback_jvp(primals, tangents, *, callback):
-    return debug_callback_p.bind(*primals, callback=callback), []
-
-
-debug_callback_p.def_transpose(lambda cts, *args, **params: [None] * len(args))
-
-
-@debug_callback_p.def_batching
-def _debug_callback_batching(axis_size, vals, dims, *, callback):
-    from . import lax
-    for i in range(axis_size):  # one call per batch element, in order (as JAX)
-        debug_callback_p.bind(*[v if d is None else lax.index_in_dim(v, i, d, False)
-                                for v, d in zip(vals, dims)], callback=callback)
-    return [], []
-
-
-def debug_print(fmt=None, *args, ordered=False, partitioned=False,
-                skip_format_check=False, _use_logging=False, **kwargs):
-    """Print `fmt.format(*args, **kwargs)` with the values the arrays have when the
-    computation runs, as `jax.debug.print` (NumPy's print options are those in effect
-    when it is traced). `debug_print(ordered=...)(fmt, *args)` is the two-call form."""
-    if fmt is None:
-        return _two_call_form("debug_print", debug_print, args, kwargs, ordered=ordered,
-                              partitioned=partitioned, skip_format_check=skip_format_check,
-                              _use_logging=_use_logging)
-    if not skip_format_check:
-        _FormatChecker().format(fmt, *args, **kwargs)
-    has_fields = bool(fmt) and next(iter(string.Formatter().parse(fmt)))[1] is not None
-    printoptions = np.get_printoptions()
-    record = None
-    if _use_logging:  # a record at the user's line, as JAX's debug.log
-        from ._errors import user_file_and_line
-        record = logger.makeRecord(logger.name, logging.INFO, *user_file_and_line(), "",
-                                   (), None)
-
-    def print_values(*args, **kwargs):
-        if has_fields:
-            with np.printoptions(**printoptions):
-                message = fmt.format(*args, **kwargs)
-        else:
-            message = " ".join((fmt, *map(str, args)))
-        if record is None:
-            sys.stdout.write(message + "\n")
-        else:
-            message_record = copy.copy(record)
-            message_record.msg = message
-            logger.handle(message_record)
-    debug_callback(print_values, *args, ordered=ordered, **kwargs)
-
-
-def debug_log(fmt=None, *args, ordered=False, partitioned=False, skip_format_check=False,
-              **kwargs):
-    """`debug_print` to the `functorch_lite.debug` logger at INFO level, the record
-    naming the user's file and line (`jax.debug.log`)."""
-    return debug_print(fmt, *args, ordered=ordered, partitioned=partitioned,
-                       skip_format_check=skip_format_check, _use_logging=True, **kwargs)
-
-
-logger = logging.getLogger("functorch_lite.debug")
-
-
-class _FormatChecker(string.Formatter):
-    """Checks, when traced, that the format uses every argument (JAX's errors)."""
-
-    def format_field(self, value, format_spec):
-        return ""
-
-    def check_unused_args(self, used_args, args, kwargs):
-        unused_args = [a for i, a in enumerate(args) if i not in used_args]
-        unused_kwargs = [k for k in kwargs if k not in used_args]
-        if unused_args:
-            raise ValueError(f"Unused positional arguments to `jax.debug.print`: "
-                             f"{unused_args}")
-        if unused_kwargs:
-            raise ValueError(
-                f"Unused keyword arguments to `jax.debug.print`: {unused_kwargs}. You "
-                f"may be passing an f-string (i.e, `f\"{{x}}\"`) into `jax.debug.print` "
-                f"and instead should pass in a regular string.")
