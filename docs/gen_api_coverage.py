@@ -18,8 +18,11 @@ import sys
 MULTI_DEVICE = "multi-device (issue 18: meshes, shardings, shard_map, pmap, collectives)"
 LATER_16 = ("issue 16 items 1-4 (debug printing, callbacks, shapes without data, "
             "top-level config and devices): later work")
-TOKENS = ("tokens (create_token/after_all): our IR has no token type; effect ordering "
-          "comes with the callbacks of issue 16 items 1-2")
+TOKENS = ("tokens (create_token/after_all): our IR has no token type (so debug "
+          "callbacks with ordered=True raise NotImplementedError)")
+DEBUG_LATER = "issue 16 item 1: debug.breakpoint (an interactive debugger) is not written yet"
+EFFECT_TYPES = ("JAX's effect classes; our IR marks a primitive with effects by a flag "
+                "(`Primitive.has_effects`), not by effect objects")
 REFS = "JAX's experimental mutable array references (Ref): our IR has no mutable state"
 INTERNAL = "JAX internal or experimental flag/module with no user-facing role here"
 ECOSYSTEM = ("a JAX subpackage outside this package's scope (export, ffi, profiler, ...; "
@@ -42,9 +45,9 @@ ABSENT = {
             set_mesh shard_map sharding smap get_abstract_mesh get_mesh use_abstract_mesh
             remove_size_one_mesh_axis_from_type copy_to_host_async"""),
         **_reasons(LATER_16, """check_tracer_leaks checking_leaks closure_convert
-            custom_batching custom_gradient debug dlpack effects_barrier
+            custom_batching custom_gradient dlpack effects_barrier
             named_call named_scope
-            pure_callback transfer_guard
+            transfer_guard
             transfer_guard_device_to_device transfer_guard_device_to_host
             transfer_guard_host_to_device"""),
         **_reasons(REFS, "Ref ref new_ref empty_ref free_ref freeze"),
@@ -55,6 +58,12 @@ ABSENT = {
             softmax_custom_jvp thread_guard threefry_partitionable make_user_context
             fwd_and_bwd CompilerEffortLevel Inline"""),
         **_reasons(ECOSYSTEM, "export ffi image memory monitoring ops profiler"),
+    },
+    "jax.debug": {
+        **_reasons(MULTI_DEVICE, """inspect_array_sharding visualize_array_sharding
+            visualize_sharding"""),
+        **_reasons(DEBUG_LATER, "breakpoint"),
+        **_reasons(EFFECT_TYPES, "DebugEffect OrderedDebugEffect"),
     },
     "jax.numpy": {},
     "jax.numpy.linalg": {},
@@ -73,7 +82,8 @@ ABSENT = {
     "jax.scipy.special": {**_reasons(SCIPY_LATER, "sph_harm_y wofz")},
 }
 
-NAMESPACES = [("jax", "functorch_lite"), ("jax.numpy", "functorch_lite.numpy"),
+NAMESPACES = [("jax", "functorch_lite"), ("jax.debug", "functorch_lite.debug"),
+              ("jax.numpy", "functorch_lite.numpy"),
               ("jax.numpy.linalg", "functorch_lite.numpy.linalg"),
               ("jax.numpy.fft", "functorch_lite.numpy.fft"), ("jax.lax", "functorch_lite.lax"),
               ("jax.nn", "functorch_lite.nn"), ("jax.random", "functorch_lite.random")]

@@ -25,6 +25,8 @@ from . import scipy, experimental, example_libraries  # noqa: E402  (built on th
 from ._device import (device_put, devices, block_until_ready, device_get, local_devices,
                       device_count, local_device_count, default_backend, default_device,
                       process_index, process_count, live_arrays, print_environment_info)
+from ._callback import pure_callback
+from . import debug
 
 from . import _array_interop, _runtime as _rt
 

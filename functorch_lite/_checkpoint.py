@@ -14,7 +14,8 @@ from jax import tree_util
 
 from . import _core
 from ._core import Primitive, get_aval, set_current_trace
-from ._ir import Var, Program, Equation, eval_program, dead_code_elimination
+from ._ir import (Var, Program, Equation, eval_program, dead_code_elimination,
+                  has_effects)
 from ._jit import jit_p, jvp_program, transpose_program, batch_program
 from ._partial_eval import split_equations
 from ._staging import trace_to_program
@@ -213,8 +214,8 @@ def remat_partial_eval(program, unknown_inputs, policy):
     needed = {a for e in unknown_eqns for a in e.inputs
               if isinstance(a, Var) and a not in unknown}
     saved, recomputed = [], []
-    for e in reversed(known_eqns):
-        if not any(v in needed for v in e.outputs):
+    for e in reversed(known_eqns):  # effects (debug prints) rerun too, as in JAX
+        if not any(v in needed for v in e.outputs) and not has_effects(e):
             continue
         if policy is not None and len(e.outputs) == 1 and \
                 policy(e.primitive, *[a.aval for a in e.inputs], **e.params):

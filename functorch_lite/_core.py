@@ -198,6 +198,9 @@ class Primitive:
       batching_rule(axis_size, values, dims, **params) -> (out, out_dim)
       partial_eval_rule(trace, tracers, **params) -> outputs (for call-like primitives)
       impl(*args, **params): eager evaluation; default compiles the one-equation program.
+
+    `has_effects` marks a primitive whose equations matter beyond their results (a
+    debug callback prints): dead-code elimination keeps them (`_ir.has_effects`).
     """
 
     def __init__(self, name, multiple_results=False):
@@ -212,6 +215,7 @@ class Primitive:
         self.impl = None
         self.accepts_keys = False
         self.key_lowering_rule = None
+        self.has_effects = False
 
     def __repr__(self):
         return self.name

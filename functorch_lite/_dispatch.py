@@ -11,7 +11,7 @@ from . import _runtime
 from ._config import config
 from ._core import get_aval
 from ._ir import Var, Equation, Program
-from ._lowering import lower_program
+from ._lowering import lower_module
 
 
 class LRUCache:
@@ -122,7 +122,7 @@ def compile_program(program, name="main_module", donated=()):
                 if config.jax_log_compiles:
                     _logger.warning("Compiling jit(%s) with global shapes and types %r.",
                                     name.removeprefix("jit_"), tuple(program.in_avals))
-                text = lower_program(program, name=name, donated=donated)
+                text, callbacks = lower_module(program, name=name, donated=donated)
                 executable = program.cache[key] = _runtime.compile(
-                    text, program.out_avals, program.in_avals)
+                    text, program.out_avals, program.in_avals, callbacks)
     return executable

@@ -35,6 +35,13 @@ def _user_frame():
     return None
 
 
+def user_file_and_line():
+    """(file name, line number) of the innermost frame outside this library."""
+    frame = _user_frame()
+    return ("(unknown file)", 0) if frame is None else \
+        (frame.f_code.co_filename, frame.f_lineno)
+
+
 def user_frame_summary():
     """'file:line (in function)' of the innermost frame outside this library."""
     frame = _user_frame()

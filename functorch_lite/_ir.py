@@ -117,14 +117,32 @@ def typecheck(program):
     return True
 
 
-def dead_code_elimination(program, used_outputs=None):
-    """Drop equations whose results are unused (every primitive is pure)."""
+def has_effects(eqn):
+    """Whether `eqn` must run even if its results are unused: its primitive has
+    effects (a host callback that prints), or a program it calls has such equations."""
+    if eqn.primitive.has_effects:
+        return True
+    for p in eqn.params.values():
+        programs = p if isinstance(p, (tuple, list)) else (p,)
+        if any(isinstance(q, Program) and program_has_effects(q) for q in programs):
+            return True
+    return False
+
+
+def program_has_effects(program):
+    return memo(program, "has_effects", lambda: any(map(has_effects, program.equations)))
+
+
+def dead_code_elimination(program, used_outputs=None, keep_effects=True):
+    """Drop equations whose results are unused, unless they have effects (and
+    `keep_effects`: False for a program that computes part of another's values and
+    whose effects run in that other program)."""
     outs = program.outs if used_outputs is None else \
         [o for o, u in zip(program.outs, used_outputs) if u]
     live = {a for a in outs if isinstance(a, Var)}
     kept = []
     for eqn in reversed(program.equations):
-        if any(v in live for v in eqn.outputs):
+        if any(v in live for v in eqn.outputs) or (keep_effects and has_effects(eqn)):
             kept.append(eqn)
             live.update(a for a in eqn.inputs if isinstance(a, Var))
     kept.reverse()

@@ -126,6 +126,13 @@ class ModuleBuilder:
         self.function_names = {}  # id(program) -> symbol
         self.counter = 0
         self.types = {}
+        self.host_callbacks = []  # Python functions the module calls on the host
+
+    def add_host_callback(self, fn):
+        """Register `fn` to be called from the compiled module; returns its index
+        (the `index` attribute of the host-callback custom call)."""
+        self.host_callbacks.append(fn)
+        return len(self.host_callbacks) - 1
 
     def fresh(self):
         self.counter += 1
@@ -277,12 +284,18 @@ def lower_equations(module, program, env, lines):
 def lower_program(program, name="main_module", donated=(), platform=None):
     """The StableHLO module text whose `@main` computes `program` on `platform`
     (default: the runtime's)."""
+    return lower_module(program, name, donated, platform)[0]
+
+
+def lower_module(program, name="main_module", donated=(), platform=None):
+    """(module text, host callbacks): the text as `lower_program`'s, and the Python
+    functions its host-callback custom calls name by index, to compile it with."""
     module = ModuleBuilder()
     attrs = ["jax.buffer_donor = true" if i in donated else None
              for i in range(len(program.in_vars))]
     with lowering_for(platform):
         module.function(program, "main", visibility="public", arg_attrs=attrs)
-    return module.text(name)
+    return module.text(name), module.host_callbacks
 
 
 def composite_lowering(fun, name, multiple_results=True):

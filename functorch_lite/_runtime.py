@@ -34,7 +34,7 @@ except ImportError as e:  # pragma: no cover - only on an unsupported JAX
                       f"{versions()}; pyproject.toml lists the JAX range it supports"
                       ) from e
 
-# (module, attribute, required): an optional one has a slower fallback here
+# (module or class, attribute, required): an optional one has a fallback here
 INTERNALS = [
     (_jax_core, "ShapedArray", True),
     (_xla, "DeviceList", True),
@@ -46,6 +46,10 @@ INTERNALS = [
     (_jax_prng, "PRNGKeyArray", True),
     (_jax_prng, "KeyTy", True),
     (_jax_prng, "prngs", True),
+    # host callbacks: compile_and_load(..., host_callbacks) and waiting on the token of
+    # an execution with_tokens=True (without them callbacks raise NotImplementedError)
+    (_xla.Client, "compile_and_load", False),
+    (_xla.ExecuteResults, "consume_token", False),
 ]
 
 
@@ -81,14 +85,20 @@ def lapack_target(fn_base, dtype):
     return _lapack.prepare_lapack_call(fn_base, np.dtype(dtype))
 
 
-def compile(module_text, out_avals, in_avals=()):
+def compile(module_text, out_avals, in_avals=(), host_callbacks=()):
     """Compile StableHLO text for the default device; returns a runnable executable
     whose results are jax.Arrays typed by `out_avals` (weak types included; typed key
     arrays where an aval has a key dtype). `in_avals` says which arguments are typed
-    keys (passed to XLA as their key data)."""
+    keys (passed to XLA as their key data). `host_callbacks[i]` is the Python function
+    the module's host-callback custom call with `index = i` runs (numpy arrays in, a
+    tuple of numpy arrays out)."""
     client = backend()
     devices = _xla.DeviceList((default_device(),))
     options = _xla.CompileOptions()
+    if host_callbacks:  # the callbacks live in this process: never cached
+        loaded = _compile_with_callbacks(client, module_text, devices, options,
+                                         list(host_callbacks))
+        return Executable(loaded, out_avals, in_avals, host_callbacks)
     directory = config.jax_compilation_cache_dir
     key = None
     if directory and _compilation_cache.cacheable(module_text):
@@ -113,6 +123,34 @@ def compile(module_text, out_avals, in_avals=()):
     return Executable(loaded, out_avals, in_avals)
 
 
+# the FFI targets through which a compiled program calls Python on the host (jaxlib
+# registers them; the client passes each executable its list of callbacks)
+HOST_CALLBACK_TARGETS = {"cpu": "xla_ffi_python_cpu_callback",
+                         "cuda": "xla_ffi_python_gpu_callback",
+                         "rocm": "xla_ffi_python_gpu_callback"}
+
+
+def _compile_with_callbacks(client, module_text, devices, options, callbacks):
+    """jaxlib takes host callbacks only with a parsed MLIR module (not text)."""
+    from jax.extend.mlir import ir
+    if not (hasattr(client, "compile_and_load")
+            and hasattr(_xla.ExecuteResults, "consume_token")):
+        raise NotImplementedError(
+            f"host callbacks (pure_callback, io_callback, debug.print, debug.callback) "
+            f"need the PJRT client's compile_and_load(..., host_callbacks=...) and "
+            f"ExecuteResults.consume_token, which {versions()} lacks; use jax and "
+            f"jaxlib 0.10.2 to 0.12")
+    with _jax_mlir.make_ir_context():
+        module = ir.Module.parse(module_text)
+        try:
+            return client.compile_and_load(module, devices, options, callbacks)
+        except TypeError as e:
+            raise NotImplementedError(
+                f"this jaxlib's compile_and_load does not take host callbacks "
+                f"({versions()}: {e}); pure_callback and debug callbacks cannot run "
+                f"under jit here. Fix: use jax and jaxlib 0.10.2 to 0.12") from e
+
+
 @functools.lru_cache(maxsize=1)
 def _cache_environment():
     """What a compiled executable depends on besides its program."""
@@ -132,11 +170,14 @@ class Executable:
     """A loaded executable. Results are built by jaxlib's C++ result handlers; if this
     jaxlib lacks them, results are disassembled into arrays in Python instead."""
     __slots__ = ("loaded", "_execute", "_handlers", "_out_avals", "_key_ins", "_key_outs",
-                 "_has_keys")
+                 "_has_keys", "_host_callbacks")
 
-    def __init__(self, loaded, out_avals, in_avals=()):
+    def __init__(self, loaded, out_avals, in_avals=(), host_callbacks=()):
         self.loaded = loaded
         self._execute = loaded.execute_sharded
+        self._host_callbacks = tuple(host_callbacks)  # alive as long as the executable
+        if self._host_callbacks:  # wait for the callbacks' side effects, as JAX
+            self._execute = self._execute_and_wait
         self._key_ins = [i for i, a in enumerate(in_avals) if is_key_dtype(a.dtype)]
         self._key_outs = [(i, a.dtype) for i, a in enumerate(out_avals)
                           if is_key_dtype(a.dtype)]
@@ -161,6 +202,13 @@ class Executable:
                 outs[i] = wrap_key_data(outs[i], dtype)
             return outs
         return self._run(args)
+
+    def _execute_and_wait(self, args):
+        """Run, and return once every host callback of this execution has run (its
+        prints appear before the call returns; its exceptions are raised here)."""
+        results = self.loaded.execute_sharded(args, with_tokens=True)
+        results.consume_token().block_until_ready()
+        return results
 
     def _run(self, args):
         if self._handlers is not None:

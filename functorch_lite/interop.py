@@ -105,6 +105,7 @@ def _jax_call_impl(*args, function):
         return list(function.flat_fun(*args))
 
 
+_HOST_CALLBACK = re.compile(r"xla_\w*python_\w*callback")
 _SYMBOL = re.compile(r"func\.func\s+(?:public\s+|private\s+)?@([\w$.\-]+)")
 
 
@@ -114,6 +115,12 @@ def _jax_call_lowering(ctx, *args, function):
     key = ("jax_call", id(function))
     if key not in module.function_names:
         text = function.module_text()
+        if _HOST_CALLBACK.search(text):  # its index names a function in JAX's list
+            raise NotImplementedError(
+                f"call_jax({function.__name__}) under a transformation: the JAX function "
+                f"uses a host callback (jax.debug.print, jax.pure_callback, ...), whose "
+                f"Python function JAX keeps to itself. Fix: call functorch_lite.debug."
+                f"print / pure_callback outside the JAX function instead")
         body = text[text.index("func.func"):text.rindex("}")]  # the module's functions
         prefix = f"jaxfn{len(module.functions)}_"
         for name in set(_SYMBOL.findall(body)):

@@ -337,7 +337,7 @@ def _plan_partial_eval(program, nc, ncar, uk_c, carry_uk, uk_x):
     res_variant = variant[n_known_out:]
     inv_outs = [r for r, v in zip(res_outs, res_variant) if not v]
     invariant_prog = dead_code_elimination(Program(known.in_vars[:n_kc], known.equations,
-                                                   inv_outs))
+                                                   inv_outs), keep_effects=False)
     var_outs = [r for r, v in zip(res_outs, res_variant) if v]
     # a per-step residual that is just a known x is read from xs, not stacked again
     known_xs = known.in_vars[n_kc + ncar - sum(carry_uk):]
