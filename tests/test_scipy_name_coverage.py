@@ -29,7 +29,6 @@ ABSENT = {
         "deflinear", "defzero", "deriv_prop", "fact", "jet_fun", "jet_subtrace",
         "linear_prop", "traceable", "zero_prop", "zero_series", "zero_term")},
     "jax.experimental": {
-        "io_callback": "host callbacks belong to the API-surface issue",
         "EArray": "JAX's internal extended-array type, not part of this library",
         "cur_qdd": "JAX-internal (quasi-dynamic data of its tracers)",
         "primal_tangent_dtype": "JAX-internal (custom dtypes' tangent types)",
