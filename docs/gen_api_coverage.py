@@ -16,8 +16,8 @@ import sys
 # --- why a name is absent ------------------------------------------------------------
 
 MULTI_DEVICE = "multi-device (issue 18: meshes, shardings, shard_map, pmap, collectives)"
-LATER_16 = ("issue 16 items 1-4 (debug printing, callbacks, shapes without data, "
-            "top-level config and devices): later work")
+LATER_16 = ("issue 16 item 4, not written yet (custom_gradient, closure_convert, named "
+            "call/scope, leak checks, transfer guards, dlpack, custom_batching)")
 TOKENS = ("tokens (create_token/after_all): our IR has no token type (so debug "
           "callbacks with ordered=True raise NotImplementedError)")
 DEBUG_LATER = "issue 16 item 1: debug.breakpoint (an interactive debugger) is not written yet"
