@@ -116,9 +116,9 @@ def test_einsum_interleaved_and_path():
     a = np.random.RandomState(0).randn(3, 4).astype(F32)
     b = np.random.RandomState(1).randn(4, 5).astype(F32)
     assert_close(fnp.einsum(a, [0, 1], b, [1, 2], [0, 2]), a @ b, 1e-5, 1e-5, "interleaved")
-    path = fnp.einsum_path("ij,jk,kl->il", np.ones((50, 2)), np.ones((2, 50)),
-                           np.ones((50, 3)))
-    assert path == [(1, 2), (0, 1)]  # contract the cheap pair first
+    operands = (np.ones((50, 2)), np.ones((2, 50)), np.ones((50, 3)))
+    path, _ = fnp.einsum_path("ij,jk,kl->il", *operands)
+    assert path == jnp.einsum_path("ij,jk,kl->il", *operands)[0] == [(1, 2), (0, 1)]
 
 
 def test_einsum_uses_one_dot_general_per_pair():

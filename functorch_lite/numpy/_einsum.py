@@ -71,25 +71,13 @@ def _interleaved_to_subscripts(args):
     return subscripts, operands
 
 
-def einsum_path(subscripts, *operands, optimize="greedy"):
-    """The pairwise contraction order (opt_einsum's path) for these operands."""
+def einsum_path(subscripts, *operands, optimize="auto"):
+    """`(path, info)`: opt_einsum's contraction order for operands of these shapes, as
+    `jnp.einsum_path` returns it."""
     shapes = [np.shape(o) if not hasattr(o, "aval") else get_aval(o).shape for o in operands]
-    inputs, output = _parse_subscripts(subscripts, shapes)
-    return _contraction_path(inputs, output, shapes, optimize)
-
-
-def _contraction_path(inputs, output, shapes, optimize):
-    if len(inputs) < 3 or optimize is False:
-        return [tuple(range(len(inputs)))] if len(inputs) < 3 else \
-            [(0, 1)] * (len(inputs) - 1)
-    try:
-        import opt_einsum
-    except ImportError:  # left to right
-        return [(0, 1)] * (len(inputs) - 1)
-    optimize = "optimal" if optimize is True else optimize
-    spec = ",".join(inputs) + "->" + output
-    path, _ = opt_einsum.contract_path(spec, *shapes, shapes=True, optimize=optimize)
-    return [tuple(step) for step in path]
+    optimize = "optimal" if optimize is True else _Unoptimized() if optimize is False \
+        else optimize
+    return opt_einsum.contract_path(subscripts, *shapes, shapes=True, optimize=optimize)
 
 
 def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
