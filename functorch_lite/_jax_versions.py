@@ -35,3 +35,11 @@ SINC = ("range_reduction" if _since(0, 12, 0) else "series" if _since(0, 11, 1)
         else "direct")
 #: jnp.cross accepts only 3-vectors (2-vectors raise) (0.12.0)
 CROSS_3_VECTORS_ONLY = _since(0, 12, 0)
+#: jax.nn.initializers' normal and variance_scaling(normal) draw
+#: sqrt(2) * scale * erf_inv(uniform(nextafter(-1, 0), 1)), folding the scale into the
+#: constant (last-bit differences from normal(...) * scale), and a zero fan gives
+#: variance 0 instead of a ZeroDivisionError (seen between 0.10.2 and 0.12.0)
+SCALED_NORMAL_INITIALIZERS = _since(0, 12, 0)
+#: random.multinomial's `shape` is the batch shape, without the categories' axis
+#: (seen between 0.10.2 and 0.12.0; before, it included that axis)
+MULTINOMIAL_BATCH_SHAPE = _since(0, 12, 0)

@@ -22,6 +22,8 @@ import numpy as np
 
 import functorch_lite as fl
 import functorch_lite.numpy as fnp
+from functorch_lite import _jax_versions  # initializers follow the installed JAX
+from functorch_lite.example_libraries._initializers import scaled_normal
 from functorch_lite.dtypes import canonicalize_dtype, issubdtype
 
 __all__ = ["Initializer", "zeros", "ones", "zeros_init", "ones_init", "constant", "normal",
@@ -118,7 +120,7 @@ def constant(value, dtype=None):
 def normal(stddev=1e-2, dtype=None):
     """Normal with mean 0 and standard deviation `stddev`."""
     def init(key, shape, dtype):
-        return fl.random.normal(key, shape, dtype) * fnp.array(stddev, dtype)
+        return scaled_normal(key, shape, dtype, fnp.array(stddev, dtype))
     return init
 
 
@@ -181,12 +183,13 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
              "fan_geo_avg": (fan_in * fan_out) ** 0.5}[mode]
         # the constants are computed in `dtype` (not in Python floats), as JAX does
-        variance = fnp.array(scale / n, dtype)
+        zero_fan = n == 0 and _jax_versions.SCALED_NORMAL_INITIALIZERS  # variance 0
+        variance = fnp.array(0 if zero_fan else scale / n, dtype)
         if distribution == "truncated_normal":
             stddev = fnp.sqrt(variance) / fnp.array(_TRUNCATED_STD, dtype)
             return fl.random.truncated_normal(key, -2, 2, shape, dtype) * stddev
         if distribution == "normal":
-            return fl.random.normal(key, shape, dtype) * fnp.sqrt(variance)
+            return scaled_normal(key, shape, dtype, fnp.sqrt(variance))
         return fl.random.uniform(key, shape, dtype, -1) * fnp.sqrt(3 * variance)
     return init
 

@@ -98,3 +98,22 @@ def test_cross_of_2_vectors_follows_jax():
                 f(a, b)
     else:
         assert_close(fnp.cross(a, b), jnp.cross(a, b), 0, 0, "2-vectors")
+
+
+def test_normal_initializers_follow_jax():
+    key = jax.random.PRNGKey(3)
+    lo = np.nextafter(np.float32(-1), np.float32(0))
+    erfinv_form = (np.float32(np.sqrt(2)) * np.float32(0.3)) * jax.scipy.special.erfinv(
+        jax.random.uniform(key, (256,), np.float32, lo, 1.0))
+    theirs = jax.nn.initializers.normal(0.3)(key, (256,), np.float32)
+    assert np.array_equal(theirs, erfinv_form) == V.SCALED_NORMAL_INITIALIZERS
+    import nn
+    ours = nn.initializers.normal(0.3)(fl.random.PRNGKey(3), (256,), np.float32)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_multinomial_shape_follows_jax():
+    p = np.array([.2, .3, .5], np.float32)
+    shape = jax.random.multinomial(jax.random.PRNGKey(0), 5.0, p, shape=(2, 3)).shape
+    assert (shape == (2, 3, 3)) == V.MULTINOMIAL_BATCH_SHAPE
+    assert fl.random.multinomial(fl.random.PRNGKey(0), 5.0, p, shape=(2, 3)).shape == shape

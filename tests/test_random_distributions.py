@@ -17,6 +17,8 @@ import functorch_lite as fl
 import functorch_lite.random as R
 
 N = 20000
+# multinomial's `shape`: with the categories' axis up to JAX 0.11, without it from 0.12
+MULTINOMIAL_SHAPE = (N // 4,) if fl._jax_versions.MULTINOMIAL_BATCH_SHAPE else (N // 4, 3)
 KS_CRIT = 1.95 / np.sqrt(N)  # one-sample KS critical value at alpha = 0.001
 A = np.array([0.3, 1.0, 2.5, 7.0], np.float32)
 
@@ -60,7 +62,7 @@ DISTRIBUTIONS = [
     ("binomial_large", lambda r, k: r.binomial(k, 200.0, 0.7, (N,)), st.binom(200, 0.7)),
     ("geometric", lambda r, k: r.geometric(k, 0.3, (N,)), st.geom(0.3)),
     ("multinomial", lambda r, k: r.multinomial(k, 10.0, np.array([.2, .3, .5], np.float32),
-                                               shape=(N // 4, 3)), None),
+                                               shape=MULTINOMIAL_SHAPE), None),
     ("bernoulli_high", lambda r, k: r.bernoulli(k, 0.3, (N,), mode="high"), st.bernoulli(0.3)),
 ]
 NAMES = [d[0] for d in DISTRIBUTIONS]

@@ -95,7 +95,7 @@ _SINC_Q = {  # Taylor coefficients of (sin(pi r)/(pi r) - 1) / r^2 in t = r^2 (J
 def _sinc_range_reduced(x):
     """JAX 0.12: x = n + r with n = round(x) and r exact, so
     sinc(x) = (-1)^n sinc(r) r / x, with sinc(r) = 1 + t Q(t), t = r^2."""
-    orig_dtype = _dtype(x)
+    orig_dtype, weak = _dtype(x), get_aval(x).weak_type  # a Python scalar stays weak
     if np.finfo(orig_dtype).bits < 32:
         x = lax.convert_element_type(x, np.float32)
     n = lax.stop_gradient(lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN))
@@ -114,7 +114,7 @@ def _sinc_range_reduced(x):
                            subtract(signed_scaled, lax.stop_gradient(signed_scaled)),
                            signed_scaled)
     result = _where(eq_n_zero, sinc_sin, signed_scaled)
-    return lax.convert_element_type(result, orig_dtype)
+    return lax.convert_element_type(result, orig_dtype, weak_type=weak)
 
 
 # --- hypot --------------------------------------------------------------------------

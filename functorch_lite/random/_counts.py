@@ -8,7 +8,7 @@ import functools
 
 import numpy as np
 
-from .. import _dtypes, lax
+from .. import _dtypes, _jax_versions, lax
 from .._jit import jit
 from ._prng import _check_key, _split
 from ._samplers import _check_shape, _jnp, _shape, _uniform
@@ -226,8 +226,9 @@ def _binomial(key, count, prob, shape, dtype):
 
 
 def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
-    """Multinomial(n, p) counts over the last axis of `p` (`shape` includes that axis,
-    as in JAX 0.10): a scan of binomial draws of each category given the rest."""
+    """Multinomial(n, p) counts over the last axis of `p`: a scan of binomial draws of
+    each category given the rest. `shape` includes that axis as in JAX 0.10, and is the
+    batch shape without it as in JAX 0.12 (we follow the installed JAX)."""
     key = _check_key("multinomial", key)
     dtype = _dtypes.default_float() if dtype is None else _dtypes.canonicalize_dtype(dtype)
     return _multinomial(key, n, p, None if shape is None else _shape(shape), dtype, unroll)
@@ -238,6 +239,8 @@ def _multinomial(key, n, p, shape, dtype, unroll):
     from ..numpy._util import promote_to_inexact
     jnp = _jnp()
     n, p = promote_to_inexact(n, p)
+    if shape is not None and _jax_versions.MULTINOMIAL_BATCH_SHAPE:
+        shape = (*shape, p.shape[-1])
     shape = p.shape if shape is None else shape
     n = jnp.broadcast_to(n, shape[:-1])
     p = jnp.broadcast_to(p, shape)
