@@ -19,6 +19,7 @@ function or class of ours, is defined in that module or one of its private submo
 (so helpers a module merely imports, e.g. `interop`'s `Primitive`, are not listed;
 modules in REEXPORT_MODULES list all they import).
 """
+import enum
 import importlib
 import inspect
 import pathlib
@@ -139,8 +140,8 @@ def kind(obj):
 
 def signature(obj):
     if not callable(obj) or isinstance(obj, type) and (
-            not _is_ours(obj.__module__ or "") or issubclass(obj, BaseException)):
-        return ""
+            not _is_ours(obj.__module__ or "") or issubclass(obj, (BaseException, enum.Enum))):
+        return ""  # (an Enum's signature differs between Python versions)
     try:
         sig = str(inspect.signature(obj))
     except (TypeError, ValueError):
