@@ -51,8 +51,8 @@ def select(condlist, choicelist, default=0):
 
 
 def piecewise(x, condlist, funclist, *args, **kw):
-    """funclist[i](x) (or the constant funclist[i]) where condlist[i] holds (the last
-    true condition wins); an extra last function is the default."""
+    """`funclist[i](x)` (or the constant `funclist[i]`) where `condlist[i]` holds
+    (the last true condition wins); an extra last function is the default."""
     x = asarray(x)
     nc, nf = len(condlist), len(funclist)
     if nf == nc + 1:
@@ -73,7 +73,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
 
 
 def choose(a, choices, out=None, mode="raise"):
-    """choices[a[i]][i] for each i ('wrap' and 'clip' handle out-of-range a)."""
+    """`choices[a[i]][i]` for each `i` ('wrap' and 'clip' handle out-of-range `a`)."""
     if out is not None:
         raise NotImplementedError("The 'out' argument to jnp.choose is not supported.")
     a = asarray(a)
