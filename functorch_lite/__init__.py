@@ -30,7 +30,7 @@ from . import debug
 
 from . import _array_interop, _runtime as _rt
 
-_array_interop.install(type(_rt.to_device(0.0)))
+_array_interop.install(_rt.array_type())
 _array_interop.install(_rt.key_array_type())
 make_ir = make_jaxpr
 

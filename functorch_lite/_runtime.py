@@ -350,6 +350,12 @@ def key_array_type():
     return _jax_prng.PRNGKeyArray
 
 
+def array_type():
+    """The class of concrete `jax.Array`s (named without creating one: importing the
+    package must not start a backend, so `jax.distributed.initialize` can follow it)."""
+    return _ArrayImpl
+
+
 def parse_module(text):
     """A StableHLO module text (ours or JAX's) parsed by jaxlib's MLIR, printed in the
     generic operation form: one canonical spelling for comparing programs."""

@@ -36,3 +36,25 @@ def test_private_jax_modules_are_imported_only_by_runtime():
 
 def test_platform_names_follow_jax_lowering_platforms():
     assert _runtime.platform() in ("cpu", "cuda", "rocm", "tpu")
+
+
+def test_importing_starts_no_backend_so_distributed_initialize_can_follow():
+    """`jax.distributed.initialize` must come before the XLA backend starts; importing
+    functorch_lite (and numpy, nn) must leave that possible, as importing JAX does."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    program = (
+        "import functorch_lite as fl, functorch_lite.numpy as jnp, nn, jax\n"
+        f"jax.distributed.initialize('127.0.0.1:{port}', num_processes=1, process_id=0)\n"
+        "print(float(jnp.ones(3).sum()), jax.process_count())\n"
+        "jax.distributed.shutdown()\n")
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["3.0", "1"]
