@@ -211,11 +211,17 @@ class Executable:
         return results
 
     def _run(self, args):
+        try:
+            results = self._execute(args)
+        except jax.errors.JaxRuntimeError:
+            problem = off_default_device(args)
+            if problem:
+                raise NotImplementedError(problem) from None
+            raise
         if self._handlers is not None:
-            outs = self._execute(args).consume_with_handlers(self._handlers)
+            outs = results.consume_with_handlers(self._handlers)
         else:
-            outs = [bufs[0] for bufs in
-                    self._execute(args).disassemble_into_single_device_arrays()]
+            outs = [bufs[0] for bufs in results.disassemble_into_single_device_arrays()]
             outs = [mark_weak(x) if a.weak_type else x for x, a in zip(outs, self._out_avals)]
         if config.jax_debug_nans or config.jax_debug_infs:
             _check_floats(outs, self.loaded)
@@ -235,6 +241,23 @@ class Executable:
 
 
 _executions = itertools.count(1)
+
+
+def off_default_device(args):
+    """The error message for an argument that lives elsewhere than the default device
+    (sharded over several devices, or on another one; programs run on that one device),
+    or None. Asked after jaxlib refused an execution, so the common path pays nothing."""
+    default = default_device()
+    for i, arg in enumerate(args):
+        devices = getattr(getattr(arg, "sharding", None), "device_set", {default})
+        if devices != {default}:
+            where = (f"sharded over {len(devices)} devices ({arg.sharding})"
+                     if len(devices) > 1 else f"on device {next(iter(devices))}")
+            return (f"Argument {i} of this computation is {where}, but functorch_lite "
+                    f"runs every computation on the default device {default}: sharded "
+                    f"and multi-device computation is not supported yet. Move the value "
+                    f"with jax.device_put(x, jax.devices()[0]) first.")
+    return None
 
 
 def _collect_garbage():

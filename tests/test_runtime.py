@@ -58,3 +58,39 @@ def test_importing_starts_no_backend_so_distributed_initialize_can_follow():
                           timeout=120, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["3.0", "1"]
+
+
+def test_values_on_other_devices_raise_a_clear_error_not_a_jaxlib_one():
+    """On 4 simulated CPU devices: a sharded array or one on another device reaching a
+    computation (eager, jit, grad) gets a NotImplementedError that says where the value
+    is and how to move it, never jaxlib's INVALID_ARGUMENT."""
+    import os
+    import subprocess
+    import sys
+    program = (
+        "import jax, numpy as np, functorch_lite as fl, functorch_lite.numpy as jnp\n"
+        "mesh = jax.make_mesh((4,), ('x',))\n"
+        "spec = jax.sharding.PartitionSpec('x')\n"
+        "sharded = jax.device_put(np.arange(8.), jax.sharding.NamedSharding(mesh, spec))\n"
+        "elsewhere = jax.device_put(np.ones(3), jax.devices()[2])\n"
+        "calls = [lambda: fl.jit(lambda a: a * 2)(sharded), lambda: jnp.sin(sharded),\n"
+        "         lambda: fl.grad(lambda a: (a ** 2).sum())(sharded),\n"
+        "         lambda: jnp.sin(elsewhere)]\n"
+        "for call in calls:\n"
+        "    try:\n"
+        "        call()\n"
+        "    except NotImplementedError as e:\n"
+        "        print(str(e))\n")
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE.parent),
+           "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=180, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 4
+    where = ["sharded over 4 devices (NamedSharding("] * 3 + ["on device cpu:2, but"]
+    for line, place in zip(lines, where):
+        assert line.startswith(f"Argument 0 of this computation is {place}")
+        assert "runs every computation on the default device cpu:0" in line
+        assert line.endswith("Move the value with jax.device_put(x, jax.devices()[0]) "
+                             "first.")
