@@ -27,6 +27,7 @@ from ._device import (device_put, devices, block_until_ready, device_get, local_
                       process_index, process_count, live_arrays, print_environment_info)
 from ._callback import pure_callback
 from . import debug
+from . import profiler
 
 from . import _array_interop, _runtime as _rt
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import functorch_lite as fl
-from functorch_lite._cache_explain import RecompilationWarning
+from functorch_lite.errors import RecompilationWarning
 
 
 @pytest.fixture
