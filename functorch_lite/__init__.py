@@ -28,6 +28,7 @@ from ._device import (device_put, devices, block_until_ready, device_get, local_
 from ._callback import pure_callback
 from . import debug
 from . import profiler
+from ._ir_graph import ir_graph
 
 from . import _array_interop, _runtime as _rt
 
