@@ -6,7 +6,7 @@ code for the API we cover.
 from jax import ShapeDtypeStruct, Device  # JAX's runtime types, used as they are
 from ._config import (config, default_matmul_precision, disable_jit, debug_nans,
                       debug_infs, log_compiles, enable_x64, numpy_rank_promotion,
-                      numpy_dtype_promotion)
+                      numpy_dtype_promotion, explain_cache_misses)
 from ._core import ShapedArray, ConcretizationTypeError, UnexpectedTracerError, typeof
 from ._dtypes import float0
 from ._runtime import Array

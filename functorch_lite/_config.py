@@ -140,6 +140,13 @@ def log_compiles(new_val=True):
     return _flag_set("jax_log_compiles", new_val)
 
 
+def explain_cache_misses(new_val=True):
+    """`with explain_cache_misses():` each trace of a jitted function logs at WARNING
+    why the cache missed (which argument changed and how), as
+    `jax.explain_cache_misses`."""
+    return _flag_set("jax_explain_cache_misses", new_val)
+
+
 def numpy_rank_promotion(new_val):
     """`with numpy_rank_promotion("raise"):` implicit rank promotion in `numpy`
     elementwise operations warns ('warn') or raises ('raise'), as

@@ -186,3 +186,12 @@ def test_warning_can_be_turned_off(threshold):
             jitted(np.ones(n, np.float32))
     with pytest.raises(ValueError, match="functorch_lite_recompile_warning"):
         fl.config.update("functorch_lite_recompile_warning", -1)
+
+
+def test_explain_cache_misses_context_manager(caplog):
+    caplog.set_level(logging.WARNING)
+    with fl.explain_cache_misses():
+        fl.jit(lambda x: x * 9)(F32_3)
+    fl.jit(lambda x: x * 11)(F32_3)
+    (message,) = _misses(caplog)
+    assert "never seen function" in message and not fl.config.jax_explain_cache_misses
