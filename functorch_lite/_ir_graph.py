@@ -27,6 +27,9 @@ def ir_graph(fun, *, backward=False, argnums=0, static_argnums=()):
     `backward=True`, the program of `grad(f, argnums)` (f returns a scalar), its
     forward equations blue and its backward-pass equations orange."""
     check_callable(fun, "ir_graph")
+    if backward and (not isinstance(argnums, int) or isinstance(argnums, bool)):
+        raise TypeError(f"ir_graph(backward=True) differentiates one argument: argnums "
+                        f"must be an int, got {argnums!r}")
     from ._jit import make_jaxpr
 
     @api_boundary
@@ -149,7 +152,7 @@ class _Builder:
                                           shape="box", style="rounded,filled",
                                           fillcolor="white"),
             edge_attr=dict(fontname="Helvetica", fontsize="9"))
-        sources = self._program(self.graph, program, (), "input")
+        sources = self._program(self.graph, program, (), "input", None)
         for i, out in enumerate(program.outs):
             node = self._node(self.graph, f"output {i}\n{out.aval.str_short()}", (),
                               shape="ellipse", fillcolor="#eeeeee")
@@ -173,8 +176,9 @@ class _Builder:
             graph.edge(source, target, label=atom.aval.str_short(),
                        _attributes=_classes(enclosing), **attrs)
 
-    def _program(self, graph, program, enclosing, input_label):
-        """Draw `program`'s inputs and equations into `graph`; returns var -> node."""
+    def _program(self, graph, program, enclosing, input_label, colour):
+        """Draw `program`'s inputs and equations into `graph`; returns var -> node.
+        `colour`: that of the equation holding the program (None at the top)."""
         sources = {}
         for i, var in enumerate(program.in_vars):
             sources[var] = self._node(graph, f"{input_label} {i}\n{var.aval.str_short()}",
@@ -182,18 +186,19 @@ class _Builder:
         for eqn in program.equations:
             subprograms = [kp for k, v in eqn.params.items() for kp in _programs(k, v)]
             if subprograms:
-                node = self._call(graph, eqn, subprograms, enclosing)
+                node = self._call(graph, eqn, subprograms, enclosing,
+                                  colour or self._colour(eqn))
             else:
                 node = self._node(graph, _label(eqn), enclosing, tooltip=_tooltip(eqn),
-                                  fillcolor=self._colour(eqn))
+                                  fillcolor=colour or self._colour(eqn))
             for atom in eqn.inputs:
                 self._edge(graph, sources, atom, node, enclosing)
             sources.update((v, node) for v in eqn.outputs)
         return sources
 
-    def _call(self, graph, eqn, subprograms, enclosing):
+    def _call(self, graph, eqn, subprograms, enclosing, colour):
         """An equation with sub-programs: a cluster holding the equation's node and one
-        nested cluster per sub-program."""
+        nested cluster per sub-program (drawn in the equation's colour)."""
         cluster = f"c{next(self.ids)}"
         inner = (*enclosing, cluster)
         with graph.subgraph(name=f"cluster_{cluster}") as sub:
@@ -203,20 +208,22 @@ class _Builder:
                      style="rounded,filled", fillcolor="#f7f7f7", color="#888888",
                      **_classes(enclosing))
             node = self._node(sub, _label(eqn), inner, tooltip=_tooltip(eqn),
-                              fillcolor=self._colour(eqn), shape="component")
+                              fillcolor=colour, shape="component")
             for key, program in subprograms:
                 body = f"c{next(self.ids)}"
                 with sub.subgraph(name=f"cluster_{body}") as nested:
                     nested.attr(id=body, label=key, tooltip="click to fold or unfold",
                                 style="rounded,dashed", color="#888888",
                                 fillcolor="white", **_classes(inner))
-                    sources = self._program(nested, program, (*inner, body), "arg")
+                    sources = self._program(nested, program, (*inner, body), "arg",
+                                            None if colour == "white" else colour)
                     for out in program.outs:
                         self._edge(nested, sources, out, node, (*inner, body),
                                    style="dashed")
         return node
 
     def _colour(self, eqn):
+        """Forward or backward (for `backward=True`), else white."""
         if self.forward_vars is None:
             return "white"
         forward = any(v in self.forward_vars for v in eqn.outputs)

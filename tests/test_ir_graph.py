@@ -138,3 +138,21 @@ def test_backward_colours_forward_and_backward_parts():
     assert forward.count("dot_general") == 1 and backward.count("dot_general") == 1
     assert "forward (blue) and backward pass (orange)" in graph.source
     assert graph.program.out_avals[0].shape == (3, 2)  # the gradient w.r.t. w
+
+
+def test_backward_colours_subprograms_as_their_equation():
+    def loss(x):
+        carry, _ = lax.scan(lambda c, v: (jnp.sin(c * v), None), 1.0, x)
+        return carry
+    graph = fl.ir_graph(loss, backward=True)(X)
+    clusters = re.findall(r'subgraph cluster_\w+ \{\s*(.*)', graph.source)
+    assert sum("label=scan" in c for c in clusters) == 2  # forward scan, transposed scan
+    nodes = re.findall(r'label="([^"]*)" fillcolor="(#[0-9a-f]+)"', graph.source)
+    sins = [colour for label, colour in nodes if label.startswith("sin\n")]
+    coss = [colour for label, colour in nodes if label.startswith("cos\n")]
+    assert sins == ["#dbe9f6"]  # in the forward scan's body
+    assert coss and set(coss) == {"#dbe9f6"}  # sin's derivative is a forward residual
+    scans = [colour for label, colour in nodes if label.startswith("scan")]
+    assert sorted(scans) == ["#dbe9f6", "#fde0c5"]
+    with pytest.raises(TypeError, match="argnums must be an int"):
+        fl.ir_graph(loss, backward=True, argnums=(0,))
