@@ -72,6 +72,31 @@ def test_log_appears_on_the_same_calls_as_jax(explain, caplog):
             assert cause in our_logged[0]
 
 
+def test_log_appears_as_jax_for_pytrees_redefinitions_and_transformations(explain, caplog):
+    """The same program run by JAX and by us logs on the same calls."""
+    def run(lib, np_module):
+        def loss(w, batch):
+            return (np_module.tanh(batch["x"] @ w) * batch.get("scale", 1.0)).sum()
+        jitted = lib.jit(loss)
+        w, x = np.ones(3, np.float32), np.ones((2, 3), np.float32)
+        logged = []
+        calls = [lambda: jitted(w, {"x": x}), lambda: jitted(w, {"x": x}),
+                 lambda: jitted(w, {"x": x, "scale": np.float32(2)}),
+                 lambda: lib.grad(jitted)(w, {"x": x}),
+                 lambda: lib.grad(jitted)(w, {"x": x}),
+                 lambda: lib.vmap(jitted, (None, 0))(w, {"x": np.ones((4, 2, 3), np.float32)}),
+                 lambda: lib.jit(lambda v: v * 2)(w), lambda: lib.jit(lambda v: v * 2)(w)]
+        for call in calls:
+            call()
+            logged.append(len(_misses(caplog)))
+        return logged
+    caplog.set_level(logging.WARNING)
+    import jax.numpy as jnp
+    theirs = run(jax, jnp)
+    assert run(fl, fl.numpy) == theirs, theirs
+    assert theirs[:3] == [1, 0, 1] and theirs[-2:] == [1, 1]
+
+
 def test_log_names_the_pytree_path_and_a_redefined_function(explain, caplog):
     caplog.set_level(logging.WARNING)
 
