@@ -32,8 +32,8 @@ class CacheChange:
 
     `path`: the argument (`x`, `batch['image']`, `args[2]`) or "the function" or
     "config"; `kind`: 'shape', 'dtype', 'weak type', 'static value', 'pytree
-    structure', 'new function object', 'config' or 'forgotten'; `before`/`now`:
-    readable values."""
+    structure', 'new function object', 'config', 'forgotten' (evicted or cleared) or
+    'closes over tracers' (never kept); `before`/`now`: readable values."""
     path: str
     kind: str
     before: str
@@ -42,7 +42,7 @@ class CacheChange:
     def __str__(self):
         if self.kind == "new function object":
             return f"{self.path} is a new function object ({self.now})"
-        if self.kind == "forgotten":
+        if self.kind in ("forgotten", "closes over tracers"):
             return f"this signature was traced before but {self.now}"
         return f"`{self.path}` changed {self.kind}: now {self.now}, before {self.before}"
 
@@ -55,6 +55,7 @@ class CacheEntry:
     signature: dict
     changes: tuple
     trace_seconds: float = 0.0
+    cached: bool = True
     _program: object = dataclasses.field(default=None, repr=False)
 
     @property
@@ -126,6 +127,8 @@ _FIXES = {
     "config": "is traced under changing config flags",
     "forgotten": ("was forgotten by the cache: raise functorch_lite_cache_size or avoid "
                   "clear_caches()"),
+    "closes over tracers": ("closes over values of an enclosing transformation, so its "
+                            "traces are not kept: pass those values as arguments"),
 }
 
 
@@ -143,8 +146,13 @@ def record_miss(jitted, history, key, args, kwargs, static_pos):
             changes = ((CacheChange("the function", "new function object", "",
                                     f"defined at {_where(fun)}"),) if new_function else ())
         elif key in history.keys:
-            changes = (CacheChange("", "forgotten", "", "was evicted (cache size limit) "
-                                   "or cleared"),)
+            if history.entries[len(history.keys) - 1 - history.keys[::-1].index(key)].cached:
+                changes = (CacheChange("", "forgotten", "", "was evicted (cache size "
+                                       "limit) or cleared"),)
+            else:
+                changes = (CacheChange("the function", "closes over tracers", "",
+                                       "its trace was not kept: the function closes over "
+                                       "values traced by an enclosing transformation"),)
         else:
             changes = min((_diff(old, key, names)  # the closest of the latest ones
                            for old in reversed(history.keys[-_COMPARED:])), key=len)
@@ -166,9 +174,11 @@ def cache_info(history, currsize):
         return CacheInfo(list(history.entries), currsize)
 
 
-def traced(entry, program, seconds):
-    """Record the trace time of `entry` and the program whose compile time it reports."""
-    entry.trace_seconds = seconds
+def traced(entry, program, seconds, cached):
+    """Record the trace time of `entry`, the program whose compile time it reports and
+    whether the trace is kept (not when it closes over an outer transformation's
+    tracers)."""
+    entry.trace_seconds, entry.cached = seconds, cached
     entry._program = weakref.ref(program)
 
 
@@ -369,7 +379,8 @@ def _count(site, fun, changes):
             return
         site.warned = True
         (path, kind), count = site.causes.most_common(1)[0]
-    what = "the function" if kind == "new function object" else f"`{path}`"
+    what = ("the function" if kind in ("new function object", "closes over tracers")
+            else f"`{path}`")
     if kind == "forgotten":
         what = "a signature"
     warnings.warn(

@@ -116,8 +116,9 @@ class jit:
                                                     kwargs, static_pos)
                 start = time.perf_counter()
                 entry = self._trace(args, kwargs, static_pos, in_tree, avals, statics)
-                _cache_explain.traced(record, entry[0], time.perf_counter() - start)
-                if not any(isinstance(c, Tracer) for c in entry[1]):
+                keep = not any(isinstance(c, Tracer) for c in entry[1])
+                _cache_explain.traced(record, entry[0], time.perf_counter() - start, keep)
+                if keep:
                     programs.put(key, entry)  # closures over tracers: retraced each call
                 return entry
             entry = self._traces.locks.build_once(programs, key, build)

@@ -167,6 +167,23 @@ def test_a_forgotten_signature_says_so():
     assert jitted.cache_info().misses == 2
 
 
+def test_a_closure_over_tracers_says_why_it_retraces():
+    holder = {}
+
+    def scaled(y):
+        return holder["x"] * y  # reads a value of the enclosing grad
+    jitted = fl.jit(scaled)
+
+    def outer(x):
+        holder["x"] = x
+        return jitted(x)
+    assert float(fl.grad(outer)(3.0)) == 6.0
+    assert float(fl.grad(outer)(3.0)) == 6.0
+    assert _changes(jitted) == [("the function", "closes over tracers")]
+    first, second = jitted.cache_info().entries
+    assert not first.cached and jitted.cache_info().currsize == 0
+
+
 def test_trace_alone_has_no_compile_time():
     jitted = fl.jit(lambda x: x / 2)
     jitted.trace(F32_3)
