@@ -14,7 +14,6 @@ import threading
 import warnings
 import weakref
 
-from jax import tree_util
 
 from ._config import config
 from ._traceback_util import _is_library
@@ -146,7 +145,9 @@ def record_miss(jitted, history, key, args, kwargs, static_pos):
             changes = ((CacheChange("the function", "new function object", "",
                                     f"defined at {_where(fun)}"),) if new_function else ())
         elif key in history.keys:
-            if history.entries[len(history.keys) - 1 - history.keys[::-1].index(key)].cached:
+            previous = next(e for k, e in zip(reversed(history.keys),
+                                              reversed(history.entries)) if k == key)
+            if previous.cached:
                 changes = (CacheChange("", "forgotten", "", "was evicted (cache size "
                                        "limit) or cleared"),)
             else:
@@ -243,7 +244,8 @@ def _signature(key, names):
 
 
 def _diff(old, new, names):
-    (old_tree, old_avals, old_statics, old_context), (tree, avals, statics, context) = old, new
+    old_tree, old_avals, old_statics, old_context = old
+    tree, avals, statics, context = new
     changes = []
     if old_context != context:
         changes.append(CacheChange("config", "config", repr(old_context), repr(context)))
@@ -262,7 +264,8 @@ def _diff(old, new, names):
         changes.append(_tree_change(old_tree, tree, names))
     else:
         for path, a, b in zip(_top_paths(tree, names), old_avals, avals):
-            for kind, differs in (("shape", a.shape != b.shape), ("dtype", a.dtype != b.dtype),
+            for kind, differs in (("shape", a.shape != b.shape),
+                                  ("dtype", a.dtype != b.dtype),
                                   ("weak type", a.weak_type != b.weak_type)):
                 if differs:
                     changes.append(CacheChange(path, kind, str(a), str(b)))

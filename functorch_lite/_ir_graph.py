@@ -7,6 +7,7 @@ sub-program; in the HTML a click on a cluster folds it. `backward=True` draws
 `grad(f)` with the forward computation and the backward pass coloured apart."""
 import html
 import itertools
+import os
 import shutil
 
 import numpy as np
@@ -95,16 +96,18 @@ class ProgramGraph:
 
     def save(self, path):
         path = str(path)
-        writers = {".html": lambda: f"<!DOCTYPE html><html><head><meta charset='utf-8'>"
-                                    f"<title>{html.escape(self.name)}</title></head><body>"
-                                    f"{self.html()}</body></html>",
-                   ".svg": self.svg, ".dot": lambda: self.source, ".gv": lambda: self.source}
-        suffix = path[path.rfind("."):].lower() if "." in path else ""
+        writers = {".html": self._page, ".svg": self.svg, ".dot": lambda: self.source,
+                   ".gv": lambda: self.source}
+        suffix = os.path.splitext(path)[1].lower()
         if suffix not in writers:
             raise ValueError(f"ProgramGraph.save({path!r}): the suffix says the format; "
                              f"use one of {sorted(writers)}")
         with open(path, "w", encoding="utf-8") as f:
             f.write(writers[suffix]())
+
+    def _page(self):
+        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
+                f"{html.escape(self.name)}</title></head><body>{self.html()}</body></html>")
 
     def _repr_html_(self):
         return self.html()

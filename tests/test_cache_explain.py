@@ -84,7 +84,8 @@ def test_log_appears_as_jax_for_pytrees_redefinitions_and_transformations(explai
                  lambda: jitted(w, {"x": x, "scale": np.float32(2)}),
                  lambda: lib.grad(jitted)(w, {"x": x}),
                  lambda: lib.grad(jitted)(w, {"x": x}),
-                 lambda: lib.vmap(jitted, (None, 0))(w, {"x": np.ones((4, 2, 3), np.float32)}),
+                 lambda: lib.vmap(jitted, (None, 0))(
+                     w, {"x": np.ones((4, 2, 3), np.float32)}),
                  lambda: lib.jit(lambda v: v * 2)(w), lambda: lib.jit(lambda v: v * 2)(w)]
         for call in calls:
             call()

@@ -58,7 +58,8 @@ def test_cost_and_memory_analysis_have_jax_keys():
     fields = [f for f in dir(their_memory) if f.endswith("_in_bytes")]
     assert "temp_size_in_bytes" in fields
     for field in fields:
-        if field in ("argument_size_in_bytes", "output_size_in_bytes", "alias_size_in_bytes"):
+        if field in ("argument_size_in_bytes", "output_size_in_bytes",
+                     "alias_size_in_bytes"):
             assert getattr(our_memory, field) == getattr(their_memory, field), field
         else:  # present and an int (XLA's temporaries depend on the HLO we emit)
             assert isinstance(getattr(our_memory, field), int), field
