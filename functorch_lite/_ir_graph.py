@@ -53,9 +53,18 @@ def _split_grad(fun, argnums, forward_vars):
     from .numpy import ones_like
 
     def grad_fun(*args, **kwargs):
+        i = argnums % len(args) if -len(args) <= argnums < len(args) else None
+        if i is None:
+            raise ValueError(f"ir_graph(backward=True, argnums={argnums}): the function "
+                             f"was called with {len(args)} positional arguments")
+
         def of_arg(x):
-            return fun(*args[:argnums], x, *args[argnums + 1:], **kwargs)
-        out, pullback = vjp(of_arg, args[argnums])
+            return fun(*args[:i], x, *args[i + 1:], **kwargs)
+        out, pullback = vjp(of_arg, args[i])
+        if getattr(out, "shape", None) != ():
+            got = getattr(out, "shape", type(out).__name__)
+            raise TypeError(f"ir_graph(backward=True) draws grad(f), which needs a scalar "
+                            f"output; {getattr(fun, '__name__', 'f')} returned {got}")
         trace = _core.current_trace()
         forward_vars.update(v for e in getattr(trace, "equations", ()) for v in e.outputs)
         (cotangent,) = pullback(ones_like(out))

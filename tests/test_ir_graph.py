@@ -156,3 +156,8 @@ def test_backward_colours_subprograms_as_their_equation():
     assert sorted(scans) == ["#dbe9f6", "#fde0c5"]
     with pytest.raises(TypeError, match="argnums must be an int"):
         fl.ir_graph(loss, backward=True, argnums=(0,))
+    with pytest.raises(TypeError, match="needs a scalar output; <lambda> returned"):
+        fl.ir_graph(lambda x: x * 2, backward=True)(X)
+    last = fl.ir_graph(lambda a, b: (a * b.sum()).sum(), backward=True, argnums=-1)(
+        X, X[:2])
+    assert last.program.out_avals[0].shape == (2,)  # the gradient w.r.t. b
