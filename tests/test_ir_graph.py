@@ -161,3 +161,15 @@ def test_backward_colours_subprograms_as_their_equation():
     last = fl.ir_graph(lambda a, b: (a * b.sum()).sum(), backward=True, argnums=-1)(
         X, X[:2])
     assert last.program.out_avals[0].shape == (2,)  # the gradient w.r.t. b
+
+
+def test_draws_transformed_functions_and_static_arguments():
+    def loss(x, power):
+        return (x ** power).sum()
+    per_example = fl.vmap(fl.grad(loss), in_axes=(0, None))
+    xs = np.ones((5, 3), np.float32)
+    program = fl.make_jaxpr(per_example, static_argnums=1)(xs, 3)
+    graph = fl.ir_graph(per_example, static_argnums=1)(xs, 3)
+    assert len(_node_labels(graph.source)) == _count_equations(program) > 0
+    assert 'label="input 0\nf32[5,3]"' in graph.source
+    assert 'label="output 0\nf32[5,3]"' in graph.source
