@@ -89,11 +89,24 @@ class CacheInfo:
 
 class History:
     """The traces of one function under one set of jit options (kept by its
-    `_TraceCache`): their keys and `CacheEntry`s."""
-    __slots__ = ("keys", "entries", "lock")
+    `_TraceCache`): their keys and `CacheEntry`s in order, the latest entry of each key,
+    and the function's positional parameter names (found on the first miss)."""
+    __slots__ = ("keys", "entries", "latest", "params", "lock")
 
     def __init__(self):
-        self.keys, self.entries, self.lock = [], [], threading.Lock()
+        self.keys, self.entries, self.latest = [], [], {}
+        self.params, self.lock = None, threading.Lock()
+
+    def add(self, key, entry):
+        self.keys.append(key)
+        self.entries.append(entry)
+        self.latest[key] = entry
+        excess = len(self.keys) - config.functorch_lite_cache_size
+        if excess > 0:
+            for old_key, old_entry in zip(self.keys[:excess], self.entries[:excess]):
+                if self.latest.get(old_key) is old_entry:
+                    del self.latest[old_key]
+            del self.keys[:excess], self.entries[:excess]
 
 
 class _Site:
@@ -109,7 +122,7 @@ class _Site:
         self.warned = False
 
 
-_COMPARED = 64  # a miss is compared with this many of the latest signatures
+_COMPARED = 16  # a miss is compared with this many of the latest signatures
 _sites = {}
 _sites_lock = threading.Lock()
 
@@ -136,17 +149,18 @@ def record_miss(jitted, history, key, args, kwargs, static_pos):
     trace context): explain the miss (log it under `jax_explain_cache_misses`, warn
     after repeated recompilations) and return the new `CacheEntry`."""
     fun = jitted.fun
-    names = _ArgNames(fun, len(args), static_pos)
+    if history.params is None:
+        history.params = _positional_parameters(fun)
+    names = _ArgNames(history.params, len(args), static_pos)
     signature = _signature(key, names)
     site = _site_of(fun)
     with history.lock:
+        previous = history.latest.get(key)
         new_function = not history.keys and site is not None and _is_new_function(site, fun)
         if not history.keys:
             changes = ((CacheChange("the function", "new function object", "",
                                     f"defined at {_where(fun)}"),) if new_function else ())
-        elif key in history.keys:
-            previous = next(e for k, e in zip(reversed(history.keys),
-                                              reversed(history.entries)) if k == key)
+        elif previous is not None:
             if previous.cached:
                 changes = (CacheChange("", "forgotten", "", "was evicted (cache size "
                                        "limit) or cleared"),)
@@ -154,14 +168,12 @@ def record_miss(jitted, history, key, args, kwargs, static_pos):
                 changes = (CacheChange("the function", "closes over tracers", "",
                                        "its trace was not kept: the function closes over "
                                        "values traced by an enclosing transformation"),)
-        else:
-            changes = min((_diff(old, key, names)  # the closest of the latest ones
-                           for old in reversed(history.keys[-_COMPARED:])), key=len)
+        else:  # the closest of the latest signatures (the latest on ties)
+            closest = min(reversed(history.keys[-_COMPARED:]),
+                          key=lambda old: _distance(old, key))
+            changes = _diff(closest, key, names)
         entry = CacheEntry(signature, changes)
-        history.keys.append(key)
-        history.entries.append(entry)
-        del history.keys[:-config.functorch_lite_cache_size]
-        del history.entries[:-config.functorch_lite_cache_size]
+        history.add(key, entry)
         first = len(history.keys) == 1
     if config.jax_explain_cache_misses:
         _logger.warning(_log_message(jitted, fun, changes, first, new_function))
@@ -189,14 +201,9 @@ class _ArgNames:
     """Names the dynamic arguments the way the user wrote them: parameter names of
     `fun` where it has them, `args[i]` otherwise."""
 
-    def __init__(self, fun, num_args, static_pos):
+    def __init__(self, params, num_args, static_pos):
+        self.params = params
         self.positions = [i for i in range(num_args) if i not in static_pos]
-        try:
-            params = list(inspect.signature(fun).parameters.values())
-        except (TypeError, ValueError):
-            params = []
-        self.params = [p.name for p in params
-                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
     def positional(self, i):
         return self.params[i] if i < len(self.params) else f"args[{i}]"
@@ -204,6 +211,14 @@ class _ArgNames:
     def dynamic(self, i):
         """The name of the i-th dynamic positional argument."""
         return self.positional(self.positions[i] if i < len(self.positions) else i)
+
+
+def _positional_parameters(fun):
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def _leaf_paths(treedef, prefix):
@@ -241,6 +256,19 @@ def _signature(key, names):
         name = names.positional(index) if where == "pos" else index
         signature[name] = f"static {value!r:.60}"
     return signature
+
+
+def _distance(old, new):
+    """How many things differ between two signatures (cheap: no names, no paths)."""
+    old_tree, old_avals, old_statics, old_context = old
+    tree, avals, statics, context = new
+    changed_statics = set(old_statics).symmetric_difference(statics)
+    count = (old_context != context) + (len(changed_statics) + 1) // 2
+    if old_tree != tree:
+        return count + 1
+    return count + sum((a.shape != b.shape) + (a.dtype != b.dtype)
+                       + (a.weak_type != b.weak_type)
+                       for a, b in zip(old_avals, avals) if a is not b)
 
 
 def _diff(old, new, names):
