@@ -218,7 +218,8 @@ def _positional_parameters(fun):
         params = inspect.signature(fun).parameters.values()
     except (TypeError, ValueError):
         return []
-    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in params if p.kind in positional]
 
 
 def _leaf_paths(treedef, prefix):
