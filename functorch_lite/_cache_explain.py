@@ -14,7 +14,6 @@ import threading
 import warnings
 import weakref
 
-
 from ._config import config
 from ._traceback_util import _is_library
 
