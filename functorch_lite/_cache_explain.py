@@ -2,7 +2,7 @@
 (`jit(f).cache_info()`), and each miss after the first says which argument changed and
 how, by comparing the new signature with the closest one seen before (as JAX's
 `jax_explain_cache_misses`, which this module also implements: it logs the explanation
-at WARNING). After `functorch_lite_recompile_warning` recompilations of one function
+at WARNING). After `functorch_lite_recompile_warning` retraces of one function
 (counted over every function object defined at the same place) a `RecompilationWarning`
 names the most frequent cause and its fix."""
 import collections
@@ -110,7 +110,7 @@ class History:
 
 class _Site:
     """Every function object defined at one place in the source, and why the jitted
-    functions defined there recompiled."""
+    functions defined there were retraced."""
     __slots__ = ("functions", "seen", "causes", "recompiles", "warned")
 
     def __init__(self):
@@ -397,7 +397,7 @@ def _is_new_function(site, fun):
 
 def _count(site, fun, changes):
     """Count this recompilation at the function's definition site; warn once when the
-    site has recompiled `functorch_lite_recompile_warning` times (not for the library's
+    site was retraced `functorch_lite_recompile_warning` times (not for the library's
     own functions)."""
     threshold = config.functorch_lite_recompile_warning
     with _sites_lock:
@@ -415,7 +415,7 @@ def _count(site, fun, changes):
     if kind == "forgotten":
         what = "a signature"
     warnings.warn(
-        f"jit({getattr(fun, '__name__', 'fun')}) defined at {_where(fun)} has recompiled "
+        f"jit({getattr(fun, '__name__', 'fun')}) defined at {_where(fun)} was retraced "
         f"{recompiles} times; most often ({count} of {recompiles}) because {what} "
         f"{_FIXES[kind]}. jit(f).cache_info() lists every trace and why it happened; "
         f"functorch_lite_recompile_warning sets this threshold (0: never warn).",

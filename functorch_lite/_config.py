@@ -29,7 +29,7 @@ class Config:
     (`_compilation_cache`). `jax_explain_cache_misses` logs at WARNING, for each trace
     of a jitted function, why the cache missed (which argument changed and how), as
     JAX does; `functorch_lite_recompile_warning` (default 8, 0: never) is how many
-    recompilations of one function make a `RecompilationWarning` naming the most
+    retraces of one function make a `RecompilationWarning` naming the most
     frequent cause (`jit(f).cache_info()` has them all)."""
 
     def __init__(self):

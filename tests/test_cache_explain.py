@@ -208,7 +208,7 @@ def test_warning_names_the_most_frequent_cause(threshold):
         jitted(np.ones(4, np.float32), 2.0)  # warned once only
     (warning,) = [w for w in caught if w.category is RecompilationWarning]
     message = str(warning.message)
-    assert "recompiled 3 times" in message and "(2 of 3)" in message
+    assert "was retraced 3 times" in message and "(2 of 3)" in message
     assert "`x` changes shape: pad it" in message
     assert warning.filename == __file__  # points at the user's call
 
