@@ -173,3 +173,50 @@ def test_draws_transformed_functions_and_static_arguments():
     assert len(_node_labels(graph.source)) == _count_equations(program) > 0
     assert 'label="input 0\nf32[5,3]"' in graph.source
     assert 'label="output 0\nf32[5,3]"' in graph.source
+
+
+_FAKE_DOM = """
+const [script, elements, clicked] = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const nodes = elements.map(([id, classes]) => ({
+  id, classes, style: {}, attributes: {}, listeners: {},
+  getAttribute(name) { return name in this.attributes ? this.attributes[name] : null; },
+  setAttribute(name, value) { this.attributes[name] = value; },
+  addEventListener(type, listener) { this.listeners[type] = listener; }}));
+const root = {querySelectorAll(selector) {
+  if (selector === "g.cluster") return nodes.filter(n => n.classes.includes("cluster"));
+  return nodes.filter(n => n.classes.includes(selector.slice(1)));  // ".in_<id>"
+}};
+global.document = {getElementById: () => root};
+eval(script);
+const hidden = [];
+for (const id of clicked) {
+  nodes.find(n => n.id === id).listeners.click({stopPropagation() {}});
+  hidden.push(nodes.filter(n => n.style.display === "none").map(n => n.id));
+}
+console.log(JSON.stringify(hidden));
+"""
+
+
+@needs_dot
+@pytest.mark.skipif(shutil.which("node") is None,
+                    reason="runs the HTML's fold script in Node.js, which is not installed")
+def test_html_fold_script_hides_and_shows_a_clusters_contents(graph):
+    """The page's script, run on the SVG's elements in a minimal DOM: a click on a
+    cluster hides everything inside it (nested clusters too), a second shows it again."""
+    import json
+    import subprocess
+    page = graph.html()
+    script = page[page.index("<script>") + 8:page.index("</script>")]
+    root = ET.fromstring(page[page.index("<svg"):page.index("</svg>") + 6])
+    elements = [(g.get("id"), (g.get("class") or "").split()) for g in root.iter(f"{SVG}g")
+                if g.get("id")]
+    labels = {g.get("id"): next(g.iter(f"{SVG}text")).text
+              for g in root.iter(f"{SVG}g") if "cluster" in (g.get("class") or "")}
+    scan = next(e for e in elements if labels.get(e[0]) == "scan")
+    inside = sorted(e[0] for e in elements if f"in_{scan[0]}" in e[1])
+    done = subprocess.run(["node", "-e", _FAKE_DOM], capture_output=True, text=True,
+                          input=json.dumps([script, elements, [scan[0], scan[0]]]),
+                          timeout=60, check=True)
+    folded, unfolded = json.loads(done.stdout)
+    assert len(inside) >= 6  # the scan node, its body cluster, inputs, equations, edges
+    assert sorted(folded) == inside and unfolded == []
