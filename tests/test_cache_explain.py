@@ -93,9 +93,12 @@ def test_log_appears_as_jax_for_pytrees_redefinitions_and_transformations(explai
         return logged
     caplog.set_level(logging.WARNING)
     import jax.numpy as jnp
-    theirs = run(jax, jnp)
-    assert run(fl, fl.numpy) == theirs, theirs
-    assert theirs[:3] == [1, 0, 1] and theirs[-2:] == [1, 1]
+    theirs, ours = run(jax, jnp), run(fl, fl.numpy)
+    # the first grad of the jitted function (call 3): JAX 0.10 reuses its trace, as we
+    # do; JAX 0.12 traces it again (logged as a never-seen function)
+    assert ours[3] == 0 and theirs[3] in (0, 1)
+    del ours[3], theirs[3]
+    assert ours == theirs == [1, 0, 1, 0, 0, 1, 1]
 
 
 def test_log_names_the_pytree_path_and_a_redefined_function(explain, caplog):
