@@ -25,7 +25,7 @@ EFFECT_TYPES = ("JAX's effect classes; our IR marks a primitive with effects by 
                 "(`Primitive.has_effects`), not by effect objects")
 REFS = "JAX's experimental mutable array references (Ref): our IR has no mutable state"
 INTERNAL = "JAX internal or experimental flag/module with no user-facing role here"
-ECOSYSTEM = ("a JAX subpackage outside this package's scope (export, ffi, profiler, ...; "
+ECOSYSTEM = ("a JAX subpackage outside this package's scope (export, ffi, ...; "
              "issue 15: ecosystem interop)")
 SCIPY_LATER = "not yet written (issue 17 follow-up): jax.scipy's remaining modules"
 WLAYERS = ("jax.nn.initializers: the same initializers (bit-identical to JAX's) live in "
@@ -53,11 +53,11 @@ ABSENT = {
         **_reasons(REFS, "Ref ref new_ref empty_ref free_ref freeze"),
         **_reasons(INTERNAL, """ad api_util core custom_derivatives interpreters lib typing
             version allow_f16_reductions array_garbage_collection_guard debug_key_reuse
-            default_prng_impl ds enable_checks enable_custom_prng explain_cache_misses
+            default_prng_impl ds enable_checks enable_custom_prng
             jax2tf_associative_scan_reductions legacy_prng_key no_execution no_tracing
             softmax_custom_jvp thread_guard threefry_partitionable make_user_context
             fwd_and_bwd CompilerEffortLevel Inline"""),
-        **_reasons(ECOSYSTEM, "export ffi image memory monitoring ops profiler"),
+        **_reasons(ECOSYSTEM, "export ffi image memory monitoring ops"),
     },
     "jax.debug": {
         **_reasons(MULTI_DEVICE, """inspect_array_sharding visualize_array_sharding

@@ -6,7 +6,7 @@ code for the API we cover.
 from jax import ShapeDtypeStruct, Device  # JAX's runtime types, used as they are
 from ._config import (config, default_matmul_precision, disable_jit, debug_nans,
                       debug_infs, log_compiles, enable_x64, numpy_rank_promotion,
-                      numpy_dtype_promotion)
+                      numpy_dtype_promotion, explain_cache_misses)
 from ._core import ShapedArray, ConcretizationTypeError, UnexpectedTracerError, typeof
 from ._dtypes import float0
 from ._runtime import Array
@@ -27,6 +27,8 @@ from ._device import (device_put, devices, block_until_ready, device_get, local_
                       process_index, process_count, live_arrays, print_environment_info)
 from ._callback import pure_callback
 from . import debug
+from . import profiler
+from ._ir_graph import ir_graph
 
 from . import _array_interop, _runtime as _rt
 

@@ -26,7 +26,11 @@ class Config:
     `jax_compilation_cache_dir` (None or "" turns it off),
     `jax_persistent_cache_min_compile_time_secs` and `jax_compilation_cache_max_size`
     (bytes, -1: unbounded) configure the persistent compilation cache
-    (`_compilation_cache`)."""
+    (`_compilation_cache`). `jax_explain_cache_misses` logs at WARNING, for each trace
+    of a jitted function, why the cache missed (which argument changed and how), as
+    JAX does; `functorch_lite_recompile_warning` (default 8, 0: never) is how many
+    retraces of one function make a `RecompilationWarning` naming the most
+    frequent cause (`jit(f).cache_info()` has them all)."""
 
     def __init__(self):
         self.jax_enable_x64 = False
@@ -34,6 +38,8 @@ class Config:
         self.jax_debug_infs = False
         self.jax_disable_jit = False
         self.jax_log_compiles = False
+        self.jax_explain_cache_misses = False
+        self.functorch_lite_recompile_warning = 8
         self.jax_numpy_rank_promotion = "allow"
         self.jax_numpy_dtype_promotion = "standard"
         self.jax_traceback_filtering = os.environ.get(
@@ -63,6 +69,10 @@ class Config:
             raise TypeError(f"{name} takes a bool, got {value!r}")
         if name in _BOOL_FLAGS:
             value = bool(value)
+        if name == "functorch_lite_recompile_warning" and not (
+                isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            raise ValueError(f"functorch_lite_recompile_warning must be an int >= 0 (0: "
+                             f"never warn), got {value!r}")
         if name == "functorch_lite_cache_size" and not (
                 isinstance(value, int) and not isinstance(value, bool) and value > 0):
             raise ValueError(f"functorch_lite_cache_size must be a positive int, got "
@@ -91,7 +101,8 @@ class Config:
 RANK_PROMOTION = ("allow", "warn", "raise")
 DTYPE_PROMOTION = ("standard", "strict")
 _BOOL_FLAGS = frozenset(("jax_enable_x64", "jax_debug_nans", "jax_debug_infs",
-                         "jax_disable_jit", "jax_log_compiles"))
+                         "jax_disable_jit", "jax_log_compiles",
+                         "jax_explain_cache_misses"))
 config = Config()
 
 
@@ -127,6 +138,13 @@ def log_compiles(new_val=True):
     """`with log_compiles():` each compilation is logged at WARNING, as
     `jax.log_compiles`."""
     return _flag_set("jax_log_compiles", new_val)
+
+
+def explain_cache_misses(new_val=True):
+    """`with explain_cache_misses():` each trace of a jitted function logs at WARNING
+    why the cache missed (which argument changed and how), as
+    `jax.explain_cache_misses`."""
+    return _flag_set("jax_explain_cache_misses", new_val)
 
 
 def numpy_rank_promotion(new_val):

@@ -6,6 +6,7 @@ first call it together."""
 import collections
 import logging
 import threading
+import time
 
 from . import _runtime
 from ._config import config
@@ -122,7 +123,9 @@ def compile_program(program, name="main_module", donated=()):
                 if config.jax_log_compiles:
                     _logger.warning("Compiling jit(%s) with global shapes and types %r.",
                                     name.removeprefix("jit_"), tuple(program.in_avals))
+                start = time.perf_counter()
                 text, callbacks = lower_module(program, name=name, donated=donated)
                 executable = program.cache[key] = _runtime.compile(
                     text, program.out_avals, program.in_avals, callbacks)
+                program.cache[("compile_seconds",)] = time.perf_counter() - start
     return executable

@@ -3,11 +3,12 @@ XLA executable. `jit_p` is a primitive whose parameter is the program, so every
 transformation sees a jitted call as one equation (its rules are in `_jit_rules`)."""
 import functools
 import threading
+import time
 import weakref
 
 from jax import tree_util
 
-from . import _core, _dispatch, _dtypes, _runtime
+from . import _cache_explain, _core, _dispatch, _dtypes, _runtime
 from ._config import Config, config
 from ._traceback_util import api_boundary, check_callable
 from ._jit_args import check_placement, resolve_argnums, warn_unusable_donations
@@ -111,8 +112,13 @@ class jit:
         entry = programs.get(key)
         if entry is None:  # traced once, also when several threads call at once
             def build():
+                record = _cache_explain.record_miss(self, self._traces.history, key, args,
+                                                    kwargs, static_pos)
+                start = time.perf_counter()
                 entry = self._trace(args, kwargs, static_pos, in_tree, avals, statics)
-                if not any(isinstance(c, Tracer) for c in entry[1]):
+                keep = not any(isinstance(c, Tracer) for c in entry[1])
+                _cache_explain.traced(record, entry[0], time.perf_counter() - start, keep)
+                if keep:
                     programs.put(key, entry)  # closures over tracers: retraced each call
                 return entry
             entry = self._traces.locks.build_once(programs, key, build)
@@ -222,6 +228,15 @@ class jit:
                     return None, None
         return (in_tree, *prefix, *sig), leaves
 
+    def cache_info(self):
+        """Every trace of this function under these jit options, as a `CacheInfo`:
+        `.entries[i]` has the `signature` (argument path -> type), `changes` (what
+        differed from the closest earlier signature: argument path and kind: shape,
+        dtype, weak type, static value, pytree structure, new function object),
+        `trace_seconds` and `compile_seconds`; `currsize` is how many are cached now.
+        `print(jit(f).cache_info())` shows them as a table."""
+        return _cache_explain.cache_info(self._traces.history, len(self._traces.programs))
+
     @api_boundary
     def lower(self, *args, **kwargs):
         return self.trace(*args, **kwargs).lower()
@@ -299,12 +314,14 @@ def _fast_runner(program, consts, out_tree, donated, convert):
 class _TraceCache:
     """What jit keeps for one function and one set of jit options: the traced program
     of each input signature, and for eager calls a runner per call signature (both
-    bounded LRU caches), with the locks that make a new signature trace once."""
-    __slots__ = ("programs", "fast", "locks", "__weakref__")
+    bounded LRU caches), with the locks that make a new signature trace once, and the
+    history of its traces (`cache_info`)."""
+    __slots__ = ("programs", "fast", "locks", "history", "__weakref__")
 
     def __init__(self):
         self.programs, self.fast = _dispatch.LRUCache(), _dispatch.LRUCache()
         self.locks = _dispatch.KeyLocks()
+        self.history = _cache_explain.History()
 
 
 _TRACE_CACHES = weakref.WeakKeyDictionary()  # function -> {jit options: _TraceCache}
