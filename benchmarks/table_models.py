@@ -54,10 +54,16 @@ def mlp_data(sizes, batch, rng):
 
 # --- LeNet-5 (28x28x1) -----------------------------------------------------------------
 
-def lenet(m):
+def lenet(m, pool_as_reshape=False):
+    """`pool_as_reshape`: write the 2x2 max pooling as reshape + max (the form that
+    runs fastest on XLA's CPU backend when written by hand in JAX; its gradient splits
+    ties between the maxima where `reduce_window`'s goes to the first)."""
     dn = ("NHWC", "HWIO", "NHWC")
 
     def pool(h):
+        if pool_as_reshape:
+            n, hh, ww, c = h.shape
+            return m.np.max(h.reshape(n, hh // 2, 2, ww // 2, 2, c), axis=(2, 4))
         return m.lax.reduce_window(h, -np.inf, m.lax.max, (1, 2, 2, 1), (1, 2, 2, 1),
                                    "VALID")
 
@@ -134,18 +140,20 @@ def transformer_flops(vocab, d, layers, seq, batch):
     return 6 * product_params * batch * seq + 12 * layers * batch * seq * seq * d
 
 
-# --- PyTorch (eager, CUDA) -------------------------------------------------------------
+# --- PyTorch (eager) -----------------------------------------------------------------
 
-def torch_steps(mlp_sizes, mlp_batch, lenet_batch):
-    """{name: (step, args)} of the PyTorch MLP and LeNet steps on its GPU, or {} when
-    torch or a CUDA device is missing."""
+def torch_steps(mlp_sizes, mlp_batch, lenet_batch, cpu=False):
+    """{name: (step, args)} of the PyTorch MLP and LeNet steps on its GPU (with `cpu`:
+    on the CPU when no GPU is present, the LeNet in channels_last), or {} when torch
+    or the device is missing."""
     try:
         import torch
     except ImportError:
         return {}
-    if not torch.cuda.is_available():
+    if not (torch.cuda.is_available() or cpu):
         return {}
-    dev = torch.device("cuda")
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    layout = torch.channels_last if dev.type == "cpu" else torch.contiguous_format
     F = torch.nn.functional
 
     def sgd_step(model, loss_fn):
@@ -168,11 +176,14 @@ def torch_steps(mlp_sizes, mlp_batch, lenet_batch):
         torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Flatten(), torch.nn.Linear(400, 120), torch.nn.ReLU(),
-        torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10)).to(dev)
+        torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10)).to(
+            dev, memory_format=layout)
     data = lambda *shape: torch.randn(*shape, device=dev)
     labels = lambda n: torch.randint(0, 10, (n,), device=dev)
     return {"mlp": (sgd_step(mlp_model, F.cross_entropy),
                     (data(mlp_batch, mlp_sizes[0]), labels(mlp_batch))),
             "lenet": (sgd_step(lenet_model, F.cross_entropy),
-                      (data(lenet_batch, 1, 28, 28), labels(lenet_batch))),
-            "sync": torch.cuda.synchronize, "version": torch.__version__}
+                      (data(lenet_batch, 1, 28, 28).to(memory_format=layout),
+                       labels(lenet_batch))),
+            "sync": torch.cuda.synchronize if dev.type == "cuda" else (lambda: None),
+            "version": torch.__version__}

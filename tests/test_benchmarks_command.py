@@ -1,0 +1,60 @@
+"""`python -m benchmarks`: the table, JSON and chart code on fake timings, and the
+reshape+max LeNet variant it times against JAX computes JAX's default step."""
+import importlib
+import json
+import pathlib
+import sys
+
+import numpy as np
+import jax
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+bench = importlib.import_module("benchmarks.__main__")
+import table_models as tm  # noqa: E402  (benchmarks/ is on the path now)
+
+
+def fake_rows():
+    times = [{bench.OURS: 2e-3, bench.JAX: 4e-3, bench.JAX_RESHAPE: 1e-3},
+             {bench.OURS: 3e-6, bench.JAX: 2e-6}]
+    return [bench.table_row(name, t) for name, t in zip(("LeNet step", "dispatch"), times)]
+
+
+def test_rows_hold_times_in_ms_and_ours_over_each_library():
+    lenet, dispatch = fake_rows()
+    assert lenet["ms"] == {bench.OURS: 2.0, bench.JAX: 4.0, bench.JAX_RESHAPE: 1.0}
+    assert lenet["ratio"] == {bench.JAX: 0.5, bench.JAX_RESHAPE: 2.0}
+    np.testing.assert_allclose(dispatch["ratio"][bench.JAX], 1.5)
+    text = bench.format_row(lenet)
+    assert "ours/jax  0.50x" in text and "ours/jax (reshape+max pool)  2.00x" in text
+    assert bench.TORCH not in bench.format_row(dispatch)
+    json.loads(json.dumps(fake_rows()))
+
+
+def test_median_times_run_each_callable_and_take_medians():
+    counts = {"a": 0, "b": 0}
+
+    def call(key):
+        return lambda: counts.__setitem__(key, counts[key] + 1)
+    times = bench.median_times([call("a"), call("b")], rounds=3, budget_s=1e-4)
+    assert len(times) == 2 and all(t > 0 for t in times)
+    assert counts["a"] >= 5 and counts["b"] >= 5  # 2 warm-up calls and 3 rounds
+
+
+def test_chart_is_drawn(tmp_path):
+    for suffix in ("png", "svg"):
+        path = tmp_path / f"chart.{suffix}"
+        bench.draw_chart(fake_rows(), str(path), "device: fake; medians of 3 rounds")
+        assert path.stat().st_size > 1000
+
+
+def test_reshape_max_lenet_matches_the_reduce_window_lenet():
+    rng = np.random.RandomState(2)
+    params, batch = tm.lenet_data(3, rng)
+    ref_params, ref_loss = tm.lenet(tm.JAX)(params, *batch)
+    new_params, loss = tm.lenet(tm.JAX, pool_as_reshape=True)(params, *batch)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-6)
+    for a, b in zip(jax.tree_util.tree_leaves(new_params),
+                    jax.tree_util.tree_leaves(ref_params)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
