@@ -11,7 +11,6 @@ The workloads are the ones of the single-topic scripts in this folder, reused he
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -44,6 +43,26 @@ def lenet_rows(batch, rng):
            JAX_RESHAPE: bench_table.training(tm.lenet(tm.JAX, pool_as_reshape=True),
                                              params, data)}
     return [(f"LeNet-5 batch {batch} SGD step", fns)]
+
+
+def nn_cnn_rows(batch, size):
+    """The quickstart CNN of bench_nn_step.py (nn layers, nn.MaxPool, Adam) against
+    the same model written with jax.lax, on `size`x`size` images."""
+    import bench_nn_step as cnn
+    rng = np.random.default_rng(0)
+    x = jax.device_put(rng.random((batch, size, size, 1), dtype=np.float32))
+    y = jax.device_put(rng.integers(0, 10, batch).astype(np.int32))
+    params = jax.device_put(cnn.MODEL.init(fl.random.PRNGKey(0), x[:1])[0])
+
+    def threaded(step):
+        state = [params, cnn.OPTIMIZER.init(params)]
+
+        def run():
+            state[0], state[1], loss = step(state[0], state[1], x, y)
+            jax.block_until_ready(loss)
+        return run
+    return [(f"nn quickstart CNN {size}x{size} batch {batch} Adam step",
+             {OURS: threaded(cnn.our_step), JAX: threaded(cnn.jax_step)})]
 
 
 def hessian_rows(n, rng):
@@ -104,33 +123,15 @@ def workloads(quick):
     rows = [(name, fns) for name, fns, _ in bench_table.workloads(quick)
             if not name.startswith("LeNet") and "bfloat16" not in name]
     lenet_batch = 8 if quick else 64
-    rows += lenet_rows(lenet_batch, rng)
+    for batch in (lenet_batch,) if quick else (lenet_batch, 256):
+        rows += lenet_rows(batch, rng)
+    rows += nn_cnn_rows(8, 8) if quick else nn_cnn_rows(64, 28)
     rows += hessian_rows(16 if quick else 200, rng)
     rows += gradient_rows(16 if quick else 256, rng)
     if not quick:
         rows += scan_rnn_rows()
     rows += trace_lower_rows()
     return rows, lenet_batch
-
-
-def median_times(fns, rounds, budget_s):
-    """Median seconds per call of each callable, measured in alternation (each round
-    runs every callable for about `budget_s`) so that load from other processes
-    affects all alike."""
-    repeats = []
-    for fn in fns:
-        fn()  # compile
-        t0 = time.perf_counter()
-        fn()
-        repeats.append(max(1, int(budget_s / max(time.perf_counter() - t0, 1e-7))))
-    samples = [[] for _ in fns]
-    for _ in range(rounds):
-        for fn, n, out in zip(fns, repeats, samples):
-            t0 = time.perf_counter()
-            for _ in range(n):
-                fn()
-            out.append((time.perf_counter() - t0) / n)
-    return [statistics.median(s) for s in samples]
 
 
 def table_row(name, times):
@@ -197,8 +198,8 @@ def main(argv=None):
     table = []
     for name, fns in rows:
         libs = list(fns)
-        table.append(table_row(name, dict(zip(libs, median_times(
-            [fns[k] for k in libs], rounds, budget)))))
+        times = bench_table.median_times([fns[k] for k in libs], rounds, budget)
+        table.append(table_row(name, dict(zip(libs, times))))
         print(format_row(table[-1]), flush=True)
     result = {"device": device.device_kind, "platform": fl._runtime.platform(),
               "versions": fl._runtime.versions(), "torch": torch_version,

@@ -54,12 +54,12 @@ def mlp_data(sizes, batch, rng):
 
 # --- LeNet-5 (28x28x1) -----------------------------------------------------------------
 
-def lenet(m, pool_as_reshape=False):
+def lenet(m, pool_as_reshape=False, conv_form="NHWC"):
     """`pool_as_reshape`: write the 2x2 max pooling as reshape + max (the form that
     runs fastest on XLA's CPU backend when written by hand in JAX; its gradient splits
-    ties between the maxima where `reduce_window`'s goes to the first)."""
-    dn = ("NHWC", "HWIO", "NHWC")
-
+    ties between the maxima where `reduce_window`'s goes to the first). `conv_form`:
+    the convolutions as NHWC/HWIO (default), NCHW/OIHW (transposed around them) or
+    "slices" (im2col: the kernel's shifted slices concatenated, then one product)."""
     def pool(h):
         if pool_as_reshape:
             n, hh, ww, c = h.shape
@@ -67,12 +67,25 @@ def lenet(m, pool_as_reshape=False):
         return m.lax.reduce_window(h, -np.inf, m.lax.max, (1, 2, 2, 1), (1, 2, 2, 1),
                                    "VALID")
 
+    def conv(x, w, padding):
+        if conv_form == "NCHW":
+            return m.lax.conv_general_dilated(x.transpose(0, 3, 1, 2), w.transpose(
+                3, 2, 0, 1), (1, 1), padding).transpose(0, 2, 3, 1)
+        if conv_form == "slices":
+            kh, kw, ci, co = w.shape
+            if padding == "SAME":
+                x = m.np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
+            h, w_ = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+            patches = m.np.concatenate([x[:, i:i + h, j:j + w_] for i in range(kh)
+                                        for j in range(kw)], axis=-1)
+            return patches @ w.reshape(kh * kw * ci, co)
+        return m.lax.conv_general_dilated(x, w, (1, 1), padding,
+                                          dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
     def loss(p, x, y):
-        h = m.nn.relu(m.lax.conv_general_dilated(x, p["c1"], (1, 1), "SAME",
-                                                 dimension_numbers=dn) + p["b1"])
+        h = m.nn.relu(conv(x, p["c1"], "SAME") + p["b1"])
         h = pool(h)
-        h = m.nn.relu(m.lax.conv_general_dilated(h, p["c2"], (1, 1), "VALID",
-                                                 dimension_numbers=dn) + p["b2"])
+        h = m.nn.relu(conv(h, p["c2"], "VALID") + p["b2"])
         h = pool(h).reshape(x.shape[0], -1)
         h = m.nn.relu(h @ p["f1"] + p["g1"])
         h = m.nn.relu(h @ p["f2"] + p["g2"])

@@ -36,7 +36,7 @@ def test_median_times_run_each_callable_and_take_medians():
 
     def call(key):
         return lambda: counts.__setitem__(key, counts[key] + 1)
-    times = bench.median_times([call("a"), call("b")], rounds=3, budget_s=1e-4)
+    times = bench.bench_table.median_times([call("a"), call("b")], rounds=3, budget_s=1e-4)
     assert len(times) == 2 and all(t > 0 for t in times)
     assert counts["a"] >= 5 and counts["b"] >= 5  # 2 warm-up calls and 3 rounds
 
