@@ -2,11 +2,12 @@
 installed), interleaved in one process:
 
     python -m benchmarks [--quick] [--rounds N] [--json FILE] [--chart FILE.png|.svg]
+                        [--markdown FILE]
 
 prints one row per workload with each library's median time over the rounds and the
-ratio of ours to JAX's (below 1.00x: we are faster), writes the table as JSON and draws
-it as a bar chart (matplotlib). `--quick` shrinks every workload (about a minute).
-The workloads are the ones of the single-topic scripts in this folder, reused here.
+ratio of ours to JAX's (below 1.00x: we are faster), writes the table as JSON (and
+Markdown) and draws it as a bar chart (matplotlib). `--quick` shrinks every workload
+(about a minute). The workloads are the single-topic scripts' of this folder, reused.
 """
 import argparse
 import json
@@ -151,12 +152,28 @@ def format_row(row, width=52):
     return text
 
 
+def markdown_table(rows):
+    """The rows as a Markdown table (for docs/performance.md)."""
+    libs = [lib for lib in (JAX, JAX_RESHAPE, TORCH) if any(lib in r["ratio"] for r in rows)]
+    lines = ["| workload | ours (ms) | " + " | ".join(f"{lib} (ms) | ours / {lib}"
+                                                      for lib in libs) + " |",
+             "| --- " * (2 + 2 * len(libs)) + "|"]
+    for r in rows:
+        cells = [r["workload"], f"{r['ms'][OURS]:.3g}"]
+        for lib in libs:
+            cells += ([f"{r['ms'][lib]:.3g}", f"{r['ratio'][lib]:.2f}x"]
+                      if lib in r["ratio"] else ["", ""])
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def draw_chart(rows, path, title):
     """Horizontal bars of ours/other per workload, one colour per other library, with
     the parity line at 1."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    plt.rcParams["svg.fonttype"] = "none"  # text stays text: a small, searchable SVG
     libs = [lib for lib in (JAX, JAX_RESHAPE, TORCH) if any(lib in r["ratio"] for r in rows)]
     fig, ax = plt.subplots(figsize=(9, 0.3 * len(rows) * len(libs) + 1.5))
     height = 0.8 / len(libs)
@@ -183,6 +200,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, help="rounds per workload (median)")
     parser.add_argument("--json", help="write the table (and versions) to this file")
     parser.add_argument("--chart", help="draw the ratios to this .png or .svg file")
+    parser.add_argument("--markdown", help="write the table as Markdown to this file")
     args = parser.parse_args(argv)
     rounds = args.rounds or (3 if args.quick else 7)
     budget = 0.02 if args.quick else 0.3
@@ -209,6 +227,9 @@ def main(argv=None):
             json.dump(result, f, indent=1)
     if args.chart:
         draw_chart(table, args.chart, header)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(header + "\n\n" + markdown_table(table) + "\n")
     return result
 
 

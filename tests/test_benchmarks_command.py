@@ -31,6 +31,14 @@ def test_rows_hold_times_in_ms_and_ours_over_each_library():
     json.loads(json.dumps(fake_rows()))
 
 
+def test_markdown_table_has_a_row_per_workload_and_blank_missing_cells():
+    lines = bench.markdown_table(fake_rows()).splitlines()
+    assert lines[0] == ("| workload | ours (ms) | jax (ms) | ours / jax | "
+                        "jax (reshape+max pool) (ms) | ours / jax (reshape+max pool) |")
+    assert lines[2] == "| LeNet step | 2 | 4 | 0.50x | 1 | 2.00x |"
+    assert lines[3] == "| dispatch | 0.003 | 0.002 | 1.50x |  |  |"
+
+
 def test_median_times_run_each_callable_and_take_medians():
     counts = {"a": 0, "b": 0}
 
