@@ -120,3 +120,16 @@ def test_nn_pooling_layers_tile_and_match_jax():
         want, want_back = jax.vjp(ref, x)
         np.testing.assert_allclose(fl.jit(forward)(x), want, rtol=1e-6)
         np.testing.assert_allclose(backward(x, ct), want_back(ct)[0], rtol=1e-6)
+
+
+def test_windows_longer_than_the_chain_limit_keep_select_and_scatter():
+    from functorch_lite.lax._windowed_tiled import MAX_CHAIN
+    n = MAX_CHAIN + 1
+    x = np.random.RandomState(8).randn(2, 2 * n).astype(F32)
+    x[0, :3] = 7.0  # a tie
+    ours = lambda x: flax.reduce_window(x, -np.inf, flax.max, (1, n), (1, n), "VALID")
+    ref = lambda x: jax.lax.reduce_window(x, -np.inf, jax.lax.max, (1, n), (1, n), "VALID")
+    grad = fl.jit(fl.grad(lambda x: (ours(x) ** 2).sum()))
+    text = grad.lower(x).as_text()
+    assert "stablehlo.select_and_scatter" in text
+    np.testing.assert_array_equal(grad(x), jax.grad(lambda x: (ref(x) ** 2).sum())(x))

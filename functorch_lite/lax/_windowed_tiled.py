@@ -2,7 +2,8 @@
 dilation, padded size a multiple of the window: 2x2 pooling of even images), lowered
 without `reduce_window` or `select_and_scatter`: a reshape gives every window its own
 axes and a plain `reduce` (or an unrolled chain of elementwise selects) runs over them,
-which XLA's CPU backend runs several times faster.
+which XLA's CPU backend runs faster (JAX's LeNet-5 training step at batch 256 takes
+0.65x its time with `reduce_window`; docs/performance.md).
 
 The results are the general lowering's: max/min are exact; sums add the same elements
 (XLA may order them differently, so they agree to rounding); the derivatives of max/min
