@@ -154,14 +154,15 @@ def format_row(row, width=52):
 
 def markdown_table(rows):
     """The rows as a Markdown table (for docs/performance.md)."""
+    ms = lambda v: f"{v:.0f}" if v >= 100 else f"{v:.3g}"
     libs = [lib for lib in (JAX, JAX_RESHAPE, TORCH) if any(lib in r["ratio"] for r in rows)]
     lines = ["| workload | ours (ms) | " + " | ".join(f"{lib} (ms) | ours / {lib}"
                                                       for lib in libs) + " |",
              "| --- " * (2 + 2 * len(libs)) + "|"]
     for r in rows:
-        cells = [r["workload"], f"{r['ms'][OURS]:.3g}"]
+        cells = [r["workload"], ms(r["ms"][OURS])]
         for lib in libs:
-            cells += ([f"{r['ms'][lib]:.3g}", f"{r['ratio'][lib]:.2f}x"]
+            cells += ([ms(r["ms"][lib]), f"{r['ratio'][lib]:.2f}x"]
                       if lib in r["ratio"] else ["", ""])
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
