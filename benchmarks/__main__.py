@@ -46,6 +46,13 @@ def lenet_rows(batch, rng):
     return [(f"LeNet-5 batch {batch} SGD step", fns)]
 
 
+def resnet_rows(batch, size, channels, rng):
+    params, data = tm.resnet_block_data(batch, size, channels, rng)
+    return [(f"ResNet block {size}x{size}x{channels} batch {batch} SGD step",
+             {m.name: bench_table.training(tm.resnet_block(m), params, data)
+              for m in (tm.OURS, tm.JAX)})]
+
+
 def nn_cnn_rows(batch, size):
     """The quickstart CNN of bench_nn_step.py (nn layers, nn.MaxPool, Adam) against
     the same model written with jax.lax, on `size`x`size` images."""
@@ -127,6 +134,7 @@ def workloads(quick):
     for batch in (lenet_batch,) if quick else (lenet_batch, 256):
         rows += lenet_rows(batch, rng)
     rows += nn_cnn_rows(8, 8) if quick else nn_cnn_rows(64, 28)
+    rows += resnet_rows(*((4, 8, 4) if quick else (32, 32, 16)), rng)
     rows += hessian_rows(16 if quick else 200, rng)
     rows += gradient_rows(16 if quick else 256, rng)
     if not quick:

@@ -103,6 +103,36 @@ def lenet_data(batch, rng):
                     rng.randint(0, 10, batch).astype(np.int32))
 
 
+# --- a ResNet-style block (32x32x16) ---------------------------------------------------
+
+def resnet_block(m):
+    """conv3x3-batchnorm-relu-conv3x3-batchnorm + identity, relu, then global average
+    pooling and a dense classifier (batch statistics: a training step)."""
+    def conv_bn(h, w, scale, bias):
+        h = m.lax.conv_general_dilated(h, w, (1, 1), "SAME",
+                                       dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        mean = m.np.mean(h, (0, 1, 2))
+        var = m.np.mean(m.np.square(h - mean), (0, 1, 2))
+        return (h - mean) * m.lax.rsqrt(var + 1e-5) * scale + bias
+
+    def loss(p, x, y):
+        h = m.nn.relu(conv_bn(x, p["w1"], p["s1"], p["b1"]))
+        h = m.nn.relu(conv_bn(h, p["w2"], p["s2"], p["b2"]) + x)
+        return _cross_entropy(m, m.np.mean(h, (1, 2)) @ p["head"], y)
+    return _sgd(m, loss)
+
+
+def resnet_block_data(batch, size, channels, rng):
+    w = lambda *s: (rng.randn(*s) / np.sqrt(np.prod(s[:-1]))).astype(np.float32)
+    one, zero = (lambda: np.ones(channels, np.float32)), (lambda: np.zeros(channels,
+                                                                           np.float32))
+    params = {"w1": w(3, 3, channels, channels), "s1": one(), "b1": zero(),
+              "w2": w(3, 3, channels, channels), "s2": one(), "b2": zero(),
+              "head": w(channels, 10)}
+    return params, (rng.randn(batch, size, size, channels).astype(np.float32),
+                    rng.randint(0, 10, batch).astype(np.int32))
+
+
 # --- a pre-LayerNorm transformer language model ---------------------------------------
 
 def transformer(m, heads, dtype, attention):

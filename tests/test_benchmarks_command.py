@@ -1,5 +1,6 @@
 """`python -m benchmarks`: the table, JSON and chart code on fake timings, and the
-reshape+max LeNet variant it times against JAX computes JAX's default step."""
+benchmark variants it times (LeNet with reshape+max pooling or other convolution
+forms, the ResNet block) compute JAX's default step."""
 import importlib
 import json
 import pathlib
@@ -7,6 +8,7 @@ import sys
 
 import numpy as np
 import jax
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -56,13 +58,18 @@ def test_chart_is_drawn(tmp_path):
         assert path.stat().st_size > 1000
 
 
-def test_reshape_max_lenet_matches_the_reduce_window_lenet():
-    rng = np.random.RandomState(2)
-    params, batch = tm.lenet_data(3, rng)
-    ref_params, ref_loss = tm.lenet(tm.JAX)(params, *batch)
-    new_params, loss = tm.lenet(tm.JAX, pool_as_reshape=True)(params, *batch)
-    np.testing.assert_allclose(loss, ref_loss, rtol=1e-6)
-    for a, b in zip(jax.tree_util.tree_leaves(new_params),
-                    jax.tree_util.tree_leaves(ref_params)):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-
+@pytest.mark.parametrize("ours,ref,data", [
+    (lambda m: tm.lenet(m, pool_as_reshape=True), tm.lenet, lambda r: tm.lenet_data(3, r)),
+    (lambda m: tm.lenet(m, conv_form="NCHW"), tm.lenet, lambda r: tm.lenet_data(3, r)),
+    (lambda m: tm.lenet(m, conv_form="slices"), tm.lenet, lambda r: tm.lenet_data(3, r)),
+    (tm.resnet_block, tm.resnet_block, lambda r: tm.resnet_block_data(3, 6, 4, r)),
+], ids=["lenet_reshape_max", "lenet_nchw", "lenet_im2col", "resnet_block"])
+def test_benchmark_variants_compute_jax_default_step(ours, ref, data):
+    """Each variant's SGD step (ours, and JAX's for the LeNet forms) against JAX's
+    default LeNet / ResNet-block step: same loss and updated parameters."""
+    params, batch = data(np.random.RandomState(2))
+    want = ref(tm.JAX)(params, *batch)
+    for m in (tm.OURS, tm.JAX):
+        got = ours(m)(jax.tree_util.tree_map(np.copy, params), *batch)
+        for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
