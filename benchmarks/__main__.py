@@ -46,6 +46,27 @@ def lenet_rows(batch, rng):
     return [(f"LeNet-5 batch {batch} SGD step", fns)]
 
 
+def pooling_rows(shape, rng):
+    """2x2 max and average pooling alone: jit(value_and_grad) of a pooled sum of
+    squares, ours against JAX's reduce_window (and JAX's reshape + max / mean)."""
+    x = jax.device_put(rng.randn(*shape).astype(np.float32))
+    n, h, w, c = shape
+    window = lambda m, init, op: lambda x: m.lax.reduce_window(
+        x, init, op, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+    tiles = lambda np_, reduce: lambda x: reduce(x.reshape(n, h // 2, 2, w // 2, 2, c),
+                                                 axis=(2, 4))
+    step = lambda mod, np_, pool: mod.jit(mod.value_and_grad(
+        lambda x: np_.sum(pool(x) ** 2)))
+    name = "x".join(map(str, shape))
+    return [(f"2x2 max pooling value+grad {name}", {
+                OURS: calls(step(fl, fnp, window(tm.OURS, -np.inf, fl.lax.max)), x),
+                JAX: calls(step(jax, jnp, window(tm.JAX, -np.inf, jax.lax.max)), x),
+                JAX_RESHAPE: calls(step(jax, jnp, tiles(jnp, jnp.max)), x)}),
+            (f"2x2 average pooling value+grad {name}", {
+                OURS: calls(step(fl, fnp, window(tm.OURS, 0.0, fl.lax.add)), x),
+                JAX: calls(step(jax, jnp, window(tm.JAX, 0.0, jax.lax.add)), x)})]
+
+
 def resnet_rows(batch, size, channels, rng):
     params, data = tm.resnet_block_data(batch, size, channels, rng)
     return [(f"ResNet block {size}x{size}x{channels} batch {batch} SGD step",
@@ -133,6 +154,7 @@ def workloads(quick):
     lenet_batch = 8 if quick else 64
     for batch in (lenet_batch,) if quick else (lenet_batch, 256):
         rows += lenet_rows(batch, rng)
+    rows += pooling_rows((2, 4, 4, 3) if quick else (64, 28, 28, 32), rng)
     rows += nn_cnn_rows(8, 8) if quick else nn_cnn_rows(64, 28)
     rows += resnet_rows(*((4, 8, 4) if quick else (32, 32, 16)), rng)
     rows += hessian_rows(16 if quick else 200, rng)
