@@ -10,6 +10,7 @@ of several rounds, each library measured in alternation with the others.
 """
 import argparse
 import json
+import statistics
 import time
 
 import numpy as np
@@ -43,6 +44,26 @@ def best_times(fns, repeats, rounds):
                 fn()
             best[i] = min(best[i], (time.perf_counter() - t0) / repeats)
     return best
+
+
+def median_times(fns, rounds, budget_s):
+    """Median seconds per call of each callable, measured in alternation (each round
+    runs every callable for about `budget_s`) so that load from other processes
+    affects all alike."""
+    repeats = []
+    for fn in fns:
+        fn()  # compile
+        t0 = time.perf_counter()
+        fn()
+        repeats.append(max(1, int(budget_s / max(time.perf_counter() - t0, 1e-7))))
+    samples = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, n, out in zip(fns, repeats, samples):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            out.append((time.perf_counter() - t0) / n)
+    return [statistics.median(s) for s in samples]
 
 
 def training(step, params, batch):

@@ -54,19 +54,38 @@ def mlp_data(sizes, batch, rng):
 
 # --- LeNet-5 (28x28x1) -----------------------------------------------------------------
 
-def lenet(m):
-    dn = ("NHWC", "HWIO", "NHWC")
-
+def lenet(m, pool_as_reshape=False, conv_form="NHWC"):
+    """`pool_as_reshape`: write the 2x2 max pooling as reshape + max (the form that
+    runs fastest on XLA's CPU backend when written by hand in JAX; its gradient splits
+    ties between the maxima where `reduce_window`'s goes to the first). `conv_form`:
+    the convolutions as NHWC/HWIO (default), NCHW/OIHW (transposed around them) or
+    "slices" (im2col: the kernel's shifted slices concatenated, then one product)."""
     def pool(h):
+        if pool_as_reshape:
+            n, hh, ww, c = h.shape
+            return m.np.max(h.reshape(n, hh // 2, 2, ww // 2, 2, c), axis=(2, 4))
         return m.lax.reduce_window(h, -np.inf, m.lax.max, (1, 2, 2, 1), (1, 2, 2, 1),
                                    "VALID")
 
+    def conv(x, w, padding):
+        if conv_form == "NCHW":
+            return m.lax.conv_general_dilated(x.transpose(0, 3, 1, 2), w.transpose(
+                3, 2, 0, 1), (1, 1), padding).transpose(0, 2, 3, 1)
+        if conv_form == "slices":
+            kh, kw, ci, co = w.shape
+            if padding == "SAME":
+                x = m.np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
+            h, w_ = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+            patches = m.np.concatenate([x[:, i:i + h, j:j + w_] for i in range(kh)
+                                        for j in range(kw)], axis=-1)
+            return patches @ w.reshape(kh * kw * ci, co)
+        return m.lax.conv_general_dilated(x, w, (1, 1), padding,
+                                          dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
     def loss(p, x, y):
-        h = m.nn.relu(m.lax.conv_general_dilated(x, p["c1"], (1, 1), "SAME",
-                                                 dimension_numbers=dn) + p["b1"])
+        h = m.nn.relu(conv(x, p["c1"], "SAME") + p["b1"])
         h = pool(h)
-        h = m.nn.relu(m.lax.conv_general_dilated(h, p["c2"], (1, 1), "VALID",
-                                                 dimension_numbers=dn) + p["b2"])
+        h = m.nn.relu(conv(h, p["c2"], "VALID") + p["b2"])
         h = pool(h).reshape(x.shape[0], -1)
         h = m.nn.relu(h @ p["f1"] + p["g1"])
         h = m.nn.relu(h @ p["f2"] + p["g2"])
@@ -81,6 +100,36 @@ def lenet_data(batch, rng):
               "f1": w(400, 120), "g1": z(120), "f2": w(120, 84), "g2": z(84),
               "f3": w(84, 10), "g3": z(10)}
     return params, (rng.rand(batch, 28, 28, 1).astype(np.float32),
+                    rng.randint(0, 10, batch).astype(np.int32))
+
+
+# --- a ResNet-style block (32x32x16) ---------------------------------------------------
+
+def resnet_block(m):
+    """conv3x3-batchnorm-relu-conv3x3-batchnorm + identity, relu, then global average
+    pooling and a dense classifier (batch statistics: a training step)."""
+    def conv_bn(h, w, scale, bias):
+        h = m.lax.conv_general_dilated(h, w, (1, 1), "SAME",
+                                       dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        mean = m.np.mean(h, (0, 1, 2))
+        var = m.np.mean(m.np.square(h - mean), (0, 1, 2))
+        return (h - mean) * m.lax.rsqrt(var + 1e-5) * scale + bias
+
+    def loss(p, x, y):
+        h = m.nn.relu(conv_bn(x, p["w1"], p["s1"], p["b1"]))
+        h = m.nn.relu(conv_bn(h, p["w2"], p["s2"], p["b2"]) + x)
+        return _cross_entropy(m, m.np.mean(h, (1, 2)) @ p["head"], y)
+    return _sgd(m, loss)
+
+
+def resnet_block_data(batch, size, channels, rng):
+    w = lambda *s: (rng.randn(*s) / np.sqrt(np.prod(s[:-1]))).astype(np.float32)
+    one, zero = (lambda: np.ones(channels, np.float32)), (lambda: np.zeros(channels,
+                                                                           np.float32))
+    params = {"w1": w(3, 3, channels, channels), "s1": one(), "b1": zero(),
+              "w2": w(3, 3, channels, channels), "s2": one(), "b2": zero(),
+              "head": w(channels, 10)}
+    return params, (rng.randn(batch, size, size, channels).astype(np.float32),
                     rng.randint(0, 10, batch).astype(np.int32))
 
 
@@ -134,18 +183,20 @@ def transformer_flops(vocab, d, layers, seq, batch):
     return 6 * product_params * batch * seq + 12 * layers * batch * seq * seq * d
 
 
-# --- PyTorch (eager, CUDA) -------------------------------------------------------------
+# --- PyTorch (eager) -----------------------------------------------------------------
 
-def torch_steps(mlp_sizes, mlp_batch, lenet_batch):
-    """{name: (step, args)} of the PyTorch MLP and LeNet steps on its GPU, or {} when
-    torch or a CUDA device is missing."""
+def torch_steps(mlp_sizes, mlp_batch, lenet_batch, cpu=False):
+    """{name: (step, args)} of the PyTorch MLP and LeNet steps on its GPU (with `cpu`:
+    on the CPU when no GPU is present, the LeNet in channels_last), or {} when torch
+    or the device is missing."""
     try:
         import torch
     except ImportError:
         return {}
-    if not torch.cuda.is_available():
+    if not (torch.cuda.is_available() or cpu):
         return {}
-    dev = torch.device("cuda")
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    layout = torch.channels_last if dev.type == "cpu" else torch.contiguous_format
     F = torch.nn.functional
 
     def sgd_step(model, loss_fn):
@@ -168,11 +219,14 @@ def torch_steps(mlp_sizes, mlp_batch, lenet_batch):
         torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Flatten(), torch.nn.Linear(400, 120), torch.nn.ReLU(),
-        torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10)).to(dev)
+        torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10)).to(
+            dev, memory_format=layout)
     data = lambda *shape: torch.randn(*shape, device=dev)
     labels = lambda n: torch.randint(0, 10, (n,), device=dev)
     return {"mlp": (sgd_step(mlp_model, F.cross_entropy),
                     (data(mlp_batch, mlp_sizes[0]), labels(mlp_batch))),
             "lenet": (sgd_step(lenet_model, F.cross_entropy),
-                      (data(lenet_batch, 1, 28, 28), labels(lenet_batch))),
-            "sync": torch.cuda.synchronize, "version": torch.__version__}
+                      (data(lenet_batch, 1, 28, 28).to(memory_format=layout),
+                       labels(lenet_batch))),
+            "sync": torch.cuda.synchronize if dev.type == "cuda" else (lambda: None),
+            "version": torch.__version__}

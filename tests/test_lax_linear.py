@@ -102,6 +102,11 @@ POOL_RECS = [
              (1, 2)),
     pool_rec("max_base_dilation", "max", (5, 6), (2, 2), (1, 2), ((1, 0), (0, 1)), (2, 1)),
     pool_rec("sum_1d", "sum", (10,), (4,), (3,), "VALID"),
+    # windows that tile the (padded) operand: the reshape + reduce lowering
+    pool_rec("maxpool_tiled_pads", "max", (2, 5, 6, 3), (1, 3, 2, 1), (1, 3, 2, 1),
+             ((0, 0), (1, 0), (0, 0), (0, 0))),
+    pool_rec("sumpool_tiled_same", "sum", (2, 8, 6, 3), (1, 2, 2, 1), (1, 2, 2, 1), "SAME"),
+    pool_rec("minpool_tiled_1d", "min", (2, 9), (1, 3), (1, 3), "VALID"),
 ]
 
 
@@ -165,9 +170,9 @@ def test_conv_lowering_text():
     assert "feature_group_count = 1 : i64" in text
 
 
-def test_maxpool_lowering_uses_select_and_scatter():
+def test_overlapping_maxpool_lowering_uses_select_and_scatter():
     x = np.ones((1, 6, 6, 2), F32)
-    pool = lambda x: flax.reduce_window(x, -np.inf, flax.max, (1, 2, 2, 1), (1, 2, 2, 1),
+    pool = lambda x: flax.reduce_window(x, -np.inf, flax.max, (1, 2, 2, 1), (1, 1, 1, 1),
                                         "VALID")
     text = fl.jit(fl.grad(lambda x: fl.numpy.sum(pool(x)))).lower(x).as_text()
     assert "stablehlo.select_and_scatter" in text

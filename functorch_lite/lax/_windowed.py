@@ -16,6 +16,7 @@ from ._linear import padtype_to_pads
 from ._conv import conv_general_vjp_lhs_padding, _dilate_shape, _strided_out_size
 from ._structural import i64_array
 from ._reductions import scalar_region, _max_identity, _min_identity
+from ._windowed_tiled import tiled_lowering, tiled_sum_transpose, tiles_exactly
 
 
 def _window_shape(operand_shape, window_dimensions, window_strides, padding, base_dilation,
@@ -100,6 +101,9 @@ def _window_reducer(name, hlo_op, identity):
 
     @prim.def_lowering
     def lowering(ctx, x, **params):
+        tiled = tiled_lowering(name, ctx, [x], params, ctx.avals_in[0])
+        if tiled is not None:
+            return tiled
         dtype = ctx.avals_in[0].dtype
         init = ctx.constant(identity(dtype), dtype)
         region = scalar_region(ctx, [dtype, dtype],
@@ -147,6 +151,9 @@ def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, pa
     # every input element is summed into the outputs whose windows cover it: the
     # cotangent, dilated by the strides and padded, summed over the same windows
     shape = x.aval.shape
+    if tiles_exactly(shape, x.aval.dtype, window_dimensions, window_strides, padding,
+                     base_dilation, window_dilation):
+        return [tiled_sum_transpose(ct, shape, window_dimensions, padding)]
     pads = conv_general_vjp_lhs_padding(shape, window_dimensions, window_strides,
                                         get_aval(ct).shape, padding, base_dilation,
                                         window_dilation)
@@ -187,6 +194,10 @@ def _gather_abstract_eval(t, x, *, select, **params):
 
 @select_and_gather_add_p.def_lowering
 def _gather_lowering(ctx, t, x, *, select, **params):
+    tiled = tiled_lowering("select_and_gather_add", ctx, [t, x],
+                           dict(params, select=select), ctx.avals_in[1])
+    if tiled is not None:
+        return tiled
     # a variadic reduce_window over (value, tangent) pairs keeps the chosen pair
     t_dtype, x_dtype = ctx.avals_in[0].dtype, ctx.avals_in[1].dtype
     identity = _max_identity if select == "GE" else _min_identity
@@ -252,6 +263,11 @@ def _scatter_abstract_eval(source, x, *, select, window_dimensions, window_strid
 @select_and_scatter_add_p.def_lowering
 def _scatter_lowering(ctx, source, x, *, select, window_dimensions, window_strides, padding,
                       base_dilation):
+    tiled = tiled_lowering("select_and_scatter_add", ctx, [source, x], dict(
+        select=select, window_dimensions=window_dimensions, window_strides=window_strides,
+        padding=padding, base_dilation=base_dilation), ctx.avals_in[1])
+    if tiled is not None:
+        return tiled
     # as JAX on CPU/GPU: pad (and dilate) the operand with the select identity first,
     # scatter without padding, then slice the original elements back out
     s_aval, x_aval = ctx.avals_in
