@@ -71,6 +71,27 @@ def jax_precision():
 _functions = {}
 
 
+def from_jax(fn):
+    """`fn`, a JAX function, translated into functorch_lite operations when called on
+    our tracers, so every transformation applies to it (see `_from_jax`). Eagerly, on
+    concrete arrays, JAX runs it. `from_jax(fn).unsupported` names the JAX primitives
+    that ran as an opaque `jax_call` instead."""
+    from ._from_jax import FromJax
+    return FromJax(fn)
+
+
+def optax(tx):
+    """An optax `GradientTransformation` whose `init` and `update` work inside `jit`,
+    `grad` (meta-learning through a step) and `vmap`: both go through `from_jax`."""
+    import optax as _optax
+    if not isinstance(tx, _optax.GradientTransformation):  # e.g. optax.MultiSteps
+        tx = tx.gradient_transformation()
+    init, update = from_jax(tx.init), from_jax(tx.update)
+    if isinstance(tx, _optax.GradientTransformationExtraArgs):
+        return _optax.GradientTransformationExtraArgs(init, update)
+    return _optax.GradientTransformation(init, update)
+
+
 @api_boundary
 def call_jax(fun, *args):
     """Apply the JAX function `fun` to pytree `args` inside any functorch_lite

@@ -1,0 +1,237 @@
+"""`interop.from_jax`: JAX code translated into functorch_lite's IR.
+
+JAX traces the function once per input types (`jax.make_jaxpr` on abstract values);
+the jaxpr is then evaluated equation by equation with functorch_lite's own `lax`
+functions, so under our transformations each JAX equation becomes our primitive with
+our rules. Call-like equations (`jit`, `closed_call`, `remat`) are inlined or become
+our `checkpoint`; `custom_jvp_call` becomes our `custom_jvp` (its rule translated from
+JAX's JVP of the call); `cond`, `while` and `scan` become ours with translated bodies.
+A JAX primitive without a counterpart (see `_from_jax_table`) runs as one opaque
+`jax_call` equation, whose rules come from `jax.jvp`, `jax.vjp` and `jax.vmap`; its
+name is recorded in `from_jax(fn).unsupported`.
+"""
+import functools
+
+import numpy as np
+import jax
+from jax import tree_util
+from jax.extend import core as jax_core
+
+from . import _core, lax
+from ._core import Tracer, get_aval
+from ._custom import custom_jvp
+from ._checkpoint import checkpoint
+from . import _from_jax_table as table
+
+
+def _is_array_leaf(x):
+    return isinstance(x, (jax.Array, np.ndarray, np.generic, Tracer))
+
+
+class FromJax:
+    """A JAX function made usable inside every functorch_lite transformation.
+
+    Array leaves of the arguments (`jax.Array`, NumPy arrays, our tracers) are inputs;
+    every other leaf (Python numbers, strings, functions: e.g. an Equinox module's
+    activation) is static, part of the cache key, as in `equinox.filter_jit`.
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+        functools.update_wrapper(self, fn, updated=())
+        self._traced = {}
+        self.mapped = set()        # JAX primitives translated into ours
+        self.unsupported = set()   # JAX primitives run as an opaque jax_call
+
+    def __call__(self, *args, **kwargs):
+        from .interop import jax_precision
+        leaves, tree = tree_util.tree_flatten((args, kwargs))
+        if _core.current_trace() is _core.eval_trace and \
+                not any(isinstance(x, Tracer) for x in leaves):
+            with jax_precision():
+                return self.fn(*args, **kwargs)
+        dynamic = [_is_array_leaf(x) for x in leaves]
+        key = (tree, tuple(get_aval(x) if d else _static_key(x)
+                           for x, d in zip(leaves, dynamic)))
+        if key not in self._traced:
+            self._traced[key] = self._trace(leaves, dynamic, tree)
+        closed, out_tree = self._traced[key]
+        outs = Translator(self).eval(closed, [x for x, d in zip(leaves, dynamic) if d])
+        return tree_util.tree_unflatten(out_tree, outs)
+
+    def _trace(self, leaves, dynamic, tree):
+        from .interop import jax_precision
+        out_trees = []
+
+        def flat_fun(*dyn):
+            it = iter(dyn)
+            full = [next(it) if d else x for x, d in zip(leaves, dynamic)]
+            args, kwargs = tree_util.tree_unflatten(tree, full)
+            out_leaves, out_tree = tree_util.tree_flatten(self.fn(*args, **kwargs))
+            out_trees.append(out_tree)
+            return out_leaves
+        structs = []
+        for x in (x for x, d in zip(leaves, dynamic) if d):
+            a = get_aval(x)
+            structs.append(jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type))
+        with jax_precision():
+            closed = jax.make_jaxpr(flat_fun)(*structs)
+        return closed, out_trees[0]
+
+    def __repr__(self):
+        return f"from_jax({getattr(self.fn, '__name__', self.fn)})"
+
+
+def _static_key(x):
+    try:
+        hash(x)
+        return ("static", x)
+    except TypeError:
+        return ("static-id", id(x))
+
+
+def rebind(eqn):
+    """The JAX function that applies `eqn`'s primitive (as `jax.core.eval_jaxpr`)."""
+    def apply(*xs):
+        subfuns, params = eqn.primitive.get_bind_params(eqn.params)
+        out = eqn.primitive.bind(*subfuns, *xs, **params)
+        return list(out) if eqn.primitive.multiple_results else [out]
+    apply.__name__ = eqn.primitive.name
+    return apply
+
+
+class Translator:
+    """Evaluates a jaxpr with functorch_lite operations."""
+
+    def __init__(self, owner):
+        self.owner = owner
+
+    def eval(self, closed, args):
+        return self.eval_jaxpr(closed.jaxpr, closed.consts, args)
+
+    def eval_jaxpr(self, jaxpr, consts, args):
+        env = {}
+
+        def read(v):
+            return v.val if isinstance(v, jax_core.Literal) else env[v]
+        for v, x in zip(jaxpr.constvars, consts):
+            env[v] = x
+        for v, x in zip(jaxpr.invars, args):
+            env[v] = x
+        for eqn in jaxpr.eqns:
+            outs = self.eval_eqn(eqn, [read(v) for v in eqn.invars])
+            for v, x in zip(eqn.outvars, outs):
+                env[v] = x
+        return [read(v) for v in jaxpr.outvars]
+
+    def eval_eqn(self, eqn, args):
+        name = eqn.primitive.name
+        rule = table.translation(name, eqn.params)
+        if rule is not None:
+            self.owner.mapped.add(name)
+            out = rule(self, eqn, *args)
+            return list(out) if eqn.primitive.multiple_results else [out]
+        self.owner.unsupported.add(name)
+        return opaque(eqn, args)
+
+
+_opaque_functions = {}
+
+
+def opaque(eqn, args):
+    """Run one JAX equation as a `jax_call` (rules from jax.jvp / jax.vjp / jax.vmap)."""
+    from .interop import call_jax
+    fn = _opaque_functions.get(id(eqn))
+    if fn is None or fn[0] is not eqn:
+        fn = _opaque_functions[id(eqn)] = (eqn, rebind(eqn))
+    return call_jax(fn[1], *args)
+
+
+# --- call-like and control-flow equations ----------------------------------------
+
+def inline(closed_param):
+    def rule(tr, eqn, *args):
+        closed = eqn.params[closed_param]
+        if isinstance(closed, jax_core.ClosedJaxpr):
+            return tr.eval(closed, args)
+        return tr.eval_jaxpr(closed, (), args)
+    return rule
+
+
+def remat(tr, eqn, *args):
+    jaxpr = eqn.params["jaxpr"]
+    body = checkpoint(lambda *xs: tr.eval_jaxpr(jaxpr, (), xs),
+                      prevent_cse=eqn.params.get("prevent_cse", True))
+    return body(*args)
+
+
+def cond(tr, eqn, index, *ops):
+    branches = [functools.partial(lambda b, *xs: tr.eval(b, xs), b)
+                for b in eqn.params["branches"]]
+    return lax.switch(index, branches, *ops)
+
+
+def while_loop(tr, eqn, *args):
+    p = eqn.params
+    cc, bc = p["cond_nconsts"], p["body_nconsts"]
+    cconsts, bconsts, init = args[:cc], args[cc:cc + bc], args[cc + bc:]
+    out = lax.while_loop(lambda c: tr.eval(p["cond_jaxpr"], [*cconsts, *c])[0],
+                         lambda c: tuple(tr.eval(p["body_jaxpr"], [*bconsts, *c])),
+                         tuple(init))
+    return list(out)
+
+
+def scan(tr, eqn, *args):
+    p = eqn.params
+    nc, ncarry = p["num_consts"], p["num_carry"]
+    consts, init, xs = args[:nc], args[nc:nc + ncarry], args[nc + ncarry:]
+
+    def body(carry, x):
+        outs = tr.eval(p["jaxpr"], [*consts, *carry, *x])
+        return tuple(outs[:ncarry]), tuple(outs[ncarry:])
+    carry, ys = lax.scan(body, tuple(init), tuple(xs), length=p["length"],
+                         reverse=p["reverse"])
+    return [*carry, *ys]
+
+
+_jvp_jaxprs = {}
+
+
+def custom_jvp_call(tr, eqn, *args):
+    """Our custom_jvp: the primal translated from `call_jaxpr`, the rule translated
+    from JAX's JVP of the call (which applies the JAX function's own rule)."""
+    p = eqn.params
+    inexact = [jax.numpy.issubdtype(v.aval.dtype, np.inexact) for v in eqn.invars]
+
+    def primal(*xs):
+        return tr.eval(p["call_jaxpr"], xs)
+    fun = custom_jvp(primal)
+
+    @fun.defjvp
+    def rule(primals, tangents):
+        closed = _jvp_jaxpr(eqn, inexact)
+        n_out = len(eqn.outvars)
+        outs = tr.eval(closed, [*primals, *[t for t, f in zip(tangents, inexact) if f]])
+        return outs[:n_out], outs[n_out:]
+    return fun(*args)
+
+
+def _jvp_jaxpr(eqn, inexact):
+    key = id(eqn)
+    cached = _jvp_jaxprs.get(key)
+    if cached is not None and cached[0] is eqn:
+        return cached[1]
+    apply = rebind(eqn)
+
+    def jvp(*xs):
+        n = len(inexact)
+        ps, ts = xs[:n], iter(xs[n:])
+        full = [next(ts) if f else np.zeros(v.aval.shape, jax.dtypes.float0)
+                for v, f in zip(eqn.invars, inexact)]
+        outs, touts = jax.jvp(apply, list(ps), full)
+        return [*outs, *touts]
+    avals = [v.aval for v in eqn.invars] + [v.aval for v, f in zip(eqn.invars, inexact)
+                                            if f]
+    closed = jax.make_jaxpr(jvp)(*[jax.ShapeDtypeStruct(a.shape, a.dtype) for a in avals])
+    _jvp_jaxprs[key] = (eqn, closed)
+    return closed

@@ -1,0 +1,116 @@
+"""Which functorch_lite operation each JAX primitive becomes (for `interop.from_jax`).
+
+Most JAX primitives share name and parameters with the `functorch_lite.lax` function
+that binds ours; `translation(name, params)` returns a rule `(translator, eqn, *args)`
+or None, and None sends the equation to the opaque `jax_call` fallback. A parameter we
+do not understand (anything but the defaults listed in `_IGNORED`) also means None:
+never a silently different computation.
+"""
+import inspect
+
+from . import lax, random
+from ._core import get_aval
+
+# parameters JAX records that change nothing in what is computed when they hold these
+_IGNORED = {"accuracy": None, "sharding": None, "out_sharding": None, "out_dtype": None}
+
+# JAX primitive name -> functorch_lite.lax function name, where they differ
+_RENAMED = {"add_any": "add", "and": "bitwise_and", "or": "bitwise_or",
+            "xor": "bitwise_xor", "not": "bitwise_not", "scatter-add": "scatter_add",
+            "scatter-mul": "scatter_mul", "scatter-min": "scatter_min",
+            "scatter-max": "scatter_max"}
+
+# parameters that are bookkeeping for JAX's own scatter combiners
+_DROPPED = {"scatter_add": ("update_jaxpr", "update_consts"),
+            "scatter_mul": ("update_jaxpr", "update_consts"),
+            "scatter_min": ("update_jaxpr", "update_consts"),
+            "scatter_max": ("update_jaxpr", "update_consts"),
+            "scatter": ("update_jaxpr", "update_consts")}
+
+
+def _named_tuple(ours):
+    return lambda theirs: ours(*theirs) if theirs is not None else None
+
+
+_CONVERT = {"dimension_numbers": {
+    "gather": _named_tuple(lax.GatherDimensionNumbers),
+    "scatter": _named_tuple(lax.ScatterDimensionNumbers),
+    "scatter_add": _named_tuple(lax.ScatterDimensionNumbers),
+    "scatter_mul": _named_tuple(lax.ScatterDimensionNumbers),
+    "scatter_min": _named_tuple(lax.ScatterDimensionNumbers),
+    "scatter_max": _named_tuple(lax.ScatterDimensionNumbers),
+    "conv_general_dilated": _named_tuple(lax.ConvDimensionNumbers)},
+    "mode": lambda m: None if m is None else m.name.lower(),
+}
+
+
+def _generic(fn_name, kwargs_of):
+    fn = getattr(lax, fn_name)
+
+    def rule(tr, eqn, *args):
+        return fn(*args, **kwargs_of(eqn.params))
+    return rule
+
+
+def _pow(tr, eqn, x, y):
+    """JAX's pow takes an integer exponent with a float base; ours takes floats."""
+    from .numpy import issubdtype, integer
+    if issubdtype(get_aval(y).dtype, integer):
+        y = lax.convert_element_type(y, get_aval(x).dtype)
+    return lax.pow(x, y)
+
+
+def _special(name, params):
+    from . import _from_jax as fj
+    rules = {
+        "jit": fj.inline("jaxpr"), "pjit": fj.inline("jaxpr"),
+        "closed_call": fj.inline("call_jaxpr"), "core_call": fj.inline("call_jaxpr"),
+        "checkpoint": fj.remat, "remat": fj.remat,
+        "cond": fj.cond, "while": fj.while_loop, "scan": fj.scan,
+        "custom_jvp_call": fj.custom_jvp_call,
+        "iota": lambda tr, eqn: lax.broadcasted_iota(
+            eqn.params["dtype"], eqn.params["shape"], eqn.params["dimension"]),
+        "copy": lambda tr, eqn, x: lax.copy_p.bind(x),
+        "copy_p": lambda tr, eqn, x: lax.copy_p.bind(x),
+        "pow": _pow,
+        "random_wrap": lambda tr, eqn, data: random.wrap_key_data(data),
+        "random_unwrap": lambda tr, eqn, key: random.key_data(key),
+        "random_bits": lambda tr, eqn, key: random.bits(
+            key, eqn.params["shape"], f"uint{eqn.params['bit_width']}"),
+        "random_fold_in": lambda tr, eqn, key, msg: random.fold_in(key, msg),
+        "random_split": lambda tr, eqn, key: random.split(key, eqn.params["shape"]),
+    }
+    rule = rules.get(name)
+    if name == "iota" and params.get("sharding") is not None:
+        return None
+    if name == "random_wrap" and getattr(params.get("impl"), "name", None) != \
+            "threefry2x32":
+        return None
+    return rule
+
+
+def translation(name, params):
+    """The rule translating a `name` equation with `params`, or None (opaque)."""
+    rule = _special(name, params)
+    if rule is not None:
+        return rule
+    fn_name = _RENAMED.get(name, name)
+    fn = getattr(lax, fn_name, None)
+    if fn is None or not callable(fn) or isinstance(fn, type):
+        return None
+    try:
+        accepted = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return None
+    kept = {}
+    for k, v in params.items():
+        if k in _DROPPED.get(fn_name, ()) or (k in _IGNORED and v is _IGNORED[k]):
+            continue
+        if k not in accepted:
+            return None
+        kept[k] = v
+    converters = {k: _CONVERT[k][fn_name] if isinstance(_CONVERT[k], dict) else _CONVERT[k]
+                  for k in kept if k in _CONVERT and
+                  (not isinstance(_CONVERT[k], dict) or fn_name in _CONVERT[k])}
+    return _generic(fn_name, lambda p: {k: converters[k](p[k]) if k in converters else p[k]
+                                        for k in kept})
