@@ -93,8 +93,7 @@ def _static_key(x):
 def rebind(eqn):
     """The JAX function that applies `eqn`'s primitive (as `jax.core.eval_jaxpr`)."""
     def apply(*xs):
-        subfuns, params = eqn.primitive.get_bind_params(eqn.params)
-        out = eqn.primitive.bind(*subfuns, *xs, **params)
+        out = eqn.primitive.bind(*xs, **eqn.primitive.get_bind_params(eqn.params))
         return list(out) if eqn.primitive.multiple_results else [out]
     apply.__name__ = eqn.primitive.name
     return apply

@@ -40,7 +40,7 @@ _CONVERT = {"dimension_numbers": {
     "scatter_min": _named_tuple(lax.ScatterDimensionNumbers),
     "scatter_max": _named_tuple(lax.ScatterDimensionNumbers),
     "conv_general_dilated": _named_tuple(lax.ConvDimensionNumbers)},
-    "mode": lambda m: None if m is None else m.name.lower(),
+    "mode": lambda m: None if m is None else lax.GatherScatterMode[m.name],
 }
 
 
