@@ -181,10 +181,12 @@ def _linearized(function, nonzero, out_inexact):
     n = len(function.in_avals)
 
     def flat_lin(*args):
-        ps, ts = list(args[:n]), iter(args[n:])
-        full_ts = [next(ts) if nz else np.zeros(a.shape, tangent_aval(a).dtype)
-                   for a, nz in zip(function.in_avals, nonzero)]
-        _, touts = jax.jvp(function.flat_fun, ps, full_ts)
+        ps, ts = list(args[:n]), list(args[n:])
+
+        def of_varying(*varying):  # inputs with a zero tangent stay fixed
+            it = iter(varying)
+            return function.flat_fun(*[next(it) if nz else p for p, nz in zip(ps, nonzero)])
+        _, touts = jax.jvp(of_varying, [p for p, nz in zip(ps, nonzero) if nz], ts)
         return [t for t, f in zip(touts, out_inexact) if f]
     avals = [*function.in_avals, *[tangent_aval(a) for a, nz in
                                    zip(function.in_avals, nonzero) if nz]]
