@@ -4,8 +4,8 @@ JAX traces the function once per input types (`jax.make_jaxpr` on abstract value
 the jaxpr is then evaluated equation by equation with functorch_lite's own `lax`
 functions, so under our transformations each JAX equation becomes our primitive with
 our rules. Call-like equations (`jit`, `closed_call`, `remat`) are inlined or become
-our `checkpoint`; `custom_jvp_call` becomes our `custom_jvp` (its rule translated from
-JAX's JVP of the call); `cond`, `while` and `scan` become ours with translated bodies.
+our `checkpoint`; `custom_jvp_call` and `custom_vjp_call` become our `custom_jvp` and
+`custom_vjp` (rules translated from JAX's JVP / VJP of the call); `cond`, `while` and `scan` become ours with translated bodies.
 A JAX primitive without a counterpart (see `_from_jax_table`) runs as one opaque
 `jax_call` equation, whose rules come from `jax.jvp`, `jax.vjp` and `jax.vmap`; its
 name is recorded in `from_jax(fn).unsupported`.
@@ -20,6 +20,7 @@ from jax.extend import core as jax_core
 from . import _core, lax
 from ._core import Tracer, get_aval
 from ._custom import custom_jvp
+from ._custom_vjp import custom_vjp
 from ._checkpoint import checkpoint
 from . import _from_jax_table as table
 
@@ -234,3 +235,63 @@ def _jvp_jaxpr(eqn, inexact):
     closed = jax.make_jaxpr(jvp)(*[jax.ShapeDtypeStruct(a.shape, a.dtype) for a in avals])
     _jvp_jaxprs[key] = (eqn, closed)
     return closed
+
+
+_vjp_jaxprs = {}
+
+
+def custom_vjp_call(tr, eqn, *args):
+    """Our custom_vjp: the primal translated from the call, the forward and backward
+    passes translated from `jax.vjp` of the call (which runs the JAX function's own
+    fwd and bwd; the pullback's leaves are the residuals)."""
+    inexact = [jax.numpy.issubdtype(v.aval.dtype, np.inexact) for v in eqn.invars]
+    fwd_closed, bwd_closed = _vjp_jaxprs_of(eqn, inexact)
+    n_out = len(eqn.outvars)
+
+    def primal(*xs):
+        return tr.eval(eqn.params["call_jaxpr"], xs)
+    fun = custom_vjp(primal)
+
+    def fwd(*xs):
+        outs = tr.eval(fwd_closed, xs)
+        return outs[:n_out], outs[n_out:]
+
+    def bwd(res, cts):
+        cts_in = iter(tr.eval(bwd_closed, [*res, *cts]))
+        return tuple(next(cts_in) if f else None for f in inexact)
+    fun.defvjp(fwd, bwd)
+    return fun(*args)
+
+
+def _vjp_jaxprs_of(eqn, inexact):
+    cached = _vjp_jaxprs.get(id(eqn))
+    if cached is not None and cached[0] is eqn:
+        return cached[1]
+    apply = rebind(eqn)
+    pullback_tree = []
+
+    def split(xs):
+        def of_inexact(*diff):
+            it = iter(diff)
+            return apply(*[next(it) if f else x for x, f in zip(xs, inexact)])
+        return of_inexact, [x for x, f in zip(xs, inexact) if f]
+
+    def fwd(*xs):
+        of_inexact, diff = split(xs)
+        outs, pullback = jax.vjp(of_inexact, *diff)
+        res, tree = tree_util.tree_flatten(pullback)
+        pullback_tree.append(tree)
+        return [*outs, *res]
+    structs = [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in eqn.invars]
+    fwd_closed = jax.make_jaxpr(fwd)(*structs)
+    n_out = len(eqn.outvars)
+    res_avals = [v.aval for v in fwd_closed.jaxpr.outvars[n_out:]]
+
+    def bwd(*xs):
+        res, cts = xs[:len(res_avals)], xs[len(res_avals):]
+        return list(tree_util.tree_unflatten(pullback_tree[0], res)(list(cts)))
+    ct_structs = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in res_avals] + \
+        [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in eqn.outvars]
+    bwd_closed = jax.make_jaxpr(bwd)(*ct_structs)
+    _vjp_jaxprs[id(eqn)] = (eqn, (fwd_closed, bwd_closed))
+    return fwd_closed, bwd_closed

@@ -67,7 +67,7 @@ def _special(name, params):
         "closed_call": fj.inline("call_jaxpr"), "core_call": fj.inline("call_jaxpr"),
         "checkpoint": fj.remat, "remat": fj.remat,
         "cond": fj.cond, "while": fj.while_loop, "scan": fj.scan,
-        "custom_jvp_call": fj.custom_jvp_call,
+        "custom_jvp_call": fj.custom_jvp_call, "custom_vjp_call": fj.custom_vjp_call,
         "iota": lambda tr, eqn: lax.broadcasted_iota(
             eqn.params["dtype"], eqn.params["shape"], eqn.params["dimension"]),
         "copy": lambda tr, eqn, x: lax.copy_p.bind(x),
