@@ -183,7 +183,7 @@ def while_loop(tr, eqn, *args):
 
 def scan(tr, eqn, *args):
     p = eqn.params
-    nc, ncarry = p["num_consts"], p["num_carry"]
+    nc, ncarry = _scan_counts(p)
     consts, init, xs = args[:nc], args[nc:nc + ncarry], args[nc + ncarry:]
 
     def body(carry, x):
@@ -192,6 +192,16 @@ def scan(tr, eqn, *args):
     carry, ys = lax.scan(body, tuple(init), tuple(xs), length=p["length"],
                          reverse=p["reverse"])
     return [*carry, *ys]
+
+
+def _scan_counts(params):
+    """(number of consts, number of carries) of a JAX scan equation: parameters until
+    JAX 0.11, the leaf counts of the groups of the flat tree `ft_in` (consts, carry, xs)
+    after."""
+    if "num_consts" in params:
+        return params["num_consts"], params["num_carry"]
+    consts, carry, _ = params["ft_in"].unpack()
+    return len(list(consts.vals)), len(list(carry.vals))
 
 
 _jvp_jaxprs = {}

@@ -96,7 +96,7 @@ def test_hessian_and_jvp_of_jvp_through_from_jax():
 
 def loops(x, with_while=True):
     y = jax.lax.fori_loop(0, 3, lambda i, c: c * jnp.sin(c), x)
-    z, ys = jax.lax.scan(lambda c, xi: (c + xi * c, c * xi), y, x)
+    z, ys = jax.lax.scan(lambda c, xi: (c + xi * c * x, c * xi), y, x)  # x: a scan const
     w = jax.lax.cond(z.sum() > 0, lambda v: v * 2, lambda v: -v, z + ys)
     if not with_while:  # neither JAX nor we take reverse mode through a while loop
         return jnp.sum(w ** 2)
