@@ -3,7 +3,6 @@ under our jit equals jax.jit of the same step; meta-gradients through a step and
 vmapped steps equal JAX's; the step compiles to one executable of our primitives."""
 import numpy as np
 import jax
-import jax.numpy as jnp
 import optax
 import pytest
 
