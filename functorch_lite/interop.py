@@ -1,7 +1,8 @@
-"""Explicit interop: run a JAX function (e.g. an optax update) inside functorch_lite
-transformations as one black-box primitive.
+"""Explicit interop: run JAX functions (optax, Flax, Equinox, `jax.numpy` code) inside
+functorch_lite transformations.
 
-This is the one place the library asks JAX to trace a function: `call_jax(fn, *args)`
+`from_jax(fn)` translates `fn`'s jaxpr into our operations (`_from_jax.py`);
+`optax(tx)` wraps an optimizer's `init`/`update` with it. `call_jax(fn, *args)`
 stages `fn` as a `jax_call` equation; its lowering embeds the StableHLO that JAX writes
 for `fn` as a private function of our module, so `jit(train_step)` with an optax
 update inside compiles to one executable. Forward mode uses `jax.jvp` and batching
@@ -72,9 +73,9 @@ _functions = {}
 
 
 def from_jax(fn):
-    """`fn`, a JAX function, translated into functorch_lite operations when called on
-    our tracers, so every transformation applies to it (see `_from_jax`). Eagerly, on
-    concrete arrays, JAX runs it. `from_jax(fn).unsupported` names the JAX primitives
+    """`fn`, a JAX function (Flax or Equinox model, optax loss...), translated into
+    functorch_lite operations when called on our tracers, so every transformation
+    applies to it. Eagerly, on concrete arrays, JAX runs it. `from_jax(fn).unsupported` names the JAX primitives
     that ran as an opaque `jax_call` instead."""
     from ._from_jax import FromJax
     return FromJax(fn)
@@ -125,8 +126,8 @@ def _jax_call_abstract_eval(*avals, function):
 
 @jax_call_p.def_impl
 def _jax_call_impl(*args, function):
-    with jax_precision():
-        return list(function.flat_fun(*args))
+    with jax_precision():  # a Python number out (e.g. 2.0 * 3) becomes an array
+        return [jax.device_put(o) for o in function.flat_fun(*args)]
 
 
 _HOST_CALLBACK = re.compile(r"xla_\w*python_\w*callback")
