@@ -20,11 +20,12 @@ def loss_fn(p, x, y):
     return ((x @ p["w"] + p["b"] - y) ** 2).mean()
 
 
-def steps(tx, jit, value_and_grad, update, apply):
+def steps(tx, jit, value_and_grad, update, apply, pass_value=False):
     @jit
     def step(params, opt_state, x, y):
         loss, grads = value_and_grad(loss_fn)(params, x, y)
-        updates, opt_state = update(grads, opt_state, params)
+        extra = {"value": loss} if pass_value else {}  # reduce_on_plateau reads the loss
+        updates, opt_state = update(grads, opt_state, params, **extra)
         return apply(params, updates), opt_state, loss
     return step
 
@@ -36,6 +37,9 @@ TRANSFORMATIONS = {
         optax.clip_by_global_norm(0.5), optax.adam(optax.cosine_decay_schedule(1e-2, 10))),
     "multisteps": lambda: optax.MultiSteps(optax.adam(1e-2), every_k_schedule=2),
     "inject_hyperparams": lambda: optax.inject_hyperparams(optax.adam)(learning_rate=1e-2),
+    "masked": lambda: optax.masked(optax.adam(1e-2), {"w": True, "b": False}),
+    "reduce_on_plateau": lambda: optax.chain(
+        optax.adam(1e-2), optax.contrib.reduce_on_plateau(patience=1, factor=0.5)),
 }
 
 
@@ -43,10 +47,12 @@ TRANSFORMATIONS = {
 def test_optax_step_under_our_jit_matches_jax_jit(name):
     tx = TRANSFORMATIONS[name]()
     opt = fl.interop.optax(tx)
-    ours = steps(tx, fl.jit, fl.value_and_grad, opt.update, apply_updates)
-    theirs = steps(tx, jax.jit, jax.value_and_grad, tx.update, optax.apply_updates)
+    pass_value = name == "reduce_on_plateau"
+    ours = steps(tx, fl.jit, fl.value_and_grad, opt.update, apply_updates, pass_value)
+    theirs = steps(tx, jax.jit, jax.value_and_grad, tx.update, optax.apply_updates,
+                   pass_value)
     p, s, jp, js = PARAMS, opt.init(PARAMS), PARAMS, tx.init(PARAMS)
-    for _ in range(3):
+    for _ in range(4):
         p, s, loss = ours(p, s, X, Y)
         jp, js, jloss = theirs(jp, js, X, Y)
         np.testing.assert_allclose(loss, jloss, rtol=1e-6)
