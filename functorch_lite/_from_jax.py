@@ -41,6 +41,7 @@ class FromJax:
         self.fn = fn
         functools.update_wrapper(self, fn, updated=())
         self._traced = {}
+        self._derived = {}          # (kind, id(eqn)) -> (eqn, JAX function or jaxprs)
         self.mapped = set()        # JAX primitives translated into ours
         self.unsupported = set()   # JAX primitives run as an opaque jax_call
 
@@ -78,6 +79,14 @@ class FromJax:
         with jax_precision():
             closed = jax.make_jaxpr(flat_fun)(*structs)
         return closed, out_trees[0]
+
+    def derived(self, kind, eqn, make):
+        """What `make(eqn)` derives from a JAX equation of this function's traces,
+        made once per equation."""
+        entry = self._derived.get((kind, id(eqn)))
+        if entry is None or entry[0] is not eqn:
+            entry = self._derived[(kind, id(eqn))] = (eqn, make(eqn))
+        return entry[1]
 
     def __repr__(self):
         return f"from_jax({getattr(self.fn, '__name__', self.fn)})"
@@ -132,19 +141,12 @@ class Translator:
             out = rule(self, eqn, *args)
             return list(out) if eqn.primitive.multiple_results else [out]
         self.owner.unsupported.add(name)
-        return opaque(eqn, args)
+        return self.opaque(eqn, args)
 
-
-_opaque_functions = {}
-
-
-def opaque(eqn, args):
-    """Run one JAX equation as a `jax_call` (rules from jax.jvp / jax.vjp / jax.vmap)."""
-    from .interop import call_jax
-    fn = _opaque_functions.get(id(eqn))
-    if fn is None or fn[0] is not eqn:
-        fn = _opaque_functions[id(eqn)] = (eqn, rebind(eqn))
-    return call_jax(fn[1], *args)
+    def opaque(self, eqn, args):
+        """Run one JAX equation as a `jax_call` (rules from jax.jvp/jax.vjp/jax.vmap)."""
+        from .interop import call_jax
+        return call_jax(self.owner.derived("opaque", eqn, rebind), *args)
 
 
 # --- call-like and control-flow equations ----------------------------------------
@@ -204,9 +206,6 @@ def _scan_counts(params):
     return len(list(consts.vals)), len(list(carry.vals))
 
 
-_jvp_jaxprs = {}
-
-
 def custom_jvp_call(tr, eqn, *args):
     """Our custom_jvp: the primal translated from `call_jaxpr`, the rule translated
     from JAX's JVP of the call (which applies the JAX function's own rule)."""
@@ -215,22 +214,25 @@ def custom_jvp_call(tr, eqn, *args):
 
     def primal(*xs):
         return tr.eval(p["call_jaxpr"], xs)
+    primal.__name__ = f"from_jax_{_called_name(eqn)}"
     fun = custom_jvp(primal)
 
     @fun.defjvp
     def rule(primals, tangents):
-        closed = _jvp_jaxpr(eqn, inexact)
+        closed = tr.owner.derived("jvp", eqn, lambda e: _jvp_jaxpr(e, inexact))
         n_out = len(eqn.outvars)
         outs = tr.eval(closed, [*primals, *[t for t, f in zip(tangents, inexact) if f]])
         return outs[:n_out], outs[n_out:]
     return fun(*args)
 
 
+def _called_name(eqn):
+    """The JAX function a custom_jvp/custom_vjp equation calls (for our IR's names)."""
+    debug = getattr(eqn.params["call_jaxpr"].jaxpr, "debug_info", None)
+    return getattr(debug, "func_name", None) or eqn.primitive.name
+
+
 def _jvp_jaxpr(eqn, inexact):
-    key = id(eqn)
-    cached = _jvp_jaxprs.get(key)
-    if cached is not None and cached[0] is eqn:
-        return cached[1]
     apply = rebind(eqn)
 
     def jvp(*xs):
@@ -242,12 +244,7 @@ def _jvp_jaxpr(eqn, inexact):
         return [*outs, *touts]
     avals = [v.aval for v in eqn.invars] + [v.aval for v, f in zip(eqn.invars, inexact)
                                             if f]
-    closed = jax.make_jaxpr(jvp)(*[jax.ShapeDtypeStruct(a.shape, a.dtype) for a in avals])
-    _jvp_jaxprs[key] = (eqn, closed)
-    return closed
-
-
-_vjp_jaxprs = {}
+    return jax.make_jaxpr(jvp)(*[jax.ShapeDtypeStruct(a.shape, a.dtype) for a in avals])
 
 
 def custom_vjp_call(tr, eqn, *args):
@@ -255,11 +252,13 @@ def custom_vjp_call(tr, eqn, *args):
     passes translated from `jax.vjp` of the call (which runs the JAX function's own
     fwd and bwd; the pullback's leaves are the residuals)."""
     inexact = [jax.numpy.issubdtype(v.aval.dtype, np.inexact) for v in eqn.invars]
-    fwd_closed, bwd_closed = _vjp_jaxprs_of(eqn, inexact)
+    fwd_closed, bwd_closed = tr.owner.derived("vjp", eqn,
+                                              lambda e: _vjp_jaxprs_of(e, inexact))
     n_out = len(eqn.outvars)
 
     def primal(*xs):
         return tr.eval(eqn.params["call_jaxpr"], xs)
+    primal.__name__ = f"from_jax_{_called_name(eqn)}"
     fun = custom_vjp(primal)
 
     def fwd(*xs):
@@ -274,9 +273,6 @@ def custom_vjp_call(tr, eqn, *args):
 
 
 def _vjp_jaxprs_of(eqn, inexact):
-    cached = _vjp_jaxprs.get(id(eqn))
-    if cached is not None and cached[0] is eqn:
-        return cached[1]
     apply = rebind(eqn)
     pullback_tree = []
 
@@ -302,6 +298,4 @@ def _vjp_jaxprs_of(eqn, inexact):
         return list(tree_util.tree_unflatten(pullback_tree[0], res)(list(cts)))
     ct_structs = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in res_avals] + \
         [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in eqn.outvars]
-    bwd_closed = jax.make_jaxpr(bwd)(*ct_structs)
-    _vjp_jaxprs[id(eqn)] = (eqn, (fwd_closed, bwd_closed))
-    return fwd_closed, bwd_closed
+    return fwd_closed, jax.make_jaxpr(bwd)(*ct_structs)
