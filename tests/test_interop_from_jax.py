@@ -82,6 +82,23 @@ def test_equinox_module_filtered_grad_matches_jax():
     np.testing.assert_allclose(ours_loss(model, xs), loss(model, xs), rtol=1e-6)
 
 
+def test_flax_nnx_model_through_split_and_merge_matches_jax():
+    from flax import nnx
+
+    class Model(nnx.Module):
+        def __init__(self, rngs):
+            self.hidden, self.out = nnx.Linear(3, 8, rngs=rngs), nnx.Linear(8, 1, rngs=rngs)
+
+        def __call__(self, x):
+            return self.out(jax.nn.gelu(self.hidden(x)))
+    graphdef, state = nnx.split(Model(nnx.Rngs(0)))
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+
+    def loss(state, x):
+        return jnp.mean(nnx.merge(graphdef, state)(x) ** 2)
+    assert_trees_close(fl.jit(fl.grad(from_jax(loss)))(state, x), jax.grad(loss)(state, x))
+
+
 def smooth(x):
     return jnp.sum(jnp.tanh(x) ** 3 * jax.nn.softplus(x) + jnp.cumsum(x) * x)
 
@@ -182,6 +199,21 @@ def test_from_jax_composes_with_scan_and_checkpoint():
                                  jnp.stack([x, 2 * x]))
         return jnp.sum(carry) + jnp.sum(ys)
     np.testing.assert_allclose(fl.jit(fl.grad(ours))(x), jax.grad(theirs)(x), rtol=1e-5)
+
+
+def test_from_jax_inside_our_custom_vjp_and_forward_over_reverse():
+    x = np.array([0.3, -0.7, 1.1], np.float32)
+    f = from_jax(smooth)
+
+    @fl.custom_vjp
+    def scaled(v):
+        return f(v)
+    scaled.defvjp(lambda v: (f(v), v), lambda v, g: (3.0 * g * fl.grad(f)(v),))
+    np.testing.assert_allclose(fl.grad(scaled)(x), 3 * jax.grad(smooth)(x), rtol=1e-5)
+    np.testing.assert_allclose(fl.jvp(fl.grad(f), (x,), (x,))[1],
+                               jax.jvp(jax.grad(smooth), (x,), (x,))[1], rtol=1e-5)
+    np.testing.assert_allclose(fl.vmap(fl.jit(f))(np.stack([x, -x])),
+                               jax.vmap(smooth)(np.stack([x, -x])), rtol=1e-6)
 
 
 def test_eager_call_runs_jax_itself():
