@@ -146,6 +146,13 @@ class Translator:
     def opaque(self, eqn, args):
         """Run one JAX equation as a `jax_call` (rules from jax.jvp/jax.vjp/jax.vmap)."""
         from .interop import call_jax
+        if any(jax.dtypes.issubdtype(v.aval.dtype, jax.dtypes.extended)
+               for v in [*eqn.invars, *eqn.outvars]):
+            raise NotImplementedError(
+                f"from_jax({self.owner.fn.__name__}): the JAX primitive "
+                f"'{eqn.primitive.name}' on typed PRNG keys has no functorch_lite "
+                f"translation. Fix: pass raw keys (jax.random.key_data) to the function, "
+                f"or call this part outside from_jax")
         return call_jax(self.owner.derived("opaque", eqn, rebind), *args)
 
 
@@ -210,7 +217,7 @@ def custom_jvp_call(tr, eqn, *args):
     """Our custom_jvp: the primal translated from `call_jaxpr`, the rule translated
     from JAX's JVP of the call (which applies the JAX function's own rule)."""
     p = eqn.params
-    inexact = [jax.numpy.issubdtype(v.aval.dtype, np.inexact) for v in eqn.invars]
+    inexact = [jax.dtypes.issubdtype(v.aval.dtype, np.inexact) for v in eqn.invars]
 
     def primal(*xs):
         return tr.eval(p["call_jaxpr"], xs)
@@ -251,7 +258,7 @@ def custom_vjp_call(tr, eqn, *args):
     """Our custom_vjp: the primal translated from the call, the forward and backward
     passes translated from `jax.vjp` of the call (which runs the JAX function's own
     fwd and bwd; the pullback's leaves are the residuals)."""
-    inexact = [jax.numpy.issubdtype(v.aval.dtype, np.inexact) for v in eqn.invars]
+    inexact = [jax.dtypes.issubdtype(v.aval.dtype, np.inexact) for v in eqn.invars]
     fwd_closed, bwd_closed = tr.owner.derived("vjp", eqn,
                                               lambda e: _vjp_jaxprs_of(e, inexact))
     n_out = len(eqn.outvars)

@@ -60,6 +60,54 @@ def _pow(tr, eqn, x, y):
     return lax.pow(x, y)
 
 
+def _linalg(name, params):
+    """JAX's linear-algebra primitives take no symmetrization (jnp does it before)."""
+    from .lax import linalg
+    if name == "cholesky" and not params:
+        return lambda tr, eqn, x: linalg.cholesky(x, symmetrize_input=False)
+    if name == "eigh" and params.get("subset_by_index") is None and \
+            params.get("algorithm") is None:
+        return lambda tr, eqn, x: linalg.eigh(
+            x, lower=params["lower"], symmetrize_input=False,
+            sort_eigenvalues=params["sort_eigenvalues"])
+    if name == "svd" and params.get("algorithm") is None:
+        def svd(tr, eqn, x):
+            out = linalg.svd(x, full_matrices=params["full_matrices"],
+                             compute_uv=params["compute_uv"],
+                             subset_by_index=params["subset_by_index"])
+            if not params["compute_uv"]:
+                return [out]
+            u, s, vh = out
+            return [s, u, vh]  # JAX's primitive puts the singular values first
+        return svd
+    if name == "qr" and not params["pivoting"] and params.get("use_magma") is None:
+        return lambda tr, eqn, x: linalg.qr(x, full_matrices=params["full_matrices"])
+    if name in ("lu", "triangular_solve"):
+        fn = getattr(linalg, name)
+        return lambda tr, eqn, *args: fn(*args, **params)
+    return None
+
+
+def _variadic(name, params):
+    """Primitives that take their operands as separate arguments where our functions
+    take a sequence."""
+    if name == "concatenate":
+        return lambda tr, eqn, *xs: lax.concatenate(xs, params["dimension"])
+    if name == "sort":
+        return lambda tr, eqn, *xs: lax.sort(xs, **params) if len(xs) > 1 else \
+            [lax.sort(xs[0], **params)]
+    if name == "dynamic_slice":
+        return lambda tr, eqn, x, *idx: lax.dynamic_slice(x, idx, params["slice_sizes"])
+    if name == "dynamic_update_slice":
+        return lambda tr, eqn, x, update, *idx: lax.dynamic_update_slice(x, update, idx)
+    if name in ("argmax", "argmin") and len(params["axes"]) == 1:
+        return lambda tr, eqn, x: getattr(lax, name)(x, params["axes"][0],
+                                                     params["index_dtype"])
+    if name == "sharding_constraint":  # one device: a constraint never changes values
+        return lambda tr, eqn, x: x
+    return None
+
+
 def _special(name, params):
     from . import _from_jax as fj
     rules = {
@@ -77,13 +125,15 @@ def _special(name, params):
         "random_unwrap": lambda tr, eqn, key: random.key_data(key),
         "random_bits": lambda tr, eqn, key: random.bits(
             key, eqn.params["shape"], f"uint{eqn.params['bit_width']}"),
+        "random_seed": lambda tr, eqn, seed: random.key(seed),
+        "random_clone": lambda tr, eqn, key: key,
         "random_fold_in": lambda tr, eqn, key, msg: random.fold_in(key, msg),
         "random_split": lambda tr, eqn, key: random.split(key, eqn.params["shape"]),
     }
     rule = rules.get(name)
     if name == "iota" and params.get("sharding") is not None:
         return None
-    if name == "random_wrap" and getattr(params.get("impl"), "name", None) != \
+    if name in ("random_wrap", "random_seed") and getattr(params.get("impl"), "name", None) != \
             "threefry2x32":
         return None
     return rule
@@ -91,7 +141,7 @@ def _special(name, params):
 
 def translation(name, params):
     """The rule translating a `name` equation with `params`, or None (opaque)."""
-    rule = _special(name, params)
+    rule = _special(name, params) or _variadic(name, params) or _linalg(name, params)
     if rule is not None:
         return rule
     fn_name = _RENAMED.get(name, name)
