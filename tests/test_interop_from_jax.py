@@ -216,6 +216,45 @@ def test_from_jax_inside_our_custom_vjp_and_forward_over_reverse():
                                jax.vmap(smooth)(np.stack([x, -x])), rtol=1e-6)
 
 
+SQUARE = (np.eye(3) * 3 + np.arange(9).reshape(3, 3) / 9).astype(np.float32)
+EVERYDAY = {  # jax.numpy / jax.nn / jax.lax functions, each through from_jax
+    "argmax": lambda a: jax.nn.one_hot(jnp.argmax(a, 1), 4) * a,
+    "sort": lambda a: jnp.sort(a, axis=1), "argsort": lambda a: jnp.argsort(a, 1) * a,
+    "top_k": lambda a: jax.lax.top_k(a, 2)[0], "cumprod": lambda a: jnp.cumprod(a, 1),
+    "cummax": lambda a: jax.lax.cummax(a, 1), "logsumexp": lambda a: jax.nn.logsumexp(a, 1),
+    "special": lambda a: jss.erf(a) + jax.lax.lgamma(a) + jax.lax.digamma(a) + jss.i0e(a),
+    "pad_roll": lambda a: jnp.roll(jnp.pad(a, 1), 1),
+    "take_along": lambda a: jnp.take_along_axis(a, jnp.argsort(a, 1), 1),
+    "update_slice": lambda a: jax.lax.dynamic_update_slice(a, a[:1] * 2, (1, 0)),
+    "cholesky_eigh": lambda a: jnp.linalg.cholesky(SQUARE @ SQUARE.T * a[0, 0]).sum()
+    + jnp.linalg.eigh(SQUARE + SQUARE.T * a[0, 1])[0],
+    "svd_solve": lambda a: jnp.linalg.svd(a, compute_uv=False).sum()
+    + jnp.linalg.solve(SQUARE, a), "fft": lambda a: jnp.abs(jnp.fft.rfft(a)),
+    "pools": lambda a: nn.max_pool(a[None, :, :, None], (2, 2)).sum()
+    + nn.avg_pool(a[None, :, :, None], (2, 2)).sum(),
+    "median_var": lambda a: jnp.median(a, 0) + jnp.var(a, 0),
+    "segment_scatter": lambda a: jax.ops.segment_sum(a, jnp.array([0, 0, 1]), 2).sum()
+    + a.at[0].max(a[1]) + a.at[0].multiply(a[1]),
+    "random": lambda a: jax.random.normal(jax.random.PRNGKey(0), a.shape) * a
+    + jax.random.uniform(jax.random.key(1), a.shape) * a,
+}
+
+
+@pytest.fixture(scope="module")
+def everyday():
+    def f(a):
+        return sum(jnp.sum(fn(a)) for fn in EVERYDAY.values())
+    return f, from_jax(f), np.arange(1.0, 13.0, dtype=np.float32).reshape(3, 4) / 7
+
+
+def test_everyday_jax_functions_match_under_jit_and_grad(everyday):
+    f, ours, x = everyday
+    np.testing.assert_allclose(fl.jit(ours)(x), jax.jit(f)(x), rtol=1e-5)
+    np.testing.assert_allclose(fl.jit(fl.grad(ours))(x), jax.jit(jax.grad(f))(x), rtol=1e-4,
+                               atol=1e-5)
+    assert ours.unsupported == {"custom_linear_solve"}, ours.unsupported
+
+
 def test_eager_call_runs_jax_itself():
     x = np.array([0.3, -0.7, 1.1], np.float32)
     out = from_jax(smooth)(x)
@@ -237,7 +276,9 @@ def test_translation_table_of_every_jax_primitive_in_these_tests(flax_model):
                      variables["params"])),
         (optax.MultiSteps(optax.adamw(1e-3), 2).update,
          (v, optax.MultiSteps(optax.adamw(1e-3), 2).init(v), v)),
-        (smooth, (v,)), (loops, (v,)), (with_rules, (v,)), (fallbacks, (v,))]
+        (smooth, (v,)), (loops, (v,)), (with_rules, (v,)), (fallbacks, (v,)),
+        (lambda a: [fn(a) for fn in EVERYDAY.values()],
+         (np.arange(1.0, 13.0, dtype=np.float32).reshape(3, 4) / 7,))]
     mapped, fell_back = set(), set()
     for fn, args in cases:
         wrapped = from_jax(fn)
@@ -246,6 +287,7 @@ def test_translation_table_of_every_jax_primitive_in_these_tests(flax_model):
         fell_back |= wrapped.unsupported
     table = {name: "mapped" for name in mapped} | {n: "fallback" for n in fell_back}
     print("\n".join(f"{k:32} {v}" for k, v in sorted(table.items())))
-    assert fell_back == {"regularized_incomplete_beta", "scatter-sub"}, table
+    assert fell_back == {"regularized_incomplete_beta", "scatter-sub",
+                         "custom_linear_solve"}, table
     assert {"conv_general_dilated", "dot_general", "gather", "random_bits", "custom_jvp_call",
             "custom_vjp_call", "cond", "while", "scan", "jit"} <= mapped, table
