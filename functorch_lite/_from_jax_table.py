@@ -20,12 +20,13 @@ _RENAMED = {"add_any": "add", "and": "bitwise_and", "or": "bitwise_or",
             "scatter-mul": "scatter_mul", "scatter-min": "scatter_min",
             "scatter-max": "scatter_max"}
 
-# parameters that are bookkeeping for JAX's own scatter combiners
+# parameters that are bookkeeping for JAX (its scatter combiners) or that ours meets
 _DROPPED = {"scatter_add": ("update_jaxpr", "update_consts"),
             "scatter_mul": ("update_jaxpr", "update_consts"),
             "scatter_min": ("update_jaxpr", "update_consts"),
             "scatter_max": ("update_jaxpr", "update_consts"),
-            "scatter": ("update_jaxpr", "update_consts")}
+            "scatter": ("update_jaxpr", "update_consts"),
+            "top_k": ("is_stable",)}  # ours is stable, which either setting allows
 
 
 def _named_tuple(ours):
