@@ -76,8 +76,19 @@ class FromJax:
         for x in (x for x, d in zip(leaves, dynamic) if d):
             a = get_aval(x)
             structs.append(jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type))
-        with jax_precision():
-            closed = jax.make_jaxpr(flat_fun)(*structs)
+        try:
+            with jax_precision():
+                closed = jax.make_jaxpr(flat_fun)(*structs)
+        except Exception as e:
+            if _closes_over_tracer(self.fn):
+                raise TypeError(
+                    f"from_jax({getattr(self.fn, '__name__', self.fn)}): the JAX function "
+                    f"closes over a traced value of a functorch_lite transformation (e.g. "
+                    f"a learning rate being differentiated), which JAX cannot trace. Fix: "
+                    f"pass the value as an argument; for an optax hyperparameter, build "
+                    f"the optimizer with optax.inject_hyperparams and set "
+                    f"opt_state.hyperparams[name] = value.") from e
+            raise
         return closed, out_trees[0]
 
     def derived(self, kind, eqn, make):
@@ -90,6 +101,33 @@ class FromJax:
 
     def __repr__(self):
         return f"from_jax({getattr(self.fn, '__name__', self.fn)})"
+
+
+def _closes_over_tracer(obj, depth=0):
+    """Whether one of our tracers hides in `obj`'s closure (functions, partials, and
+    the containers they hold, a few levels deep)."""
+    if isinstance(obj, Tracer):
+        return True
+    if depth > 4:  # (also ends a function's reference to itself)
+        return False
+    if isinstance(obj, (list, tuple)):
+        children = obj
+    elif isinstance(obj, dict):
+        children = obj.values()
+    elif isinstance(obj, functools.partial):
+        children = [obj.func, *obj.args, *obj.keywords.values()]
+    elif callable(obj) and getattr(obj, "__closure__", None):
+        children = [_cell_value(cell) for cell in obj.__closure__]
+    else:
+        return False
+    return any(_closes_over_tracer(c, depth + 1) for c in children)
+
+
+def _cell_value(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # a cell not yet filled
+        return None
 
 
 def _static_key(x):

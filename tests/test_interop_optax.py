@@ -131,3 +131,11 @@ def test_optax_losses_under_our_grad_and_vmap_match_jax(loss):
     np.testing.assert_allclose(fl.vmap(fl.grad(ours))(logits, targets),
                                jax.vmap(jax.grad(theirs))(logits, targets), rtol=1e-6,
                                atol=1e-7)
+
+
+def test_optimizer_closing_over_a_traced_learning_rate_names_the_fix():
+    def meta(lr):
+        opt = fl.interop.optax(optax.sgd(lr))
+        return opt.update(PARAMS, opt.init(PARAMS), PARAMS)[0]["w"].sum()
+    with pytest.raises(TypeError, match="closes over a traced value.*inject_hyperparams"):
+        fl.grad(meta)(np.float32(0.1))
