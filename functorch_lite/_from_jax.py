@@ -156,6 +156,12 @@ class Translator:
     def eval(self, closed, args):
         return self.eval_jaxpr(closed.jaxpr, closed.consts, args)
 
+    def eval_any(self, jaxpr, args):
+        """A ClosedJaxpr or a Jaxpr without constants."""
+        if isinstance(jaxpr, jax_core.ClosedJaxpr):
+            return self.eval(jaxpr, args)
+        return self.eval_jaxpr(jaxpr, (), args)
+
     def eval_jaxpr(self, jaxpr, consts, args):
         env = {}
 
@@ -196,13 +202,8 @@ class Translator:
 
 # --- call-like and control-flow equations ----------------------------------------
 
-def inline(closed_param):
-    def rule(tr, eqn, *args):
-        closed = eqn.params[closed_param]
-        if isinstance(closed, jax_core.ClosedJaxpr):
-            return tr.eval(closed, args)
-        return tr.eval_jaxpr(closed, (), args)
-    return rule
+def inline(jaxpr_param):
+    return lambda tr, eqn, *args: tr.eval_any(eqn.params[jaxpr_param], args)
 
 
 def remat(tr, eqn, *args):
@@ -344,3 +345,20 @@ def _vjp_jaxprs_of(eqn, inexact):
     ct_structs = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in res_avals] + \
         [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in eqn.outvars]
     return fwd_closed, jax.make_jaxpr(bwd)(*ct_structs)
+
+
+def custom_linear_solve(tr, eqn, *args):
+    """Our custom_linear_solve, each of JAX's functions (matvec, solve, transpose_solve)
+    translated with its constants."""
+    lengths, jaxprs = eqn.params["const_lengths"], eqn.params["jaxprs"]
+    it = iter(args)
+    consts = {name: [next(it) for _ in range(getattr(lengths, name))]
+              for name in ("matvec", "vecmat", "solve", "transpose_solve")}
+    b = tuple(it)
+
+    def run(name):
+        return lambda x: tuple(tr.eval_any(getattr(jaxprs, name), [*consts[name], *x]))
+    transpose_solve = None if jaxprs.transpose_solve is None else \
+        (lambda _, x: run("transpose_solve")(x))
+    return list(lax.custom_linear_solve(run("matvec"), b, lambda _, x: run("solve")(x),
+                                        transpose_solve))

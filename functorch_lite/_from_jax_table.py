@@ -104,6 +104,11 @@ def _variadic(name, params):
     if name in ("argmax", "argmin") and len(params["axes"]) == 1:
         return lambda tr, eqn, x: getattr(lax, name)(x, params["axes"][0],
                                                      params["index_dtype"])
+    if name == "scatter-sub":  # x - u is x + (-u), bit for bit
+        dn = lax.ScatterDimensionNumbers(*params["dimension_numbers"])
+        return lambda tr, eqn, x, idx, upd: lax.scatter_add(
+            x, idx, lax.neg(upd), dn, indices_are_sorted=params["indices_are_sorted"],
+            unique_indices=params["unique_indices"], mode=_CONVERT["mode"](params["mode"]))
     if name == "sharding_constraint":  # one device: a constraint never changes values
         return lambda tr, eqn, x: x
     return None
@@ -117,6 +122,8 @@ def _special(name, params):
         "checkpoint": fj.remat, "remat": fj.remat,
         "cond": fj.cond, "while": fj.while_loop, "scan": fj.scan,
         "custom_jvp_call": fj.custom_jvp_call, "custom_vjp_call": fj.custom_vjp_call,
+        "custom_linear_solve": fj.custom_linear_solve,
+        "regularized_incomplete_beta": lambda tr, eqn, a, b, x: lax.betainc(a, b, x),
         "iota": lambda tr, eqn: lax.broadcasted_iota(
             eqn.params["dtype"], eqn.params["shape"], eqn.params["dimension"]),
         "copy": lambda tr, eqn, x: lax.copy_p.bind(x),
