@@ -5,7 +5,8 @@ the jaxpr is then evaluated equation by equation with functorch_lite's own `lax`
 functions, so under our transformations each JAX equation becomes our primitive with
 our rules. Call-like equations (`jit`, `closed_call`, `remat`) are inlined or become
 our `checkpoint`; `custom_jvp_call` and `custom_vjp_call` become our `custom_jvp` and
-`custom_vjp` (rules translated from JAX's JVP / VJP of the call); `cond`, `while` and `scan` become ours with translated bodies.
+`custom_vjp` (rules translated from JAX's JVP / VJP of the call); `cond`, `while`,
+`scan` and `custom_linear_solve` become ours with translated bodies.
 A JAX primitive without a counterpart (see `_from_jax_table`) runs as one opaque
 `jax_call` equation, whose rules come from `jax.jvp`, `jax.vjp` and `jax.vmap`; its
 name is recorded in `from_jax(fn).unsupported`.
