@@ -25,6 +25,40 @@ _RUNTIME_PATHS = tuple(os.path.dirname(os.path.abspath(importlib.util.find_spec(
     os.path.abspath(contextlib.__file__),)
 
 
+def _package_dirs(names):
+    specs = (importlib.util.find_spec(m) for m in names)
+    return tuple(os.path.dirname(os.path.abspath(s.origin)) + os.sep
+                 for s in specs if s is not None and s.origin)
+
+
+# libraries written with JAX, whose functions cannot take our tracers
+_JAX_CODE_PATHS = _package_dirs(("jax", "flax", "optax", "equinox", "haiku", "chex"))
+
+
+def jax_function_hint(frames):
+    """'the JAX function `name` (called at file:line) received it: ...' for the JAX
+    code (jax, Flax, optax, Equinox ...) that the user's code called with our tracer,
+    given the stack `frames` outermost first; "" when no such frame is among them."""
+    caller = None
+    for frame in frames:
+        path = os.path.abspath(frame.f_code.co_filename)
+        if path.startswith(_JAX_CODE_PATHS):
+            if caller is not None:
+                module = frame.f_globals.get("__name__", "")
+                name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+                where = f"`{module}.{name}` (called at {caller.f_code.co_filename}:" \
+                        f"{caller.f_lineno})"
+                if module.startswith("optax") and name.endswith(("init_fn", "update_fn")):
+                    return (f"the optax optimizer's {where} received it: wrap the "
+                            f"optimizer, opt = functorch_lite.interop.optax(tx), and call "
+                            f"opt.init / opt.update.\n")
+                return (f"the JAX function {where} received it: wrap it, "
+                        f"functorch_lite.interop.from_jax({name.split('.')[-1]})(...).\n")
+        elif not path.startswith(library_paths()):
+            caller = frame
+    return ""
+
+
 def _user_frame():
     frame = sys._getframe(2)
     skip = library_paths() + _RUNTIME_PATHS
@@ -67,8 +101,9 @@ CONTROL_FLOW_FIX = (
     "under jit, mark the argument static (static_argnums / static_argnames).")
 NUMPY_FIX = (
     "use functorch_lite.numpy (`import functorch_lite.numpy as jnp`) instead of NumPy "
-    "inside transformed functions; for JAX, Flax or optax code, call it through "
-    "functorch_lite.interop.call_jax(fn, *args).")
+    "inside transformed functions; for JAX, Flax, Equinox or optax code, wrap the JAX "
+    "function: functorch_lite.interop.from_jax(fn)(*args), and an optax optimizer: "
+    "functorch_lite.interop.optax(tx).")
 KEEP_ARRAY_FIX = (
     "keep the value an array: functorch_lite.numpy functions take it as it is, and "
     "x.astype(jnp.float32) changes its dtype. To look at the value, return it from the "
@@ -129,9 +164,11 @@ class TracerArrayConversionError(_jax_errors.TracerArrayConversionError):
     """NumPy (`np.asarray`, a NumPy function, or `__array__`) met a traced value."""
 
     def __init__(self, tracer):
+        frames = [f for f, _ in traceback.walk_stack(sys._getframe(1))][::-1]
         _init(self, _message("The numpy.ndarray conversion method __array__() (np.asarray, "
                              "np.array, a NumPy function, or a library converting with "
-                             "NumPy) was called on", tracer, NUMPY_FIX))
+                             "NumPy) was called on", tracer,
+                             jax_function_hint(frames) + NUMPY_FIX))
 
     __reduce__ = ConcretizationTypeError.__reduce__
 

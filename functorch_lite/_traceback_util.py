@@ -128,5 +128,6 @@ def _explain_jax_rejection(e):
         return
     message = str(e)
     if "Tracer'>" in message and "functorch_lite." in message or "Traced<" in message:
-        from ._errors import NUMPY_FIX
-        e.add_note(_JAX_REJECTION_NOTE + NUMPY_FIX)
+        from ._errors import NUMPY_FIX, jax_function_hint
+        hint = jax_function_hint([f for f, _ in traceback.walk_tb(e.__traceback__)])
+        e.add_note(_JAX_REJECTION_NOTE + hint + NUMPY_FIX)

@@ -1,11 +1,13 @@
-"""Explicit interop: run a JAX function (e.g. an optax update) inside functorch_lite
-transformations as one black-box primitive.
+"""Explicit interop: run JAX functions (optax, Flax, Equinox, `jax.numpy` code) inside
+functorch_lite transformations.
 
-This is the one place the library asks JAX to trace a function: `call_jax(fn, *args)`
+`from_jax(fn)` translates `fn`'s jaxpr into our operations (`_from_jax.py`);
+`optax(tx)` wraps an optimizer's `init`/`update` with it. `call_jax(fn, *args)`
 stages `fn` as a `jax_call` equation; its lowering embeds the StableHLO that JAX writes
 for `fn` as a private function of our module, so `jit(train_step)` with an optax
 update inside compiles to one executable. Forward mode uses `jax.jvp` and batching
-uses `jax.vmap` on the embedded function; reverse mode through it is not supported.
+uses `jax.vmap` on the embedded function; reverse mode transposes the JVP's linear
+part with `jax.vjp`.
 With functorch_lite's x64 mode on, JAX runs the function with its own x64 flag on too
 (for that call only), so 64-bit operands reach it as they are.
 
@@ -26,7 +28,8 @@ from jax import tree_util
 from . import _core, _dtypes
 from ._config import config
 from ._core import Primitive, ShapedArray, get_aval
-from ._ad import Zero, tangent_aval
+from . import _ad
+from ._ad import Zero, is_undefined, tangent_aval
 from ._batching import batched_avals
 from ._traceback_util import api_boundary
 from ._lowering import target_platform
@@ -37,8 +40,9 @@ jax_call_p = Primitive("jax_call", multiple_results=True)
 class JaxFunction:
     """A flat JAX function of array leaves (hashable by identity: a primitive param)."""
 
-    def __init__(self, flat_fun, in_avals, name):
+    def __init__(self, flat_fun, in_avals, name, linear_from=None):
         self.flat_fun = flat_fun
+        self.linear_from = linear_from  # inputs from this index on enter linearly
         self.in_avals = tuple(in_avals)
         self.__name__ = name
         structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
@@ -66,6 +70,27 @@ def jax_precision():
 
 
 _functions = {}
+
+
+def from_jax(fn):
+    """`fn`, a JAX function (Flax or Equinox model, optax loss...), translated into
+    functorch_lite operations when called on our tracers, so every transformation
+    applies to it. Eagerly, on concrete arrays, JAX runs it. `from_jax(fn).unsupported` names the JAX primitives
+    that ran as an opaque `jax_call` instead."""
+    from ._from_jax import FromJax
+    return FromJax(fn)
+
+
+def optax(tx):
+    """An optax `GradientTransformation` whose `init` and `update` work inside `jit`,
+    `grad` (meta-learning through a step) and `vmap`: both go through `from_jax`."""
+    import optax as _optax
+    if not isinstance(tx, _optax.GradientTransformation):  # e.g. optax.MultiSteps
+        tx = tx.gradient_transformation()
+    init, update = from_jax(tx.init), from_jax(tx.update)
+    if isinstance(tx, _optax.GradientTransformationExtraArgs):
+        return _optax.GradientTransformationExtraArgs(init, update)
+    return _optax.GradientTransformation(init, update)
 
 
 @api_boundary
@@ -101,8 +126,8 @@ def _jax_call_abstract_eval(*avals, function):
 
 @jax_call_p.def_impl
 def _jax_call_impl(*args, function):
-    with jax_precision():
-        return list(function.flat_fun(*args))
+    with jax_precision():  # a Python number out (e.g. 2.0 * 3) becomes an array
+        return [jax.device_put(o) for o in function.flat_fun(*args)]
 
 
 _HOST_CALLBACK = re.compile(r"xla_\w*python_\w*callback")
@@ -137,38 +162,59 @@ def _jax_call_lowering(ctx, *args, function):
 
 @jax_call_p.def_jvp
 def _jax_call_jvp(primals, tangents, *, function):
-    n = len(primals)
-    nonzero = [not isinstance(t, Zero) for t in tangents]
+    """Primal outputs from `function` itself, out tangents from a second JAX function
+    linear in the tangents (so reverse mode can transpose it through `jax.vjp`)."""
+    nonzero = tuple(not isinstance(t, Zero) for t in tangents)
     out_inexact = [_dtypes.is_inexact(a.dtype) for a in function.out_avals]
-
-    def flat_jvp(*args):
-        ps, ts = list(args[:n]), iter(args[n:])
-        full_ts = [next(ts) if nz else np.zeros(a.shape, tangent_aval(a).dtype)
-                   for a, nz in zip(function.in_avals, nonzero)]
-        outs, touts = jax.jvp(function.flat_fun, ps, full_ts)
-        return [*outs, *[t for t, f in zip(touts, out_inexact) if f]]
-    key = ("jvp", tuple(nonzero))
+    outs = jax_call_p.bind(*primals, function=function)
+    key = ("jvp", nonzero)
     if key not in function.cache:
-        avals = [*function.in_avals, *[tangent_aval(a) for a, nz in
-                                       zip(function.in_avals, nonzero) if nz]]
-        function.cache[key] = JaxFunction(flat_jvp, avals, f"jvp_{function.__name__}")
-    outs = jax_call_p.bind(*primals, *[t for t in tangents if not isinstance(t, Zero)],
-                           function=function.cache[key])
-    m = len(function.out_avals)
-    touts = iter(outs[m:])
-    return outs[:m], [next(touts) if f else Zero(tangent_aval(a))
-                      for a, f in zip(function.out_avals, out_inexact)]
+        function.cache[key] = _linearized(function, nonzero, out_inexact)
+    linear = function.cache[key]
+    touts = iter(jax_call_p.bind(*primals, *[t for t in tangents if not isinstance(t, Zero)],
+                                 function=linear))
+    return outs, [next(touts) if f else Zero(tangent_aval(a))
+                  for a, f in zip(function.out_avals, out_inexact)]
 
 
-def _jax_call_partial_eval(trace, args, *, function):
-    raise NotImplementedError(
-        f"reverse-mode differentiation (grad, vjp) through interop.call_jax("
-        f"{function.__name__.removeprefix('jvp_')}) is not supported: the embedded JAX function is opaque to "
-        f"functorch_lite's transposition. Compute the gradient outside the call (e.g. "
-        f"take grad of the loss, then pass the gradient to call_jax), or use jvp/jacfwd.")
+def _linearized(function, nonzero, out_inexact):
+    """(primals, nonzero tangents) -> inexact out tangents, linear in the tangents."""
+    n = len(function.in_avals)
+
+    def flat_lin(*args):
+        ps, ts = list(args[:n]), list(args[n:])
+
+        def of_varying(*varying):  # inputs with a zero tangent stay fixed
+            it = iter(varying)
+            return function.flat_fun(*[next(it) if nz else p for p, nz in zip(ps, nonzero)])
+        _, touts = jax.jvp(of_varying, [p for p, nz in zip(ps, nonzero) if nz], ts)
+        return [t for t, f in zip(touts, out_inexact) if f]
+    avals = [*function.in_avals, *[tangent_aval(a) for a, nz in
+                                   zip(function.in_avals, nonzero) if nz]]
+    return JaxFunction(flat_lin, avals, f"jvp_{function.__name__}", linear_from=n)
 
 
-jax_call_p.partial_eval_rule = _jax_call_partial_eval
+@jax_call_p.def_transpose
+def _jax_call_transpose(cts, *args, function):
+    """Cotangents of the linear inputs (those from `function.linear_from` on) by
+    `jax.vjp` of the JAX function in them, the other inputs held fixed."""
+    start = function.linear_from
+    if start is None or any(is_undefined(a) for a in args[:start]):
+        raise NotImplementedError(
+            f"transposing interop.call_jax({function.__name__}) in its non-linear "
+            f"inputs: only the JVP of an embedded JAX function is linear")
+    if "transpose" not in function.cache:
+        def flat_transpose(*xs):
+            fixed, cts_ = list(xs[:start]), list(xs[start:])
+            zeros = [np.zeros(a.shape, a.dtype) for a in function.in_avals[start:]]
+            _, vjp = jax.vjp(lambda *lin: function.flat_fun(*fixed, *lin), *zeros)
+            return list(vjp(cts_))
+        avals = [*function.in_avals[:start], *function.out_avals]
+        function.cache["transpose"] = JaxFunction(
+            flat_transpose, avals, f"transpose_{function.__name__}", linear_from=start)
+    cts = [_ad.instantiate(c) if isinstance(c, Zero) else c for c in cts]
+    outs = jax_call_p.bind(*args[:start], *cts, function=function.cache["transpose"])
+    return [None] * start + list(outs)
 
 
 @jax_call_p.def_batching
@@ -179,6 +225,7 @@ def _jax_call_batching(axis_size, vals, dims, *, function):
                            axis_size=axis_size)
         avals = batched_avals(function.in_avals, dims, axis_size)
         function.cache[key] = JaxFunction(lambda *xs: list(batched(*xs)), avals,
-                                          f"vmap_{function.__name__}")
+                                          f"vmap_{function.__name__}",
+                                          linear_from=function.linear_from)
     outs = jax_call_p.bind(*vals, function=function.cache[key])
     return outs, [0] * len(outs)

@@ -84,7 +84,7 @@ E = jax.errors
 CASES = [
     # --- traced values meeting NumPy, Python and JAX --------------------------------
     Case("np.asarray inside grad", lambda j, n: j.grad(lambda x: np.asarray(x).sum())(1.0),
-         E.TracerArrayConversionError, ["__array__", "functorch_lite.numpy", "call_jax"]),
+         E.TracerArrayConversionError, ["__array__", "functorch_lite.numpy", "from_jax"]),
     Case("NumPy function inside vmap", lambda j, n: j.vmap(lambda x: np.sin(x))(X),
          E.TracerArrayConversionError, ["np.sin(x)", "vmap"]),
     Case("np.array inside jit", lambda j, n: j.jit(lambda x: np.array(x))(X),
@@ -127,7 +127,7 @@ CASES = [
          IndexError, ["Slice entries must be static", "dynamic_slice"]),
     Case("a jax.numpy function given our traced value",
          lambda j, n: j.grad(lambda x: jnp_ref.sin(x))(1.0),
-         TypeError, ["not a valid JAX type", "functorch_lite.numpy", "call_jax"], jax=False),
+         TypeError, ["not a valid JAX type", "functorch_lite.numpy", "from_jax"], jax=False),
     Case("leaked tracer", _leak, E.UnexpectedTracerError, ["leaked", "jit(<lambda>)",
                                                            "return the value"],
          filtered=False),

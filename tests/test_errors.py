@@ -117,7 +117,7 @@ def test_grad_through_numpy_is_an_error_not_zeros():
         fl.grad(loss)(fnp.ones(3))
     message = str(info.value)
     assert "np.tanh(w)" in message and "functorch_lite.numpy" in message
-    assert "interop.call_jax" in message and "grad(loss)" in message
+    assert "interop.from_jax" in message and "grad(loss)" in message
 
 
 @pytest.mark.parametrize("call", [
@@ -134,15 +134,31 @@ def test_jax_functions_given_our_tracer_raise_with_the_fix(call, transform):
     with pytest.raises(TypeError) as info:
         wrapped(x if transform != "vmap" else fnp.ones((2, 3)))
     text = "".join(traceback.format_exception_only(info.type, info.value))
-    assert "functorch_lite.numpy" in text and "interop.call_jax" in text
+    assert "functorch_lite.numpy" in text and "interop.from_jax" in text
 
 
-def test_jax_function_through_call_jax_is_differentiated():
-    """The fix the errors name works: call_jax runs JAX code under our transformations
-    (forward mode here; the JAX function is a black box)."""
-    f = lambda x: fl.interop.call_jax(jnp_ref.sin, x)  # noqa: E731
+def test_jax_function_through_from_jax_is_differentiated():
+    """The fix the errors name works: from_jax runs JAX code under our transformations."""
+    f = fl.interop.from_jax(jnp_ref.sin)
     _, t = fl.jvp(f, (fnp.asarray(0.3),), (fnp.asarray(1.0),))
     np.testing.assert_allclose(t, np.cos(0.3), rtol=1e-6)
+    np.testing.assert_allclose(fl.grad(f)(fnp.asarray(0.3)), np.cos(0.3), rtol=1e-6)
+
+
+def test_error_names_the_jax_function_and_the_wrapper():
+    """optax code given our tracer: the message names the JAX function the user's line
+    called and the wrapper that fixes it (interop.optax for an optimizer)."""
+    import optax
+    opt = optax.adam(0.1)
+    params = {"w": fnp.ones(3)}
+    with pytest.raises(errors.TracerArrayConversionError) as info:
+        fl.jit(lambda p: optax.apply_updates(p, p))(params)
+    message = str(info.value)
+    assert "optax._src.update.apply_updates" in message and "test_errors.py" in message
+    assert "functorch_lite.interop.from_jax(apply_updates)" in message
+    with pytest.raises(errors.TracerArrayConversionError) as info:
+        fl.jit(lambda p, s: opt.update(p, s, p))(params, opt.init(params))
+    assert "functorch_lite.interop.optax(tx)" in str(info.value)
 
 
 def test_jax_array_constants_still_combine_with_tracers():
@@ -150,7 +166,7 @@ def test_jax_array_constants_still_combine_with_tracers():
     w = jnp_ref.arange(3.0)
     g = fl.grad(lambda x: fnp.sum(w * x + x * w - w))(fnp.ones(3))
     np.testing.assert_allclose(g, 2 * np.arange(3.0))
-    with pytest.raises(AttributeError, match="call_jax"):
+    with pytest.raises(AttributeError, match="from_jax"):
         fl.grad(lambda x: x.__jax_array__())(1.0)
 
 

@@ -58,12 +58,17 @@ def test_concrete_array_indexed_or_updated_with_tracers():
     assert float(xs[1]) == 1.0
 
 
-def test_call_jax_integer_operand_and_reverse_mode_error():
+def test_call_jax_integer_operand_and_reverse_mode():
     out, t = fl.jvp(lambda x: fl.interop.call_jax(lambda a, n: a * n, x, 3), (2.0,), (1.0,))
     assert float(out) == 6.0 and float(t) == 3.0
-    import pytest
-    with pytest.raises(NotImplementedError, match="reverse-mode"):
-        fl.grad(lambda x: fl.interop.call_jax(jnp.sin, x))(1.0)
+    f = lambda x: fl.interop.call_jax(lambda a: jnp.sin(a) * a, x)  # noqa: E731
+    ref = lambda x: jnp.sin(x) * x  # noqa: E731
+    x = jnp.arange(3.0)
+    np.testing.assert_allclose(fl.jit(fl.grad(lambda v: f(v).sum()))(x),
+                               jax.grad(lambda v: ref(v).sum())(x), rtol=1e-6)
+    np.testing.assert_allclose(fl.hessian(lambda v: f(v).sum())(x),
+                               jax.hessian(lambda v: ref(v).sum())(x), rtol=1e-6)
+    np.testing.assert_allclose(fl.jacrev(fl.vmap(f))(x), jax.jacrev(ref)(x), rtol=1e-6)
 
 
 def test_traced_slice_bounds_on_concrete_array_name_the_fix():
