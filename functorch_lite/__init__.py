@@ -18,6 +18,7 @@ from ._jacobians import jacrev as jacobian  # JAX's alias
 from ._api_vmap import vmap
 from ._custom import custom_jvp, custom_vjp
 from ._checkpoint import checkpoint, remat
+from ._named_scope import named_scope, named_call
 from ._checkpoint import checkpoint_policies
 from . import (lax, numpy, tree, tree_util, nn, dtypes, random, test_util, interop,
                errors, stages)
