@@ -17,6 +17,7 @@ from ._jacobians import jacfwd, jacrev, hessian
 from ._jacobians import jacrev as jacobian  # JAX's alias
 from ._api_vmap import vmap
 from ._custom import custom_jvp, custom_vjp
+from ._custom_gradient import custom_gradient, closure_convert
 from ._checkpoint import checkpoint, remat
 from ._named_scope import named_scope, named_call
 from ._checkpoint import checkpoint_policies
