@@ -13,8 +13,28 @@ when it is used (`UnexpectedTracerError`), not when it escapes.
 import contextlib
 
 import jax
-from jax import (transfer_guard, transfer_guard_host_to_device,  # noqa: F401
-                 transfer_guard_device_to_host, transfer_guard_device_to_device)
+
+
+def transfer_guard(new_val):
+    """A block in which every transfer obeys `new_val` ("allow", "log", "disallow",
+    "log_explicit", "disallow_explicit"), as `jax.transfer_guard` (JAX's guard)."""
+    return jax.transfer_guard(new_val)
+
+
+def transfer_guard_host_to_device(new_val):
+    """`transfer_guard` for host-to-device transfers only."""
+    return jax.transfer_guard_host_to_device(new_val)
+
+
+def transfer_guard_device_to_host(new_val):
+    """`transfer_guard` for device-to-host transfers only."""
+    return jax.transfer_guard_device_to_host(new_val)
+
+
+def transfer_guard_device_to_device(new_val):
+    """`transfer_guard` for device-to-device transfers only."""
+    return jax.transfer_guard_device_to_device(new_val)
+
 
 _DIRECTIONS = {"host_to_device": transfer_guard_host_to_device,
                "device_to_host": transfer_guard_device_to_host}

@@ -56,7 +56,8 @@ def test_directional_guards():
     for J in (fl, jax):  # JAX's CPU client lets device_get through: so do we
         with J.transfer_guard_device_to_host("disallow_explicit"):
             np.testing.assert_array_equal(J.device_get(J.device_put(HOST)), HOST)
-    assert fl.transfer_guard_device_to_device is jax.transfer_guard_device_to_device
+    with fl.transfer_guard_device_to_device("disallow"):
+        assert jax.config.jax_transfer_guard_device_to_device == "disallow"
 
 
 @pytest.mark.parametrize("lib", ["ours", "jax"])
