@@ -46,7 +46,7 @@ ABSENT = {
             remove_size_one_mesh_axis_from_type copy_to_host_async"""),
         **_reasons(EFFECTS_BARRIER, "effects_barrier"),
         **_reasons(REFS, "Ref ref new_ref empty_ref free_ref freeze"),
-        **_reasons(INTERNAL, """ad api_util core custom_derivatives interpreters lib typing
+        **_reasons(INTERNAL, """ad api_util core custom_derivatives interpreters lib
             version allow_f16_reductions array_garbage_collection_guard debug_key_reuse
             default_prng_impl ds enable_checks enable_custom_prng explain_cache_misses
             jax2tf_associative_scan_reductions legacy_prng_key no_execution no_tracing

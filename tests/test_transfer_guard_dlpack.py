@@ -85,3 +85,10 @@ def test_leak_checking_refuses_clearly():
     fl.jit(lambda x: leaked.append(x) or x)(1.0)
     with pytest.raises(fl.UnexpectedTracerError):
         fnp.sin(leaked[0])
+
+
+def test_typing_annotations_accept_our_arrays():
+    import typing
+    assert fl.typing.ArrayLike is jax.typing.ArrayLike
+    assert isinstance(fnp.ones(2), typing.get_args(fl.typing.ArrayLike))
+    assert fl.typing.DTypeLike is jax.typing.DTypeLike
