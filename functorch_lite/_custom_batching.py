@@ -15,7 +15,7 @@ from jax import tree_util
 
 from . import _core
 from ._ad import Zero, instantiate, jvp_traced, tangent_aval
-from ._batching import move_batch_axis
+from ._batching import move_batch_axis, vmap_traced_dims
 from ._core import Primitive, get_aval, set_current_trace
 from ._custom import resolve_args, trace_flat, _name
 from ._ir import eval_program
@@ -167,28 +167,33 @@ def _is_float(aval):
 
 
 class _JVPOfRule:
-    """The batching rule of the JVP: the user's rule differentiated, with each primal
-    and its tangent batched alike (the unbatched one of a pair is broadcast)."""
+    """The batching rule of the JVP, as JAX's: the user's rule, differentiated, sees
+    as batched the arguments whose primal and tangent are both batched; the
+    arguments batched on one side only are vmapped over around it."""
 
     def __init__(self, rule, num_primals):
         self.rule, self.n = rule, num_primals
         self.__name__ = f"jvp_of_{rule.__name__}"
 
     def __call__(self, axis_size, in_batched, *xs):
-        n = len(xs) // 2
-        batched = [a or b for a, b in zip(in_batched[:n], in_batched[n:])]
-        xs = [x if b or not both else move_batch_axis(axis_size, x, None, 0)
-              for x, b, both in zip(xs, in_batched, batched * 2)]
-        out_batched = []
+        n = self.n
+        mutual = [p and t for p, t in zip(in_batched[:n], in_batched[n:])]
+        extra = [0 if b and not m else None for b, m in zip(in_batched, mutual * 2)]
+        out_mutual = []
 
-        def primal_rule(*ps):
-            outs, spec = self.rule(axis_size, batched, *ps)
-            out_batched[:] = spec
+        def to_jvp(*ps):
+            outs, spec = self.rule(axis_size, mutual, *ps)
+            out_mutual[:] = spec
             return outs
-        outs, touts = jvp_traced(primal_rule, list(xs[:n]), list(xs[n:]))
-        touts = [instantiate(t) for t in touts]
-        return [*outs, *touts], out_batched * 2
 
+        def jvp_of_rule(*ys):
+            outs, touts = jvp_traced(to_jvp, list(ys[:n]), list(ys[n:]))
+            return [*outs, *[instantiate(t) for t in touts]]
+
+        outs, dims = vmap_traced_dims(jvp_of_rule, list(xs), extra, axis_size)
+        outs = [o if d is None else move_batch_axis(axis_size, o, d, 0)
+                for o, d in zip(outs, dims)]
+        return outs, [m or d is not None for m, d in zip(out_mutual * 2, dims)]
 
 def sequential_vmap(f):
     """`f` as a `custom_vmap` whose batching rule loops over the batch (`lax.map`),
