@@ -34,6 +34,12 @@ def extended_name_stack(names):
         _state.names = previous
 
 
+def transposed_name_stack(names):
+    """The names of the transpose of an equation staged under `names`, as JAX's:
+    ("outer", "inner") -> ("transpose(jvp(outer))", "inner")."""
+    return (f"transpose(jvp({names[0]}))", *names[1:]) if names else ()
+
+
 def named_scope(name):
     """`with named_scope("block"):` (or `@named_scope("block")` on a function): the
     operations staged inside are named `block/...` in the lowered StableHLO's

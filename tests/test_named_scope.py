@@ -115,3 +115,20 @@ def test_names_inside_control_flow_bodies():
     assert {"jit(f)/loop/step/sin", "jit(f)/loop/step/mul", "jit(f)/cos/cos"} <= locs
     np.testing.assert_allclose(lowered.compile()(x), jax.jit(_control_flow("jax"))(x),
                                rtol=1e-6)
+
+
+def test_backward_pass_names_match_jax():
+    """Transposed equations are named `transpose(jvp(outer))/inner/...` as JAX's (the
+    forward pass keeps `outer/inner/...`, where JAX writes `jvp(outer)/inner/...`)."""
+    def f(J, np_):
+        def g(x):
+            with J.named_scope("outer"):
+                with J.named_scope("inner"):
+                    return np_.sin(x) * x
+        return g
+    ours = _name_locations(fl.jit(fl.grad(f(fl, fnp))).lower(1.0).as_text(debug_info=True))
+    theirs = _name_locations(jax.jit(jax.grad(f(jax, jnp))).lower(1.0)
+                             .as_text(debug_info=True))
+    backward = {"jit(g)/transpose(jvp(outer))/inner/mul"}
+    assert backward <= theirs and backward <= ours
+    assert "jit(g)/outer/inner/sin" in ours and "jit(g)/jvp(outer)/inner/sin" in theirs
