@@ -16,7 +16,7 @@ from jax import tree_util
 from . import _core
 from ._ad import Zero, instantiate, jvp_traced, tangent_aval
 from ._batching import move_batch_axis, vmap_traced_dims
-from ._core import Primitive, get_aval, set_current_trace
+from ._core import Primitive, get_aval
 from ._custom import resolve_args, trace_flat, _name
 from ._ir import eval_program
 from ._jit import jit_p
