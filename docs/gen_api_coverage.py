@@ -16,11 +16,11 @@ import sys
 # --- why a name is absent ------------------------------------------------------------
 
 MULTI_DEVICE = "multi-device (issue 18: meshes, shardings, shard_map, pmap, collectives)"
-LATER_16 = ("issue 16 item 4, not written yet (custom_gradient, closure_convert, named "
-            "call/scope, leak checks, transfer guards, dlpack, custom_batching)")
+EFFECTS_BARRIER = ("effects_barrier: our host callbacks run synchronously inside the "
+                   "executable's call, so there is nothing to wait for; not written as a "
+                   "no-op name yet (issue 16 leftover)")
 TOKENS = ("tokens (create_token/after_all): our IR has no token type (so debug "
           "callbacks with ordered=True raise NotImplementedError)")
-DEBUG_LATER = "issue 16 item 1: debug.breakpoint (an interactive debugger) is not written yet"
 EFFECT_TYPES = ("JAX's effect classes; our IR marks a primitive with effects by a flag "
                 "(`Primitive.has_effects`), not by effect objects")
 REFS = "JAX's experimental mutable array references (Ref): our IR has no mutable state"
@@ -44,14 +44,9 @@ ABSENT = {
             make_array_from_single_device_arrays make_mesh pmap process_indices reshard
             set_mesh shard_map sharding smap get_abstract_mesh get_mesh use_abstract_mesh
             remove_size_one_mesh_axis_from_type copy_to_host_async"""),
-        **_reasons(LATER_16, """check_tracer_leaks checking_leaks closure_convert
-            custom_batching custom_gradient dlpack effects_barrier
-            named_call named_scope
-            transfer_guard
-            transfer_guard_device_to_device transfer_guard_device_to_host
-            transfer_guard_host_to_device"""),
+        **_reasons(EFFECTS_BARRIER, "effects_barrier"),
         **_reasons(REFS, "Ref ref new_ref empty_ref free_ref freeze"),
-        **_reasons(INTERNAL, """ad api_util core custom_derivatives interpreters lib typing
+        **_reasons(INTERNAL, """ad api_util core custom_derivatives interpreters lib
             version allow_f16_reductions array_garbage_collection_guard debug_key_reuse
             default_prng_impl ds enable_checks enable_custom_prng
             jax2tf_associative_scan_reductions legacy_prng_key no_execution no_tracing
@@ -62,7 +57,6 @@ ABSENT = {
     "jax.debug": {
         **_reasons(MULTI_DEVICE, """inspect_array_sharding visualize_array_sharding
             visualize_sharding"""),
-        **_reasons(DEBUG_LATER, "breakpoint"),
         **_reasons(EFFECT_TYPES, "DebugEffect OrderedDebugEffect"),
     },
     "jax.numpy": {},

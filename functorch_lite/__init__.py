@@ -17,15 +17,21 @@ from ._jacobians import jacfwd, jacrev, hessian
 from ._jacobians import jacrev as jacobian  # JAX's alias
 from ._api_vmap import vmap
 from ._custom import custom_jvp, custom_vjp
+from ._custom_gradient import custom_gradient, closure_convert
 from ._checkpoint import checkpoint, remat
+from ._named_scope import named_scope, named_call
 from ._checkpoint import checkpoint_policies
 from . import (lax, numpy, tree, tree_util, nn, dtypes, random, test_util, interop,
-               errors, stages)
+               errors, stages, dlpack, custom_batching, typing)
 from . import scipy, experimental, example_libraries  # noqa: E402  (built on the above)
 from ._device import (device_put, devices, block_until_ready, device_get, local_devices,
                       device_count, local_device_count, default_backend, default_device,
                       process_index, process_count, live_arrays, print_environment_info)
 from ._callback import pure_callback
+from ._transfer_guard import (transfer_guard, transfer_guard_host_to_device,
+                              transfer_guard_device_to_host,
+                              transfer_guard_device_to_device, checking_leaks,
+                              check_tracer_leaks)
 from . import debug
 from . import profiler
 from ._ir_graph import ir_graph

@@ -5,6 +5,7 @@ materialised unless an operation needs their value (`instantiate`).
 """
 from . import _core, _dtypes
 from ._core import Tracer, ShapedArray, get_aval, new_trace, set_current_trace
+from ._named_scope import extended_name_stack, transposed_name_stack
 
 
 class Zero:
@@ -204,8 +205,9 @@ def backward_pass(program, args, cotangents):
                 f"no transpose rule for '{eqn.primitive.name}': it was used on a value "
                 f"that is linear in the differentiated inputs")
         invals = list(map(read_primal, eqn.inputs))
-        cts_in = rule(cts if eqn.primitive.multiple_results else cts[0], *invals,
-                      **eqn.params)
+        with extended_name_stack(transposed_name_stack(eqn.name_stack)):
+            cts_in = rule(cts if eqn.primitive.multiple_results else cts[0], *invals,
+                          **eqn.params)
         for a, ct in zip(eqn.inputs, cts_in):
             if not isinstance(a, Literal):
                 add_ct(a, ct)

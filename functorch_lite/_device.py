@@ -8,6 +8,7 @@ from jax import tree_util
 
 from . import _runtime
 from ._core import Tracer, get_aval
+from ._transfer_guard import explicit_transfer
 
 
 def check_device(device, what):
@@ -35,12 +36,14 @@ def device_put(x, device=None):
             return device_put_p.bind(v, devices=(None,), srcs=(None,),
                                      copy_semantics=("align",))[0]
         return _runtime.to_device(v, get_aval(v).dtype)
-    return tree_util.tree_map(put, x)
+    with explicit_transfer("host_to_device"):
+        return tree_util.tree_map(put, x)
 
 
 def device_get(x):
     """Every array leaf of `x` as a NumPy array on the host (waits for it)."""
-    return tree_util.tree_map(np.asarray, x)
+    with explicit_transfer("device_to_host"):
+        return tree_util.tree_map(np.asarray, x)
 
 
 def devices(backend=None):

@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 
+from ._named_scope import extended_name_stack
 
 
 class Var:
@@ -32,13 +33,14 @@ class Literal:
 
 
 class Equation:
-    __slots__ = ("primitive", "inputs", "outputs", "params")
+    __slots__ = ("primitive", "inputs", "outputs", "params", "name_stack")
 
-    def __init__(self, primitive, inputs, outputs, params):
+    def __init__(self, primitive, inputs, outputs, params, name_stack=()):
         self.primitive = primitive
         self.inputs = inputs
         self.outputs = outputs
         self.params = params
+        self.name_stack = name_stack  # enclosing named_scopes (see _named_scope)
 
 
 class Program:
@@ -84,7 +86,11 @@ def eval_program(program, args):
     for v, x in zip(program.in_vars, args):
         env[v] = x
     for eqn in program.equations:
-        outs = eqn.primitive.bind(*map(read, eqn.inputs), **eqn.params)
+        if eqn.name_stack:
+            with extended_name_stack(eqn.name_stack):
+                outs = eqn.primitive.bind(*map(read, eqn.inputs), **eqn.params)
+        else:
+            outs = eqn.primitive.bind(*map(read, eqn.inputs), **eqn.params)
         if not eqn.primitive.multiple_results:
             outs = [outs]
         for v, x in zip(eqn.outputs, outs):

@@ -127,6 +127,8 @@ class ModuleBuilder:
         self.counter = 0
         self.types = {}
         self.host_callbacks = []  # Python functions the module calls on the host
+        self.locations = True  # emit named_scope names as loc(...)
+        self.location_root = ""  # their first component: "jit(f)"
 
     def add_host_callback(self, fn):
         """Register `fn` to be called from the compiled module; returns its index
@@ -184,6 +186,8 @@ class LoweringContext:
     """What a lowering rule sees: input/output avals (physical: a typed key array
     appears as its uint32 data) and a way to emit operations."""
 
+    location = ""  # ` loc("...")` appended to the operations emitted (see _name_location)
+
     def __init__(self, module, lines, avals_in, avals_out):
         self.module = module
         self.lines = lines
@@ -214,7 +218,7 @@ class LoweringContext:
         in_types = ", ".join(self.module.types[o] for o in operands)
         out_text = out_types[0] if n == 1 else f"({', '.join(out_types)})"
         self.lines.append(f'{lhs}"{name}"({", ".join(operands)}){region_text}{attr_text} : '
-                          f"({in_types}) -> {out_text}")
+                          f"({in_types}) -> {out_text}{self.location}")
         return results[0] if n == 1 else results
 
     def constant(self, value, dtype, shape=()):
@@ -269,6 +273,8 @@ def lower_equations(module, program, env, lines):
             avals_in = [physical_aval(a) for a in avals_in]
             avals_out = [physical_aval(a) for a in avals_out]
         ctx = LoweringContext(module, lines, avals_in, avals_out)
+        if eqn.name_stack and module.locations:
+            ctx.location = _name_location(module.location_root, eqn)
         outs = rule(ctx, *map(read, eqn.inputs), **eqn.params)
         if not eqn.primitive.multiple_results:
             outs = [outs]
@@ -281,16 +287,27 @@ def lower_equations(module, program, env, lines):
     return [read(a) for a in program.outs]
 
 
-def lower_program(program, name="main_module", donated=(), platform=None):
+def _name_location(root, eqn):
+    """` loc("jit(f)/scope/inner/op")`: the module's root, the equation's
+    `named_scope`s and its primitive, as the name locations JAX emits."""
+    path = "/".join((root, *eqn.name_stack, eqn.primitive.name))
+    return ' loc("' + path.replace("\\", "\\\\").replace('"', '\\"') + '")'
+
+
+def lower_program(program, name="main_module", donated=(), platform=None,
+                  locations=True):
     """The StableHLO module text whose `@main` computes `program` on `platform`
-    (default: the runtime's)."""
-    return lower_module(program, name, donated, platform)[0]
+    (default: the runtime's); with `locations`, operations staged inside a
+    `named_scope` carry its names as `loc(...)`."""
+    return lower_module(program, name, donated, platform, locations)[0]
 
 
-def lower_module(program, name="main_module", donated=(), platform=None):
+def lower_module(program, name="main_module", donated=(), platform=None, locations=True):
     """(module text, host callbacks): the text as `lower_program`'s, and the Python
     functions its host-callback custom calls name by index, to compile it with."""
     module = ModuleBuilder()
+    module.locations = locations
+    module.location_root = f"jit({name[4:]})" if name.startswith("jit_") else name
     attrs = ["jax.buffer_donor = true" if i in donated else None
              for i in range(len(program.in_vars))]
     with lowering_for(platform):

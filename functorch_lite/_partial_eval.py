@@ -48,7 +48,12 @@ def linearize_traced(fun, primals, description="linearize"):
         out_primals, out_tangents = _ad.jvp_traced(fun, primals, tangents, description)
         for p in out_primals:
             if pe.is_unknown(p):
-                raise RuntimeError("internal error: a primal output depends on tangents")
+                raise ValueError(  # JAX's error; e.g. grad of a custom_vmap function
+                    "Linearization failed to produce known values for all output "
+                    "primals. This is typically caused by attempting to differentiate a "
+                    "function uses an operation that does not support reverse-mode "
+                    "autodiff (such as a custom_vmap function; differentiate its "
+                    "vmap, or use jvp).")
         out_tangents = [_ad.instantiate(t) for t in out_tangents]
         program = pe.to_program(tangent_vars, out_tangents)
     return out_primals, program, pe.consts

@@ -54,9 +54,14 @@ class Lowered(_Stage):
         super().__init__(program, consts, in_tree, out_tree, name, donated)
         self.platform = resolve_platform(platform)
 
-    def as_text(self):
+    def as_text(self, dialect=None, *, debug_info=False):
+        """The StableHLO module text; with `debug_info=True`, operations staged inside
+        a `named_scope`/`named_call` carry its names as `loc("scope/op")`, as JAX's."""
+        if dialect not in (None, "stablehlo"):
+            raise ValueError(f"as_text(dialect={dialect!r}): functorch_lite lowers to "
+                             f"StableHLO only; use dialect='stablehlo' or omit it")
         return lower_program(self.program, name=f"jit_{self.name}", donated=self.donated,
-                             platform=self.platform)
+                             platform=self.platform, locations=debug_info)
 
     def compile(self):
         if self.platform != _runtime.platform():

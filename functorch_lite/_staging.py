@@ -13,6 +13,7 @@ import numpy as np
 from . import _core
 from ._core import Tracer, get_aval, new_trace
 from ._ir import Var, Literal, Equation, Program
+from ._named_scope import current_name_stack
 
 
 class StagingTracer(Tracer):
@@ -63,7 +64,8 @@ class StagingTrace(_core.Trace):
         in_atoms = [self.to_atom(x) for x in args]
         out_avals = primitive.abstract_eval(*[a.aval for a in in_atoms], **params)
         out_vars = [Var(a) for a in out_avals]
-        self.equations.append(Equation(primitive, in_atoms, out_vars, params))
+        self.equations.append(Equation(primitive, in_atoms, out_vars, params,
+                                       current_name_stack()))
         outs = [StagingTracer(self, v) for v in out_vars]
         return outs if primitive.multiple_results else outs[0]
 
