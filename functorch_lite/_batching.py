@@ -3,6 +3,8 @@ when it is the same for every example); each primitive's batching rule maps batc
 inputs to batched outputs, so a batched function never loops in Python."""
 from . import _core
 from ._core import Tracer, get_aval, new_trace, set_current_trace
+from ._ir import eval_program, memo
+from ._staging import trace_closed
 
 
 class BatchTracer(Tracer):
@@ -112,9 +114,17 @@ def batched_avals(avals, dims, axis_size):
     return out
 
 
+# Moving a batch axis needs two lax primitives; lax, a higher layer, registers them
+# here at import.
+_axis_ops = {}
+
+
+def register_axis_ops(*, broadcast_in_dim, transpose):
+    _axis_ops.update(broadcast_in_dim=broadcast_in_dim, transpose=transpose)
+
+
 def move_batch_axis(axis_size, x, src, dst):
     """Move batch dim `src` of x to `dst`, broadcasting if x is unbatched (src None)."""
-    from . import lax
     if dst is None:
         if src is not None:
             raise ValueError("vmap out_axes=None requires an output that does not depend "
@@ -126,14 +136,14 @@ def move_batch_axis(axis_size, x, src, dst):
         dst = dst % (len(shape) + 1)
         shape.insert(dst, axis_size)
         dims = [i for i in range(len(shape)) if i != dst]
-        return lax.broadcast_in_dim(x, tuple(shape), tuple(dims))
+        return _axis_ops["broadcast_in_dim"](x, tuple(shape), tuple(dims))
     ndim = get_aval(x).ndim
     dst = dst % ndim
     if src == dst:
         return x
     perm = [i for i in range(ndim) if i != src]
     perm.insert(dst, src)
-    return lax.transpose(x, tuple(perm))
+    return _axis_ops["transpose"](x, tuple(perm))
 
 
 def bdim_at_front(axis_size, x, d):
@@ -152,3 +162,26 @@ def broadcast_batcher(primitive):
         return primitive.bind(*vals, **params), 0
     primitive.batching_rule = rule
     return rule
+
+
+def batch_program(program, in_dims, axis_size, axis_name, force_out=None):
+    """Program over inputs batched at `in_dims` (int or None) -> outputs batched at 0,
+    or unbatched where no batch reaches them and `force_out` (default: none) does not
+    ask for one. Returns (program, out_batched). Memoised on the program: jit, control
+    flow, custom rules and checkpoint all batch their sub-programs here."""
+    if force_out is None:
+        force_out = [False] * len(program.outs)
+
+    def build():
+        avals = batched_avals(program.in_avals, in_dims, axis_size)
+        out_batched = []
+
+        def fun(*args):
+            outs, dims = vmap_traced_dims(lambda *xs: eval_program(program, xs), args,
+                                          in_dims, axis_size, axis_name)
+            out_batched.extend(d is not None or force for d, force in zip(dims, force_out))
+            return [move_batch_axis(axis_size, o, d, 0) if batched else o
+                    for o, d, batched in zip(outs, dims, out_batched)]
+        return trace_closed(fun, avals, "vmap"), out_batched
+    return memo(program, (batch_program, tuple(in_dims), axis_size, axis_name,
+                          tuple(force_out)), build)

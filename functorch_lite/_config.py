@@ -69,8 +69,8 @@ class Config:
                              f"{value!r}")
         setattr(self, name, value)
         if name == "jax_enable_x64":  # JAX's own flag is left as it is
-            from ._jit import clear_traces
-            clear_traces()  # programs traced under the other setting are stale
+            for callback in _x64_change_callbacks:
+                callback()  # programs traced under the other setting are stale
 
     def read(self, name):
         return getattr(self, name)
@@ -93,6 +93,13 @@ DTYPE_PROMOTION = ("standard", "strict")
 _BOOL_FLAGS = frozenset(("jax_enable_x64", "jax_debug_nans", "jax_debug_infs",
                          "jax_disable_jit", "jax_log_compiles"))
 config = Config()
+_x64_change_callbacks = []  # run when jax_enable_x64 changes (higher layers register)
+
+
+def on_x64_change(callback):
+    """Run `callback()` whenever `jax_enable_x64` is updated (jit registers its
+    trace-cache reset here)."""
+    _x64_change_callbacks.append(callback)
 
 
 @contextlib.contextmanager

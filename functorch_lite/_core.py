@@ -295,7 +295,10 @@ class Trace:
 
 
 class EvalTrace(Trace):
-    """The bottom trace: runs primitives eagerly on concrete arrays."""
+    """The bottom trace: runs primitives eagerly on concrete arrays, those without an
+    `impl` through the backend's compiled dispatch (registered by `_dispatch`, a higher
+    layer: `register_eager_apply`)."""
+    _eager_apply = None
 
     def process_primitive(self, primitive, args, params):
         for x in args:
@@ -306,8 +309,12 @@ class EvalTrace(Trace):
                     f"({primitive.name}) after its transformation finished." + _leak_hint(x))
         if primitive.impl is not None:
             return primitive.impl(*args, **params)
-        from ._dispatch import apply_primitive
-        return apply_primitive(primitive, args, params)
+        return EvalTrace._eager_apply(primitive, args, params)
+
+
+def register_eager_apply(apply_primitive):
+    """`apply_primitive(primitive, args, params)` runs a primitive eagerly."""
+    EvalTrace._eager_apply = staticmethod(apply_primitive)
 
 
 eval_trace = EvalTrace()

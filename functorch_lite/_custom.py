@@ -19,7 +19,7 @@ from jax import tree_util
 
 from . import _core, _dtypes
 from ._ad import JVPTrace, Zero, add_tangents, instantiate, tangent_aval
-from ._batching import BatchTrace, batched_avals, move_batch_axis, vmap_traced
+from ._batching import BatchTrace, batch_program, move_batch_axis, vmap_traced
 from ._core import Primitive, Tracer, get_aval, set_current_trace
 from ._ir import eval_program
 from ._jit import jit_p
@@ -148,20 +148,6 @@ def as_tangent(t, aval):
         from .lax import convert_element_type
         return convert_element_type(t, _dtypes.tangent_dtype(aval.dtype))
     return t
-
-
-def batch_program_at_front(program, in_dims, axis_size, axis_name):
-    """`program` vmapped over `in_dims`; every output batched at axis 0."""
-    key = ("batch_at_front", tuple(in_dims), axis_size, axis_name)
-    if key not in program.cache:
-        avals = batched_avals(program.in_avals, in_dims, axis_size)
-
-        def batched(*args):
-            return vmap_traced(lambda *xs: eval_program(program, xs), args, in_dims,
-                               axis_size, axis_name)
-        from .lax._cf_util import close_program
-        program.cache[key] = close_program(*trace_to_program(batched, avals, "vmap"))
-    return program.cache[key]
 
 
 def float0_tangent_placeholder(aval, batched):
@@ -375,7 +361,8 @@ def _custom_jvp_call_batching(trace, vals, dims, *, program, jvp, num_consts, na
     args = [move_batch_axis(size, v, d, 0) for v, d in zip(vals[num_consts:],
                                                             dims[num_consts:])]
     in_dims = [*dims[:num_consts], *[0] * len(args)]
-    new_program = batch_program_at_front(program, in_dims, size, axis_name)
+    new_program, _ = batch_program(program, in_dims, size, axis_name,
+                                   [True] * len(program.outs))
     rule = _BatchedJVPRule(jvp, len(program.outs), trace)
     outs = custom_jvp_call_p.bind(*vals[:num_consts], *args, program=new_program, jvp=rule,
                                   num_consts=num_consts, name=name)

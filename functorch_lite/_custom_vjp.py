@@ -20,9 +20,9 @@ from jax import tree_util
 
 from . import _ad, _core, _dtypes
 from ._ad import JVPTrace, Zero, instantiate, tangent_aval
-from ._batching import move_batch_axis, vmap_traced
+from ._batching import batch_program, move_batch_axis, vmap_traced
 from ._core import Primitive, get_aval, set_current_trace
-from ._custom import (resolve_args, stage_call, cacheable, batch_program_at_front,
+from ._custom import (resolve_args, stage_call, cacheable,
                       float0_tangent_placeholder, _name, call_in_parent, STAGE,
                       traces_an_argument, split_nondiff)
 from ._jit import jit_p
@@ -284,7 +284,8 @@ def _custom_vjp_call_batching(trace, vals, dims, *, program, fwd, bwd, num_const
     args = [move_batch_axis(size, v, d, 0) for v, d in zip(vals[num_consts:],
                                                             dims[num_consts:])]
     in_dims = [*dims[:num_consts], *[0] * len(args)]
-    new_program = batch_program_at_front(program, in_dims, size, axis_name)
+    new_program, _ = batch_program(program, in_dims, size, axis_name,
+                                   [True] * len(program.outs))
     num_outs = len(program.outs)
 
     def batched_fwd(primals):

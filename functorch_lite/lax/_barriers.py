@@ -9,6 +9,7 @@ from jax import tree_util
 
 from .._core import Primitive, Tracer
 from .._ad import deflinear, instantiate, is_undefined
+from .._dispatch import apply_primitive
 from .._runtime import is_device_array
 
 
@@ -68,7 +69,6 @@ def stage(x, /):
 def _stage_impl(x):
     if is_device_array(x):
         return x
-    from .._dispatch import apply_primitive
     return apply_primitive(stage_p, (x,), {})
 
 

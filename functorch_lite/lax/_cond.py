@@ -11,15 +11,14 @@ from jax import tree_util
 from .. import _dtypes
 from .._config import config
 from .._core import Primitive, Tracer, get_aval
-from .._ad import Zero, is_undefined, tangent_aval
-from .._jit import transpose_program
-from .._ir import Var, Program, eval_program
-from .._batching import move_batch_axis, vmap_traced_dims
+from .._ad import Zero, is_undefined, jvp_program, tangent_aval, transpose_program
+from .._ir import Var, Program, eval_program, memo
+from .._staging import trace_closed
+from .._batching import batch_program, move_batch_axis, vmap_traced_dims
 from .. import _core
 from .._traceback_util import api_boundary
 from .._partial_eval import partial_eval_program
-from ._cf_util import (trace_body, abstractify, jvp_subprogram, batch_subprogram,
-                       trace_closed, memo, describe_fun)
+from ._cf_util import trace_body, abstractify, describe_fun
 
 cond_p = Primitive("cond", multiple_results=True)
 cond_p.accepts_keys = True  # typed PRNG keys pass through
@@ -165,8 +164,8 @@ def _cond_jvp(primals, tangents, *, branches):
     op_tangents = tangents[1:]
     nonzero = [not isinstance(t, Zero) for t in op_tangents]
     none = [False] * len(branches[0].outs)
-    out_nz = [any(p) for p in zip(*[jvp_subprogram(b, nonzero, none)[1] for b in branches])]
-    new_branches = tuple(jvp_subprogram(b, nonzero, out_nz)[0] for b in branches)
+    out_nz = [any(p) for p in zip(*[jvp_program(b, nonzero, none)[1] for b in branches])]
+    new_branches = tuple(jvp_program(b, nonzero, out_nz)[0] for b in branches)
     outs = cond_p.bind(index, *ops, *[t for t in op_tangents if not isinstance(t, Zero)],
                        branches=new_branches)
     n = len(branches[0].outs)
@@ -265,9 +264,9 @@ def _cond_batching(trace, vals, dims, *, branches):
         return _batched_index_cond(size, name, index, index_dim, ops, op_dims, branches)
     n_out = len(branches[0].outs)
     none = [False] * n_out
-    out_b = [any(p) for p in zip(*[batch_subprogram(b, op_dims, size, name, none)[1]
+    out_b = [any(p) for p in zip(*[batch_program(b, op_dims, size, name, none)[1]
                                    for b in branches])]
-    new_branches = tuple(batch_subprogram(b, op_dims, size, name, out_b)[0]
+    new_branches = tuple(batch_program(b, op_dims, size, name, out_b)[0]
                          for b in branches)
     outs = cond_p.bind(index, *ops, branches=new_branches)
     return outs, [0 if b else None for b in out_b]

@@ -16,9 +16,9 @@ from jax import tree_util
 
 from .._core import Primitive, get_aval, user_source_line
 from .._ad import Zero, add_tangents, instantiate, jvp_traced, is_undefined, tangent_aval
-from .._batching import move_batch_axis
+from .._batching import batch_program, move_batch_axis
 from .._ir import eval_program
-from ._cf_util import trace_body, batch_subprogram, split_list
+from ._cf_util import trace_body, split_list
 
 
 class _Solve(NamedTuple):
@@ -166,7 +166,7 @@ def _linear_solve_batching(axis_size, vals, dims, *, const_lengths, programs):
             return None
         in_dims = [None if d is None else 0 for d in p_dims] + [0] * n_b
         force = [True] * len(program.outs)
-        return batch_subprogram(program, in_dims, axis_size, None, force)[0]
+        return batch_program(program, in_dims, axis_size, None, force)[0]
     batched = _Solve(*(batch(p, d) for p, d in zip(programs, params_dims)))
     new_params = [p if d is None else move_batch_axis(axis_size, p, d, 0)
                   for ps, ds in zip(params, params_dims) for p, d in zip(ps, ds)]

@@ -18,13 +18,13 @@ from .. import _core, _dtypes
 from .._config import config
 from .._core import Primitive, Tracer, get_aval
 from .._partial_eval import partial_eval_program
-from .._ad import Zero, instantiate, tangent_aval
-from .._batching import move_batch_axis
-from .._ir import Program, dead_code_elimination, eval_program
+from .._ad import Zero, instantiate, jvp_program, tangent_aval
+from .._batching import batch_program, move_batch_axis
+from .._ir import Program, dead_code_elimination, eval_program, memo
+from .._staging import trace_closed
 from .._traceback_util import api_boundary
-from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
-                       batch_subprogram, batch_fixed_point,
-                       trace_closed, memo, reorder_inputs, with_unused_inputs,
+from ._cf_util import (trace_body, abstractify, jvp_fixed_point, batch_fixed_point,
+                       reorder_inputs, with_unused_inputs,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
 from ._python_loops import python_while
@@ -220,7 +220,7 @@ def _while_jvp(primals, tangents, *, cond_program, body_program, cond_nconsts,
     n_carry = len(carry)
     carry_nz = jvp_fixed_point(body_program, nz_bc + nz_carry,
                                slice(n_bc, None), slice(0, None))
-    jvp_body, out_nz = jvp_subprogram(body_program, nz_bc + carry_nz, carry_nz)
+    jvp_body, out_nz = jvp_program(body_program, nz_bc + carry_nz, carry_nz)
     n_bt, n_ct = sum(nz_bc), sum(carry_nz)
     # [bc, carry, bc_t, carry_t] -> [bc, bc_t, carry, carry_t]
     order = [*range(n_bc), *range(n_bc + n_carry, n_bc + n_carry + n_bt),
@@ -308,14 +308,14 @@ def _while_batching(trace, vals, dims, *, cond_program, body_program, cond_ncons
                                                       for d in carry_d],
                                 slice(n_bc, None), slice(0, None), size, name)
     carry_dims = [0 if b else None for b in carry_b]
-    _, pred_b = batch_subprogram(cond_program, cc_d + carry_dims, size, name, [False])
+    _, pred_b = batch_program(cond_program, cc_d + carry_dims, size, name, [False])
     if pred_b[0]:
         carry_b = [True] * len(carry)
         carry_dims = [0] * len(carry)
     carry = [move_batch_axis(size, x, d, 0) if b else x
              for x, d, b in zip(carry, carry_d, carry_b)]
-    body, _ = batch_subprogram(body_program, bc_d + carry_dims, size, name, carry_b)
-    cond, _ = batch_subprogram(cond_program, cc_d + carry_dims, size, name, [False])
+    body, _ = batch_program(body_program, bc_d + carry_dims, size, name, carry_b)
+    cond, _ = batch_program(cond_program, cc_d + carry_dims, size, name, [False])
     if not pred_b[0]:
         outs = while_p.bind(*cc, *bc, *carry, cond_program=cond, body_program=body,
                             cond_nconsts=n_cc, body_nconsts=n_bc)

@@ -20,14 +20,14 @@ from .. import _core
 from .._config import config
 from .._core import Primitive, ShapedArray, get_aval, is_array_like
 from .._partial_eval import partial_eval_program
-from .._ad import (Zero, UndefinedPrimal, add_tangents, backward_pass, instantiate,
+from .._ad import (Zero, jvp_program, UndefinedPrimal, add_tangents, backward_pass, instantiate,
                    is_undefined, tangent_aval)
-from .._batching import move_batch_axis
-from .._ir import Program, Var, dead_code_elimination, eval_program
+from .._batching import batch_program, move_batch_axis
+from .._ir import Program, Var, dead_code_elimination, eval_program, memo
+from .._staging import trace_closed
 from .._traceback_util import api_boundary
-from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
-                       describe_fun, batch_subprogram, batch_fixed_point,
-                       trace_closed, memo, reorder_inputs, reorder_outputs, depends_on,
+from ._cf_util import (trace_body, abstractify, jvp_fixed_point,
+                       describe_fun, batch_fixed_point, reorder_inputs, reorder_outputs, depends_on,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
 from ._python_loops import python_scan
@@ -238,7 +238,7 @@ def _scan_jvp(primals, tangents, *, program, length, reverse, num_consts, num_ca
     carry_nz = jvp_fixed_point(program, nz_c + nz(init_t) + nz_x, slice(nc, nc + ncar),
                                slice(0, ncar))
     n_y = len(program.outs) - ncar
-    jprog, out_nz = jvp_subprogram(program, nz_c + carry_nz + nz_x,
+    jprog, out_nz = jvp_program(program, nz_c + carry_nz + nz_x,
                                    carry_nz + [False] * n_y)
     n_ct, n_cart, n_xt = sum(nz_c), sum(carry_nz), sum(nz_x)
     n_yt = sum(out_nz[ncar:])
@@ -435,7 +435,7 @@ def _scan_batching(trace, vals, dims, *, program, length, reverse, num_consts,
     carry_b = batch_fixed_point(program, c_d + [None if d is None else 0 for d in init_d]
                                 + x_body_d, slice(nc, nc + ncar), slice(0, ncar), size, name)
     n_y = len(program.outs) - ncar
-    body, out_b = batch_subprogram(program, c_d + [0 if b else None for b in carry_b]
+    body, out_b = batch_program(program, c_d + [0 if b else None for b in carry_b]
                                    + x_body_d, size, name, carry_b + [False] * n_y)
     init = [move_batch_axis(size, x, d, 0) if b else x
             for x, d, b in zip(init, init_d, carry_b)]
