@@ -136,8 +136,22 @@ def batch_matmul(lhs, rhs, precision=None):
 
 def broadcast_shapes(*shapes):
     """The NumPy broadcast of `shapes`."""
-    from ..numpy._util import broadcast_shapes as np_broadcast_shapes
-    return np_broadcast_shapes(*shapes)
+    return common_shape(shapes, ValueError)
+
+
+def common_shape(shapes, error):
+    """`broadcast_shapes`, raising `error` when the shapes do not broadcast (JAX:
+    ValueError from broadcasting, TypeError from an elementwise op of equal ranks)."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for dims in zip(*[(1,) * (ndim - len(s)) + tuple(s) for s in shapes]):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise error(f"Incompatible shapes for broadcasting: "
+                             f"{', '.join(map(str, map(tuple, shapes)))}\n"
+                             f"  at {user_source_line()}")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
 
 
 def broadcast_to_rank(x, rank):
@@ -148,8 +162,23 @@ def broadcast_to_rank(x, rank):
 
 def broadcast_like(arr, like_arr):
     """`arr` broadcast (NumPy rules) to the shape of `like_arr`."""
-    from ..numpy._util import broadcast_to_shape
     return broadcast_to_shape(arr, get_aval(like_arr).shape)
+
+
+def broadcast_to_shape(x, shape):
+    aval = get_aval(x)
+    if aval.shape == tuple(shape):
+        return x
+    nlead = len(shape) - aval.ndim
+    if nlead < 0:
+        raise ValueError(f"cannot broadcast shape {aval.shape} to {tuple(shape)}")
+    keep = [i for i, d in enumerate(aval.shape) if d == shape[nlead + i]]
+    squeezed = [i for i, d in enumerate(aval.shape) if d != shape[nlead + i]]
+    if any(aval.shape[i] != 1 for i in squeezed):
+        raise ValueError(f"cannot broadcast shape {aval.shape} to {tuple(shape)}")
+    if squeezed:
+        x = reshape(x, [aval.shape[i] for i in keep])
+    return broadcast_in_dim(x, tuple(shape), tuple(nlead + i for i in keep))
 
 
 def empty(shape, dtype):

@@ -19,7 +19,8 @@ from .._batching import bdim_at_front
 from . import _linalg_kernels as kernels
 from . import _elementwise as el
 from ._structural import (broadcast_in_dim, broadcasted_iota, convert_element_type, full,
-                          reshape, select_n, slice as slice_, transpose, pad)
+                          reshape, select_n, slice as slice_, slice_in_dim, transpose,
+                          pad)
 from ._reductions import reduce_sum
 from ._linear import dot_general
 
@@ -90,9 +91,12 @@ def _eye_like(x, n=None):
 
 
 def _diagonal(x):
-    from ..numpy._linalg_basic import diagonal
-    nd = len(_shape(x))
-    return diagonal(x, 0, nd - 2, nd - 1)
+    """The main diagonal over the last two axes, as the last axis: element i of the
+    flattened (n, m) block sits at i * (m + 1)."""
+    *lead, n, m = _shape(x)
+    flat = reshape(x, (*lead, n * m))
+    size = min(n, m)
+    return slice_in_dim(flat, 0, max(0, (size - 1) * (m + 1) + 1), m + 1, axis=len(lead))
 
 
 def _nan_unless(x, ok):

@@ -22,7 +22,7 @@ from .._core import Primitive, ShapedArray, get_aval, is_array_like
 from .._partial_eval import partial_eval_program
 from .._ad import (Zero, jvp_program, UndefinedPrimal, add_tangents, backward_pass, instantiate,
                    is_undefined, tangent_aval)
-from .._batching import batch_program, move_batch_axis
+from .._batching import batch_program, move_batch_axis, vmap_traced
 from .._ir import Program, Var, dead_code_elimination, eval_program, memo
 from .._staging import trace_closed
 from .._traceback_util import api_boundary
@@ -31,6 +31,7 @@ from ._cf_util import (trace_body, abstractify, jvp_fixed_point,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
 from ._python_loops import python_scan
+from ._structural import concatenate, reshape, slice_in_dim
 
 scan_p = Primitive("scan", multiple_results=True)
 scan_p.accepts_keys = True  # typed PRNG keys pass through
@@ -127,17 +128,25 @@ def map(f, xs, batch_size=None):
     """
     if batch_size is None:
         return scan(lambda _, x: ((), f(x)), (), xs)[1]
-    from .._api_vmap import vmap
     leaves, tree = tree_util.tree_flatten(xs)
     n = _scan_length(leaves, None)
-    return chunked_map(lambda *ls: vmap(f)(tree_util.tree_unflatten(tree, ls)), leaves,
-                       n, int(batch_size))
+
+    def vmapped_f(*chunk_leaves):  # f over a chunk's leading axis: vmap(f)
+        out_tree = []
+
+        def flat_f(*xs):
+            out_leaves, out_def = tree_util.tree_flatten(f(tree_util.tree_unflatten(tree, xs)))
+            out_tree.append(out_def)
+            return out_leaves
+        outs = vmap_traced(flat_f, chunk_leaves, [0] * len(chunk_leaves),
+                           get_aval(chunk_leaves[0]).shape[0])
+        return tree_util.tree_unflatten(out_tree[0], outs)
+    return chunked_map(vmapped_f, leaves, n, int(batch_size))
 
 
 def chunked_map(batched_fun, leaves, n, chunk):
     """Apply `batched_fun` (over a leading batch axis) to `leaves` in chunks of
     `chunk` rows, scanning over the full chunks; the remainder is one more call."""
-    from ._structural import reshape, slice_in_dim
     num, rem = divmod(n, chunk)
     if num == 0:
         return batched_fun(*leaves)
@@ -151,8 +160,7 @@ def chunked_map(batched_fun, leaves, n, chunk):
     if not rem:
         return ys
     rest = batched_fun(*[slice_in_dim(x, num * chunk, n, axis=0) for x in leaves])
-    from .. import numpy as fnp
-    return tree_util.tree_map(lambda a, b: fnp.concatenate([a, b], axis=0), ys, rest)
+    return tree_util.tree_map(lambda a, b: concatenate([a, b], 0), ys, rest)
 
 
 # --- abstract evaluation and lowering ---------------------------------------------

@@ -11,6 +11,7 @@ from .. import _dtypes
 from .._config import config
 from .._core import Tracer, get_aval, user_source_line
 from .. import lax
+from ..lax._composites import broadcast_to_shape, common_shape
 
 
 def check_no_out(out, name):
@@ -106,21 +107,6 @@ def broadcast_shapes(*shapes):
     return common_shape(shapes, ValueError)
 
 
-def common_shape(shapes, error):
-    """`broadcast_shapes`, raising `error` when the shapes do not broadcast (JAX:
-    ValueError from broadcasting, TypeError from an elementwise op of equal ranks)."""
-    ndim = max((len(s) for s in shapes), default=0)
-    out = []
-    for dims in zip(*[(1,) * (ndim - len(s)) + tuple(s) for s in shapes]):
-        sizes = {d for d in dims if d != 1}
-        if len(sizes) > 1:
-            raise error(f"Incompatible shapes for broadcasting: "
-                             f"{', '.join(map(str, map(tuple, shapes)))}\n"
-                             f"  at {user_source_line()}")
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(out)
-
-
 def check_rank_promotion(shapes):
     """Under `jax_numpy_rank_promotion` 'warn' or 'raise', operands of different
     non-zero ranks (NumPy would prepend dimensions) warn or raise, as JAX's elementwise
@@ -140,22 +126,6 @@ def check_rank_promotion(shapes):
             f"config option jax_numpy_rank_promotion='raise'.\n  at "
             f"{user_source_line()}\nFix: add the missing dimensions explicitly "
             f"(x[None], expand_dims), or set the option to 'allow'.")
-
-
-def broadcast_to_shape(x, shape):
-    aval = get_aval(x)
-    if aval.shape == tuple(shape):
-        return x
-    nlead = len(shape) - aval.ndim
-    if nlead < 0:
-        raise ValueError(f"cannot broadcast shape {aval.shape} to {tuple(shape)}")
-    keep = [i for i, d in enumerate(aval.shape) if d == shape[nlead + i]]
-    squeezed = [i for i, d in enumerate(aval.shape) if d != shape[nlead + i]]
-    if any(aval.shape[i] != 1 for i in squeezed):
-        raise ValueError(f"cannot broadcast shape {aval.shape} to {tuple(shape)}")
-    if squeezed:
-        x = lax.reshape(x, [aval.shape[i] for i in keep])
-    return lax.broadcast_in_dim(x, tuple(shape), tuple(nlead + i for i in keep))
 
 
 def broadcast_arrays_(*args, error=ValueError):
