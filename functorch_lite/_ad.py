@@ -5,7 +5,7 @@ materialised unless an operation needs their value (`instantiate`).
 """
 from . import _core, _dtypes
 from ._core import Tracer, ShapedArray, get_aval, new_trace, set_current_trace
-from ._ir import eval_program, memo
+from ._ir import eval_program, memo, Literal
 from ._runtime import float0_zeros
 from ._staging import trace_closed
 
@@ -170,7 +170,6 @@ def backward_pass(program, args, cotangents):
     values the linear part needs). Returns cotangents (possibly Zero) for every input
     that was an UndefinedPrimal, in order.
     """
-    from ._ir import Literal
     primal_env, linear = {}, set()
     for v, x in zip(program.in_vars, args):
         if is_undefined(x):

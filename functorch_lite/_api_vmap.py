@@ -6,6 +6,7 @@ from jax import tree_util
 from . import _batching
 from ._core import get_aval, user_frame_summary
 from ._traceback_util import api_boundary, check_callable
+from ._chunking import chunked_vmap
 
 
 def _broadcast_prefix(prefix, tree, what):
@@ -114,7 +115,6 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, chunk_size=
             return flat_out
 
         if chunk_size is not None and chunk_size < size:
-            from ._chunking import chunked_vmap
             outs, out_dims = chunked_vmap(flat_fun, leaves, dims, size, axis_name, chunk_size)
         else:
             outs, out_dims = _batching.vmap_traced_dims(

@@ -12,12 +12,11 @@ import json
 import numpy as np
 import jax
 
-from . import _dtypes, lax
-from . import numpy as fnp
+from . import _dtypes, lax, numpy as fnp
 from ._batching import bdim_at_front
 from ._core import Primitive, ShapedArray, get_aval
 from ._custom_vjp import custom_vjp
-from ._lowering import target_platform
+from ._lowering import target_platform, ir_type
 from ._api_vmap import vmap
 
 
@@ -300,7 +299,6 @@ def _backend_config(q, k, scale, mask_type, backward):
 
 
 def _custom_call(ctx, target, operands, results, result_layouts, config):
-    from ._lowering import ir_type
     layout = lambda dims: f"dense<{list(dims) if len(dims) > 1 else dims[0]}> : " \
                           f"tensor<{len(dims)}xindex>"
     default = lambda rank: tuple(range(rank - 1, -1, -1))

@@ -14,10 +14,11 @@ import functools
 import numpy as np
 from jax import tree_util
 
-from . import _dtypes, _runtime
+from . import _dtypes, _runtime, lax
 from ._core import Primitive, ShapedArray, get_aval
 from ._lowering import target_platform
 from .lax._linalg_kernels import _layout as row_major_or_fortran, _layout_text
+from ._batching import bdim_at_front
 
 __all__ = ["pure_callback", "io_callback", "pure_callback_p", "io_callback_p"]
 
@@ -197,8 +198,6 @@ def _pure_callback_transpose(cts, *args, **params):
 
 @pure_callback_p.def_batching
 def _pure_callback_batching(axis_size, vals, dims, *, callback, result_avals, vmap_method):
-    from . import lax
-    from ._batching import bdim_at_front
     if vmap_method in ("sequential", "sequential_unrolled"):
         return _sequential_batching(pure_callback_p, axis_size, vals, dims,
                                     vmap_method == "sequential_unrolled",
@@ -229,8 +228,6 @@ def _sequential_batching(primitive, axis_size, vals, dims, unroll, **params):
     """One call per batch element: a scan over the batched operands, carrying the
     unbatched ones, so that its body (traced once per primitive, parameters and
     batching pattern) closes over nothing and eager calls reuse its executable."""
-    from . import lax
-    from ._batching import bdim_at_front
     batched = tuple(d is not None for d in dims)
 
     def one_element(fixed, xs):

@@ -26,6 +26,7 @@ from ._jit import jit_p
 from ._partial_eval import PartialEvalTrace
 from ._staging import trace_to_program
 from ._traceback_util import api_boundary
+from .lax import full, convert_element_type
 
 __all__ = ["custom_jvp", "custom_vjp"]
 
@@ -142,10 +143,8 @@ def as_tangent(t, aval):
     """A rule's tangent output as an array of the tangent type of `aval`."""
     if isinstance(t, (bool, int, float, complex, np.generic)) or (
             isinstance(t, np.ndarray) and t.shape != aval.shape):
-        from .lax import full
         return full(aval.shape, t, _dtypes.tangent_dtype(aval.dtype))
     if isinstance(t, np.ndarray):  # a host array of the output's shape
-        from .lax import convert_element_type
         return convert_element_type(t, _dtypes.tangent_dtype(aval.dtype))
     return t
 

@@ -28,6 +28,7 @@ from ._custom import (resolve_args, stage_call, cacheable,
 from ._jit import jit_p
 from ._staging import trace_to_program
 from ._traceback_util import api_boundary
+from .lax import convert_element_type
 
 
 class custom_vjp:
@@ -197,7 +198,6 @@ class _FlatRules:
             if isinstance(ct_leaf, (bool, int, float, complex)):
                 ct_leaf = np.asarray(ct_leaf, aval.dtype)
             elif c_aval.dtype != aval.dtype:
-                from .lax import convert_element_type
                 ct_leaf = convert_element_type(ct_leaf, aval.dtype)
             result.append(ct_leaf)
         return result

@@ -17,6 +17,7 @@ from ._ir import Program
 from ._core import Primitive, Tracer, get_aval
 from ._staging import StagingTrace, trace_to_program
 from ._stages import Traced
+from .lax._cf_util import clear_body_traces
 
 jit_p = Primitive("jit", multiple_results=True)
 jit_p.accepts_keys = True  # typed PRNG keys pass through
@@ -347,7 +348,6 @@ def clear_caches():
     """Forget every traced program and compiled executable: jitted functions', the
     control-flow bodies' and the eager ones of each primitive, as `jax.clear_caches`
     (the next call retraces and recompiles)."""
-    from .lax._cf_util import clear_body_traces  # lax is built on this module
     clear_traces()
     clear_body_traces()
     _dispatch.clear_executables()

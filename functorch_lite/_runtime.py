@@ -16,6 +16,7 @@ from jax.extend.backend import get_backend
 
 from . import _compilation_cache, _dtypes
 from ._config import config
+from ._errors import user_source_line
 
 
 def versions():
@@ -255,7 +256,6 @@ def _check_floats(outs, loaded):
         for flag, kind, test in (("jax_debug_nans", "nan", np.isnan),
                                  ("jax_debug_infs", "inf", np.isinf)):
             if config.read(flag) and test(value).any():
-                from ._errors import user_source_line
                 name = loaded.hlo_modules()[0].name
                 if name.startswith("jit_"):  # a jitted function (rerun op by op by jit)
                     name = f"jit({name[4:]})"

@@ -17,6 +17,7 @@ import os
 import sys
 import traceback
 import types
+from ._config import config
 
 MODES = ("auto", "off", "tracebackhide", "remove_frames", "quiet_remove_frames")
 
@@ -79,7 +80,6 @@ def _process(e):
         return
     e._functorch_lite_processed = True
     _explain_jax_rejection(e)
-    from ._config import config
     mode = config.jax_traceback_filtering
     tb = e.__traceback__
     if mode == "off" or tb is None:

@@ -29,7 +29,7 @@ from ._core import Primitive, ShapedArray, get_aval
 from ._ad import Zero, tangent_aval
 from ._batching import batched_avals
 from ._traceback_util import api_boundary
-from ._lowering import target_platform
+from ._lowering import target_platform, ir_type
 
 jax_call_p = Primitive("jax_call", multiple_results=True)
 
@@ -128,7 +128,6 @@ def _jax_call_lowering(ctx, *args, function):
         body = body.replace("func.func public", "func.func private")
         module.functions.append(body)
         module.function_names[key] = f"{prefix}main"
-    from ._lowering import ir_type
     out_types = [ir_type(a) for a in function.out_avals]
     outs = ctx.op("func.call", list(args), out_types=out_types,
                   attrs={"callee": f"@{module.function_names[key]}"})

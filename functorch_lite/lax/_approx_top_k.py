@@ -12,6 +12,7 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, tangent_aval
 from .._staging import trace_to_program
 from ._reductions import take_along_axis
+from ._elementwise import gt, lt
 
 approx_top_k_p = Primitive("approx_top_k", multiple_results=True)
 
@@ -63,7 +64,6 @@ def _approx_top_k_abstract_eval(x, *, k, reduction_dimension, **_):
 
 @functools.lru_cache(maxsize=None)
 def _comparator(dtype, is_max_k):
-    from ._elementwise import gt, lt
     compare = gt if is_max_k else lt
     avals = [ShapedArray((), dtype)] * 2 + [ShapedArray((), np.int32)] * 2
     program, _ = trace_to_program(lambda a, b, i, j: [compare(a, b)], avals, "comparator")

@@ -28,6 +28,8 @@ from .._batching import batch_program
 from .._ir import Var, Program
 from .._lowering import LoweringContext, ir_type, lower_equations
 from .._staging import trace_to_program
+from ._structural import convert_element_type
+import inspect
 
 
 # --- tracing bodies ---------------------------------------------------------------
@@ -207,7 +209,6 @@ def check_carry_types(what, carry_name, carry_example, in_avals, out_avals, fun=
 def promote_weak_carry(init_leaves, in_avals, out_avals):
     """Weakly typed init values (Python scalars) take the body's output dtype, as JAX
     does; returns (new leaves, changed?)."""
-    from ._structural import convert_element_type
     changed, out = False, []
     for x, a, b in zip(init_leaves, in_avals, out_avals):
         if a.weak_type and (a.dtype != b.dtype or a.weak_type != b.weak_type) and \
@@ -220,7 +221,6 @@ def promote_weak_carry(init_leaves, in_avals, out_avals):
 
 
 def carry_arg_name(fun, default="carry"):
-    import inspect
     try:
         params = list(inspect.signature(fun, follow_wrapped=False).parameters)
     except (TypeError, ValueError):

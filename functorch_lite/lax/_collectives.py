@@ -14,7 +14,10 @@ from jax import tree_util
 
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import deflinear, instantiate
-from .._batching import move_batch_axis
+from ._elementwise import mul
+from ._structural import full, iota, reshape
+from ._reductions import reduce_sum, reduce_max, reduce_min
+from .._batching import find_axis_trace, move_batch_axis
 
 
 def _names(axis_name):
@@ -60,8 +63,6 @@ def _reducer(name, reduce_fn, unbatched_fn):
 
 
 def _times_size(x, size):
-    from ._elementwise import mul
-    from ._structural import full
     aval = get_aval(x)
     return mul(x, full(aval.shape, size, aval.dtype))
 
@@ -71,17 +72,14 @@ def _identity(x, size):
 
 
 def _reduce_sum(x, axes):
-    from ._reductions import reduce_sum
     return reduce_sum(x, axes)
 
 
 def _reduce_max(x, axes):
-    from ._reductions import reduce_max
     return reduce_max(x, axes)
 
 
 def _reduce_min(x, axes):
-    from ._reductions import reduce_min
     return reduce_min(x, axes)
 
 
@@ -113,7 +111,6 @@ def pmean(x, axis_name):
 
 
 def _axis_size(name):
-    from .._batching import find_axis_trace
     return find_axis_trace(name).axis_size
 
 
@@ -124,7 +121,6 @@ axis_index_p.abstract_eval_rule = lambda *, axis_name: ShapedArray((), np.int32)
 
 
 def _axis_index_batching(trace, vals, dims, *, axis_name):
-    from ._structural import iota
     return iota(np.int32, trace.axis_size), 0
 
 
@@ -145,7 +141,6 @@ def axis_index(axis_name):
 def axis_size(axis_name):
     """The size (a Python int) of the named vmap axis, or the product of the sizes of
     a tuple of names."""
-    from .._batching import find_axis_trace
     names = axis_name if isinstance(axis_name, (tuple, list)) else (axis_name,)
     try:
         return int(np.prod([find_axis_trace(n).axis_size for n in names], dtype=np.int64))
@@ -185,7 +180,6 @@ def _all_gather_abstract_eval(x, *, axis_name, axis, tiled, axis_size):
 
 
 def _all_gather_batching(trace, vals, dims, *, axis_name, axis, tiled, axis_size):
-    from ._structural import reshape
     (x,), (d,) = vals, dims
     if trace.axis_name not in axis_name:
         x = move_batch_axis(trace.axis_size, x, d, 0)
@@ -231,7 +225,6 @@ def _psum_scatter_abstract_eval(x, *, axis_name, scatter_dimension, tiled, axis_
 
 def _psum_scatter_batching(trace, vals, dims, *, axis_name, scatter_dimension, tiled,
                            axis_size):
-    from ._structural import reshape
     (x,), (d,) = vals, dims
     if trace.axis_name not in axis_name:
         x = move_batch_axis(trace.axis_size, x, d, 0)

@@ -24,6 +24,10 @@ from ._conv import (conv_general_dilated, conv_dimension_numbers, conv_general_p
                     ConvDimensionNumbers, _conv_transpose_padding)
 from ._structural import (broadcast, broadcast_in_dim, concatenate, convert_element_type,
                           expand_dims, full, reshape, transpose)
+from ._indexing import GatherDimensionNumbers, gather, lower_composite
+from ._elementwise import add, rem, mul
+from ._platform import composite
+from .._batching import bdim_at_front
 
 DotDimensionNumbers = Tuple[Tuple[Sequence[int], Sequence[int]],
                             Tuple[Sequence[int], Sequence[int]]]
@@ -237,8 +241,6 @@ def reduce_window_shape_tuple(operand_shape, window_dimensions, window_strides, 
 
 def index_take(src, idxs, axes):
     """src[idxs[0], idxs[1], ...] along `axes` (indices taken modulo the sizes)."""
-    from ._indexing import GatherDimensionNumbers, gather
-    from ._elementwise import add, rem
     shape = get_aval(src).shape
     indices = concatenate([expand_dims(i, (1,)) for i in idxs], 1)
     ind_aval = get_aval(indices)
@@ -327,7 +329,6 @@ def _scale_broadcast(scale, operand_shape, contracting):
 
 def _scaled_dot_decomposition(lhs, rhs, lhs_scale, rhs_scale, *, dimension_numbers,
                               preferred_element_type):
-    from ._elementwise import mul
     (lc, rc), _ = dimension_numbers
     bf16 = _dtypes.bfloat16
     lhs = mul(convert_element_type(lhs, bf16), convert_element_type(
@@ -391,8 +392,6 @@ def _scaled_dot_abstract_eval(lhs, rhs, lhs_scale, rhs_scale, *, dimension_numbe
 
 @scaled_dot_p.def_lowering
 def _scaled_dot_lowering(ctx, *args, dimension_numbers, preferred_element_type):
-    from ._platform import composite
-    from ._indexing import lower_composite
     call = composite(_scaled_dot_decomposition, "xla.scaled_dot")
     return lower_composite(ctx, lambda *xs: call(
         *xs, dimension_numbers=dimension_numbers,
@@ -402,7 +401,6 @@ def _scaled_dot_lowering(ctx, *args, dimension_numbers, preferred_element_type):
 @scaled_dot_p.def_batching
 def _scaled_dot_batching(axis_size, vals, dims, *, dimension_numbers,
                          preferred_element_type):
-    from .._batching import bdim_at_front
     vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
     (lc, rc), (lb, rb) = dimension_numbers
     up = lambda ds: tuple(d + 1 for d in ds)

@@ -8,17 +8,18 @@ __all__ = ["cond", "switch"]
 import numpy as np
 from jax import tree_util
 
-from .. import _dtypes
+from .. import _dtypes, _core
 from .._config import config
 from .._core import Primitive, Tracer, get_aval
 from .._ad import Zero, is_undefined, jvp_program, tangent_aval, transpose_program
 from .._ir import Var, Program, eval_program, memo
 from .._staging import trace_closed
 from .._batching import batch_program, move_batch_axis, vmap_traced_dims
-from .. import _core
 from .._traceback_util import api_boundary
 from .._partial_eval import partial_eval_program
 from ._cf_util import trace_body, abstractify, describe_fun
+from ._structural import convert_element_type, full, select_n, broadcast_in_dim
+from ._elementwise import max as lax_max, min as lax_min, ne
 
 cond_p = Primitive("cond", multiple_results=True)
 cond_p.accepts_keys = True  # typed PRNG keys pass through
@@ -38,8 +39,6 @@ def switch(index, branches, *operands):
     index_aval = get_aval(index)
     if index_aval.shape != () or not _dtypes.is_integer(index_aval.dtype):
         raise TypeError(f"switch index must be a scalar integer, got {index_aval.str_short()}")
-    from ._structural import convert_element_type
-    from ._elementwise import max as lax_max, min as lax_min
     if config.jax_disable_jit and not isinstance(index, Tracer):  # as JAX
         return branches[int(np.clip(int(index), 0, len(branches) - 1))](*operands)
     if isinstance(index, (int, np.integer)):
@@ -74,8 +73,6 @@ def cond(pred, true_fun, false_fun, *operands):
                         f"{pred_aval.dtype.name}.")
     if config.jax_disable_jit and not isinstance(pred, Tracer):  # as JAX
         return true_fun(*operands) if pred else false_fun(*operands)
-    from ._structural import convert_element_type
-    from ._elementwise import ne
     if isinstance(pred, (bool, int, np.bool_, np.integer)):
         index = np.int32(bool(pred))
     else:
@@ -212,7 +209,6 @@ def _join_cond_splits(branches, unknown, out_uk, splits):
 
 
 def _build_joined(branches, unknown, out_uk, splits):
-    from ._structural import full
     res_avals = [list(k.out_avals[len(k.outs) - n:]) if n else []
                  for k, _, _, n in splits]
     all_res = [a for avals in res_avals for a in avals]
@@ -277,7 +273,6 @@ cond_p.batching_rule = _cond_batching
 
 
 def _batched_index_cond(size, name, index, index_dim, ops, op_dims, branches):
-    from ._structural import select_n, broadcast_in_dim
     index = move_batch_axis(size, index, index_dim, 0)
     results = []
     for b in branches:

@@ -11,9 +11,10 @@ import numpy as np
 from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, is_undefined, tangent_aval
-from ._structural import transpose, reshape, convert_element_type
 from ._linear import (padtype_to_pads, _canonical_precision, _precision_attr,
                       _bilinear_jvp)
+from ._structural import rev, i64_array, transpose, reshape, convert_element_type
+from .._lowering import dense_attr
 
 
 # --- conv_general_dilated ---------------------------------------------------------
@@ -192,7 +193,6 @@ def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numb
                    transpose_kernel=False, precision=None, preferred_element_type=None,
                    use_consistent_padding=False):
     """Fractionally strided ("transposed") convolution, as jax.lax.conv_transpose."""
-    from ._structural import rev
     ndim = get_aval(lhs).ndim
     if dimension_numbers is None:
         spatial = "HWD"[:ndim - 2] if ndim <= 5 else None
@@ -269,8 +269,6 @@ def _conv_spec_text(spec, names):
 def _conv_lowering(ctx, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
                    dimension_numbers, feature_group_count, batch_group_count, precision,
                    preferred_element_type):
-    from .._lowering import dense_attr
-    from ._structural import i64_array
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     dn = (f"#stablehlo.conv<{_conv_spec_text(lhs_spec, 'bf')}x"
           f"{_conv_spec_text(rhs_spec, 'oi')}->{_conv_spec_text(out_spec, 'bf')}>")
@@ -346,7 +344,6 @@ def _reshape_axis_out_of(src, size1, x):
 def _conv_transpose_lhs(g, rhs, lhs_aval, *, window_strides, padding, lhs_dilation,
                         rhs_dilation, dimension_numbers, feature_group_count,
                         batch_group_count, precision, preferred_element_type):
-    from ._structural import rev
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     rhs_shape = get_aval(rhs).shape
     if feature_group_count > 1 or batch_group_count > 1:

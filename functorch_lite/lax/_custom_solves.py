@@ -19,6 +19,7 @@ from .._ad import Zero, add_tangents, instantiate, jvp_traced, is_undefined, tan
 from .._batching import batch_program, move_batch_axis
 from .._ir import eval_program
 from ._cf_util import trace_body, split_list
+from ._elementwise import neg
 
 
 class _Solve(NamedTuple):
@@ -132,7 +133,6 @@ def _linear_solve_jvp(primals, tangents, *, const_lengths, programs):
 
 
 def _neg(t):
-    from ._elementwise import neg
     return t if isinstance(t, Zero) else neg(t)
 
 

@@ -9,7 +9,8 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, defjvp, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
 from ._elementwise import add, lt
-from ._structural import convert_element_type, full, i64_array, reshape, select_n
+from ._structural import (convert_element_type, full, i64_array, reshape, select_n,
+                          slice as static_slice)
 from ._indexing import (CLIP, GatherDimensionNumbers, ScatterDimensionNumbers, _check,
                         _gather_batching, _index_dtype, stack_last)
 
@@ -28,7 +29,6 @@ def _start_index_list(start_indices):
     if aval.ndim != 1:
         raise ValueError(f"start indices must be a sequence or a 1-D array, got shape "
                          f"{aval.shape}")
-    from ._structural import slice as static_slice
     return [reshape(static_slice(start_indices, (k,), (k + 1,)), ())
             for k in range(aval.shape[0])]
 

@@ -13,7 +13,8 @@ from .._batching import broadcast_batcher
 from ._elementwise import (FLOAT, NUMERIC, add, broadcast_operands, check_kind, div,
                            mul, sub, unary)
 from ._indexing import lower_composite
-from ._structural import full_like
+from ._reductions import reduce_sum
+from ._structural import reshape, full_like
 
 _INV_LN2 = 1.4426950408889634
 
@@ -105,8 +106,6 @@ def _polynomial_jvp(primals, tangents, unroll=None):
 
 @polynomial_p.def_transpose
 def _polynomial_transpose(ct, x, *coeffs, unroll=None):
-    from ._reductions import reduce_sum
-    from ._structural import reshape
     if is_undefined(x):
         raise ValueError("polynomial is not linear in x")
     cts, power = [None], ct

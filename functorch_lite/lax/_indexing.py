@@ -29,6 +29,8 @@ from ._elementwise import ge, gt, le, mul
 from ._reductions import reduce_min
 from ._structural import (broadcast_in_dim, concatenate, convert_element_type, full,
                           i64_array, select_n)
+from .._staging import trace_to_program
+from .._lowering import lower_equations
 
 
 class GatherDimensionNumbers(NamedTuple):
@@ -93,8 +95,6 @@ def _index_dtype():
 
 def lower_composite(ctx, fn, args, avals):
     """Lower `fn` (written with lax functions) inline at this point of the module."""
-    from .._staging import trace_to_program
-    from .._lowering import lower_equations
     program, consts = trace_to_program(lambda *xs: [fn(*xs)], list(avals), "lowering")
     env = {v: ctx.constant(np.asarray(c), v.aval.dtype, v.aval.shape)
            for v, c in zip(program.in_vars, consts)}

@@ -16,13 +16,13 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
-from . import _linalg_kernels as kernels
-from . import _elementwise as el
+from . import _linalg_kernels as kernels, _elementwise as el
 from ._structural import (broadcast_in_dim, broadcasted_iota, convert_element_type, full,
                           reshape, select_n, slice as slice_, slice_in_dim, transpose,
                           pad)
 from ._reductions import reduce_sum
 from ._linear import dot_general
+from ._loops import fori_loop
 
 
 # --- helpers on stacks of matrices ----------------------------------------------------
@@ -342,7 +342,6 @@ def _lu_abstract_eval(x):
 def lu_pivots_to_permutation(pivots, permutation_size):
     """The permutation (..., permutation_size) made by LAPACK-style row swaps `pivots`
     (..., k): for i in range(k), swap rows i and pivots[i]."""
-    from ._loops import fori_loop
     shape = _shape(pivots)
     batch, k, m = shape[:-1], shape[-1], int(permutation_size)
     nb = len(batch)

@@ -28,6 +28,11 @@ from ._cf_util import (trace_body, abstractify, jvp_fixed_point, batch_fixed_poi
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
 from ._python_loops import python_while
+from ._cond import cond
+from ._scan import scan
+from ._elementwise import lt, add, gt
+from ._structural import convert_element_type, select_n, broadcast_in_dim
+from ._reductions import reduce_max
 
 while_p = Primitive("while", multiple_results=True)
 while_p.accepts_keys = True  # typed PRNG keys pass through
@@ -95,8 +100,6 @@ def _trace_checked_body(body_fun, init_val, what):
 
 
 def _bounded_while(cond_fun, body_fun, init_val, max_steps):
-    from ._cond import cond
-    from ._scan import scan
     max_steps = int(max_steps)
 
     def step(carry, _):
@@ -124,7 +127,6 @@ def fori_loop(lower, upper, body_fun, init_val, unroll=None):
         except TypeError:
             static = False
     if static:
-        from ._scan import scan
         length = max(upper_ - lower_, 0)
 
         def scan_body(carry, _):
@@ -142,13 +144,11 @@ def fori_loop(lower, upper, body_fun, init_val, unroll=None):
     lower, upper = _common_bound_dtype(lower, upper)
 
     def cond_fun(carry):
-        from ._elementwise import lt
         i, upper, _ = carry
         return lt(i, upper)
 
     def while_body(carry):
         i, upper, x = carry
-        from ._elementwise import add
         return add(i, np.ones((), get_aval(i).dtype)), upper, body_fun(i, x)
     return while_loop(cond_fun, while_body, (lower, upper, init_val))[2]
 
@@ -168,7 +168,6 @@ def _fori_key(body_fun):
 
 
 def _common_bound_dtype(lower, upper):
-    from ._structural import convert_element_type
     la, ua = get_aval(lower), get_aval(upper)
     if la.dtype == ua.dtype:
         dtype = la.dtype
@@ -333,9 +332,6 @@ while_p.batching_rule = _while_batching
 
 
 def _any_lane_cond(cond):
-    from ._structural import convert_element_type
-    from ._reductions import reduce_max
-    from ._elementwise import gt
 
     def fun(*args):
         (pred,) = eval_program(cond, args)
@@ -344,7 +340,6 @@ def _any_lane_cond(cond):
 
 
 def _masked_body(cond, body, n_cc):
-    from ._structural import select_n, broadcast_in_dim
 
     def fun(*args):
         cc, rest = args[:n_cc], args[n_cc:]

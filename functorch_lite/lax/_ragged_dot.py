@@ -14,6 +14,8 @@ from .._core import get_aval
 from ._linear import dot_general
 from ._structural import (broadcast, broadcast_in_dim, broadcasted_iota, concatenate, full,
                           select_n, slice_in_dim, transpose)
+from ._reductions import cumsum
+from ._elementwise import bitwise_and, le, lt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,8 +51,6 @@ def _remaining(n, *excluded):
 
 def _ragged_to_dense(x, gs, dim):
     """[g, *x.shape]: copy i keeps the entries of group i along `dim`, zeros elsewhere."""
-    from ._reductions import cumsum
-    from ._elementwise import bitwise_and, le, lt
     g = get_aval(gs).shape[0]
     shape = (g, *get_aval(x).shape)
     x = broadcast_in_dim(x, shape, tuple(range(1, len(shape))))

@@ -16,11 +16,14 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, defjvp, deflinear, instantiate, tangent_aval
 from .._batching import bdim_at_front
-from . import _elementwise as ew
 from ._logaddexp import logaddexp_p
-from ._structural import (broadcast_in_dim, i64_array, convert_element_type, full, pad,
-                          reshape, slice_in_dim, transpose)
 from ._util import canonicalize_axis
+from .._lowering import LoweringContext, ir_type
+from ._associative_scan import associative_scan
+from ._structural import (expand_dims, broadcast_in_dim, i64_array, convert_element_type,
+                          full, pad, reshape, slice_in_dim, transpose)
+from . import _elementwise, _elementwise as ew
+from .._staging import trace_to_program
 
 
 # --- regions ------------------------------------------------------------------------
@@ -30,7 +33,6 @@ def scalar_region(ctx, dtypes, body):
 
     `body(inner_ctx, *arg_names)` emits the region's ops with `inner_ctx.op` and
     returns the list of SSA names to return."""
-    from .._lowering import LoweringContext, ir_type
     scalars = [ShapedArray((), d) for d in dtypes]
     args = []
     for aval in scalars:
@@ -349,7 +351,6 @@ def _scan_jvp(binary_p):
         return value, instantiate(tangent)
 
     def rule(primals, tangents, *, axis, reverse):
-        from ._associative_scan import associative_scan
         (x,), (g,) = primals, tangents
         return associative_scan(combine, (x, instantiate(g)), reverse=reverse, axis=axis)
     return rule
@@ -365,7 +366,6 @@ def take_along_axis(t, index, axis):
     """out[..., i, ...] = t[..., index[..., i, ...], ...] along `axis` (in-bounds indices;
     every other dimension of `index` matches `t`): one batched gather."""
     from ._indexing import GatherDimensionNumbers, gather
-    from ._structural import expand_dims
     ndim = get_aval(t).ndim
     others = tuple(d for d in range(ndim) if d != axis)
     dnums = GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(axis,),
@@ -406,7 +406,6 @@ def reduce(operands, init_values, computation, dimensions):
 
 
 def _monoid_reducer(computation, x, init):
-    from . import _elementwise
     for name, (reduce_fn, identity) in _MONOIDS.items():
         if computation is getattr(_elementwise, name, None):
             if identity is None:
@@ -423,7 +422,6 @@ def _monoid_reducer(computation, x, init):
 
 def _computation_program(computation, tree, dtypes):
     from jax import tree_util
-    from .._staging import trace_to_program
     try:
         cache = _computation_programs.setdefault(computation, {})
     except TypeError:  # not weakly referenceable: trace every time

@@ -14,6 +14,8 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval, user_source_line
 from .._ad import Zero, tangent_aval
 from .._batching import bdim_at_front
+from ._dynamic_slice import dynamic_update_index_in_dim
+from ._structural import index_in_dim
 
 _BIT_DTYPES = {np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64)}
 
@@ -97,8 +99,6 @@ _zero_tangents(rng_bit_generator_p)
 def _rng_bit_generator_batching(axis_size, vals, dims, *, shape, dtype, algorithm):
     """As JAX: the first key of the batch draws all the bits (one row per batch element)
     and only the first key advances."""
-    from ._dynamic_slice import dynamic_update_index_in_dim
-    from ._structural import index_in_dim
     (keys,), (d,) = vals, dims
     keys = bdim_at_front(axis_size, keys, d)
     new_key, bits = rng_bit_generator_p.bind(

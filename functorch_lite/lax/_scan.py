@@ -31,7 +31,7 @@ from ._cf_util import (trace_body, abstractify, jvp_fixed_point,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
 from ._python_loops import python_scan
-from ._structural import concatenate, reshape, slice_in_dim
+from ._structural import full, concatenate, reshape, slice_in_dim
 
 scan_p = Primitive("scan", multiple_results=True)
 scan_p.accepts_keys = True  # typed PRNG keys pass through
@@ -380,7 +380,6 @@ def _scan_transpose(cts, *args, program, length, reverse, num_consts, num_carry,
                  lambda: _transpose_body(program, nc, ncar, lin_c, lin_x, nz_ys))
     res_c = [c for c, l in zip(consts, lin_c) if not l]
     res_x = [x for x, l in zip(xs, lin_x) if not l]
-    from ._structural import full
     acc = [full(c.aval.shape, 0, tangent_aval(c.aval).dtype)
            for c, l in zip(consts, lin_c) if l]
     ct_carry = [instantiate(c) if not isinstance(c, Zero) else

@@ -13,8 +13,8 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
 from ._reductions import scalar_region, compare_scalars, take_along_axis
-from ._structural import i64_array
 from ._util import canonicalize_axis
+from ._structural import broadcasted_iota, i64_array
 
 _BOOL = ShapedArray((), np.bool_)
 
@@ -117,7 +117,6 @@ def _sort_lowering(ctx, *operands, dimension, is_stable, num_keys):
 
 
 def _iota_like(operand, dimension):
-    from ._structural import broadcasted_iota
     return broadcasted_iota(np.int32, get_aval(operand).shape, dimension)
 
 

@@ -23,6 +23,8 @@ from .. import _core, _dtypes, _jax_versions
 from .._core import Primitive, ShapedArray, canonicalize_shape, get_aval, user_source_line
 from .._ad import Zero, deflinear, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front, move_batch_axis
+from .._runtime import to_device, mark_weak
+from .._lowering import LoweringContext
 
 
 def i64_array(values):
@@ -338,7 +340,6 @@ def _is_host_value(x):
 
 
 def _host_to_device(value, weak_type):
-    from .._runtime import to_device, mark_weak
     out = to_device(value, value.dtype)
     return mark_weak(out) if weak_type else out
 
@@ -502,7 +503,6 @@ def _select_n_key_lowering(ctx, which, *cases):
 
 
 def _with_avals_in(ctx, avals_in):
-    from .._lowering import LoweringContext
     return LoweringContext(ctx.module, ctx.lines, avals_in, ctx.avals_out)
 
 

@@ -16,6 +16,7 @@ from ._linear import padtype_to_pads
 from ._conv import conv_general_vjp_lhs_padding, _dilate_shape, _strided_out_size
 from ._structural import i64_array
 from ._reductions import scalar_region, _max_identity, _min_identity
+from . import _elementwise
 
 
 def _window_shape(operand_shape, window_dimensions, window_strides, padding, base_dilation,
@@ -309,7 +310,6 @@ def _scatter_batching(axis_size, vals, dims, **params):
 def _monoid_reducer(computation, init_value, dtype):
     """The reduce_window primitive wrapper for `computation` when it is add, max or min
     and `init_value` its identity (else None: the generic reduce_window applies)."""
-    from . import _elementwise
     names = {_elementwise.add: "add", _elementwise.max: "max", _elementwise.min: "min"}
     name = names.get(computation) or getattr(computation, "__name__", None)
     name = {"add": "add", "max": "max", "maximum": "max", "min": "min",

@@ -1,16 +1,16 @@
 """Array conversion, JAX-style type promotion with weak Python scalars, and NumPy
 broadcasting, on top of lax primitives."""
-
 __all__ = ["asarray", "result_type", "broadcast_shapes"]
 import functools
 import warnings
 
 import numpy as np
 
-from .. import _dtypes
+from .. import _dtypes, lax
 from .._config import config
 from .._core import Tracer, get_aval, user_source_line
-from .. import lax
+from .._jit import jit
+from .._runtime import mark_weak, to_device
 from ..lax._composites import broadcast_to_shape, common_shape
 
 
@@ -37,14 +37,12 @@ def asarray(x, dtype=None):
             from ._shape import stack
             return stack([asarray(e, dtype) for e in x])
     if is_scalar(x):
-        from .._runtime import to_device, mark_weak
         aval = get_aval(x)
         out = to_device(x, dtype or aval.dtype)
         return mark_weak(out) if dtype is None and aval.weak_type else out
     value = np.asarray(x)
     if value.dtype == object:
         raise TypeError(f"cannot convert {type(x).__name__} to an array")
-    from .._runtime import to_device
     return to_device(value, dtype or _dtypes.canonicalize_dtype(value.dtype))
 
 
@@ -142,6 +140,5 @@ def compiled(*static_argnames):
     `static_argnames` are static), calls under a transformation are traced in place,
     as jax.numpy's `@jit` functions."""
     def wrap(fn):
-        from .._jit import jit
         return functools.wraps(fn)(jit(fn, static_argnames=static_argnames, inline=True))
     return wrap

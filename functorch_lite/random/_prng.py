@@ -18,6 +18,7 @@ from .._lowering import composite_lowering, target_platform
 from ..lax import fori_loop
 from .._jit import jit
 from ._keys import check_key, resolve_impl, return_keys, wrap
+from ..numpy import asarray
 
 UINT_DTYPES = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: np.dtype(np.uint32),
                64: np.dtype(np.uint64)}
@@ -136,7 +137,6 @@ def PRNGKey(seed, *, impl=None):
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
         seed = int(seed)
         hi = (seed >> 32) & 0xFFFFFFFF if config.jax_enable_x64 else 0
-        from ..numpy import asarray
         return asarray(np.array([hi, seed & 0xFFFFFFFF], np.uint32))
     if isinstance(seed, Tracer) or hasattr(seed, "aval") or isinstance(seed, np.ndarray):
         aval = get_aval(seed)

@@ -4,7 +4,7 @@ import functools
 
 import numpy as np
 
-from .. import _dtypes, lax
+from .. import _dtypes, lax, numpy
 from .._core import canonicalize_shape, get_aval
 from .._jit import jit
 from ._prng import UINT_DTYPES, _check_key, random_bits, split
@@ -47,7 +47,6 @@ def _broadcast_shape(name, shape, *params):
 
 
 def _jnp():
-    from .. import numpy
     return numpy
 
 
