@@ -9,6 +9,8 @@ from ._elementwise_extra import *  # noqa: F401,F403
 from ._bit_ops import *  # noqa: F401,F403
 from ._special import *  # noqa: F401,F403
 from ._structural import *  # noqa: F401,F403
+from ._values import *  # noqa: F401,F403
+from ._slicing import *  # noqa: F401,F403
 from ._stacking import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
 from ._linear import *  # noqa: F401,F403

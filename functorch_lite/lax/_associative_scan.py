@@ -8,7 +8,8 @@ from jax import tree_util
 
 from .._core import get_aval
 from .._traceback_util import api_boundary
-from ._structural import slice_in_dim, concatenate, pad, rev
+from ._slicing import slice_in_dim, concatenate, pad
+from ._structural import rev
 from ._elementwise import add, bitwise_or
 
 

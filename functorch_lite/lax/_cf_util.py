@@ -28,7 +28,7 @@ from .._batching import batch_program
 from .._ir import Var, Program
 from .._lowering import LoweringContext, ir_type, lower_equations
 from .._staging import trace_to_program
-from ._structural import convert_element_type
+from ._values import convert_element_type
 import inspect
 
 

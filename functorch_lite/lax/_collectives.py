@@ -15,7 +15,8 @@ from jax import tree_util
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import deflinear, instantiate
 from ._elementwise import mul
-from ._structural import full, iota, reshape
+from ._values import full, iota
+from ._structural import reshape
 from ._reductions import reduce_sum, reduce_max, reduce_min
 from .._batching import find_axis_trace, move_batch_axis
 

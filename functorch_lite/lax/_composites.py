@@ -22,8 +22,9 @@ from .._core import Primitive, ShapedArray, get_aval, user_source_line
 from ._linear import dot_general, Precision
 from ._conv import (conv_general_dilated, conv_dimension_numbers, conv_general_permutations,
                     ConvDimensionNumbers, _conv_transpose_padding)
-from ._structural import (broadcast, broadcast_in_dim, concatenate, convert_element_type,
-                          expand_dims, full, reshape, transpose)
+from ._structural import broadcast, broadcast_in_dim, expand_dims, reshape, transpose
+from ._slicing import concatenate
+from ._values import convert_element_type, full
 from ._indexing import GatherDimensionNumbers, gather, lower_composite
 from ._elementwise import add, rem, mul
 from ._platform import composite

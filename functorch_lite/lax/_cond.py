@@ -18,7 +18,8 @@ from .._batching import batch_program, move_batch_axis, vmap_traced_dims
 from .._traceback_util import api_boundary
 from .._partial_eval import partial_eval_program
 from ._cf_util import trace_body, abstractify, describe_fun
-from ._structural import convert_element_type, full, select_n, broadcast_in_dim
+from ._values import convert_element_type, full, select_n
+from ._structural import broadcast_in_dim
 from ._elementwise import max as lax_max, min as lax_min, ne
 
 cond_p = Primitive("cond", multiple_results=True)

@@ -13,7 +13,8 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, is_undefined, tangent_aval
 from ._linear import (padtype_to_pads, _canonical_precision, _precision_attr,
                       _bilinear_jvp)
-from ._structural import rev, i64_array, transpose, reshape, convert_element_type
+from ._structural import rev, i64_array, transpose, reshape
+from ._values import convert_element_type
 from .._lowering import dense_attr
 
 

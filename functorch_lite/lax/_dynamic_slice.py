@@ -9,8 +9,9 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, defjvp, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
 from ._elementwise import add, lt
-from ._structural import (convert_element_type, full, i64_array, reshape, select_n,
-                          slice as static_slice)
+from ._values import convert_element_type, full, select_n
+from ._structural import i64_array, reshape
+from ._slicing import slice as static_slice
 from ._indexing import (CLIP, GatherDimensionNumbers, ScatterDimensionNumbers, _check,
                         _gather_batching, _index_dtype, stack_last)
 

@@ -10,11 +10,12 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval, user_source_line
 from .._ad import Zero, add_tangents, is_undefined, tangent_aval
 from .._batching import broadcast_batcher
-from ._elementwise import (FLOAT, NUMERIC, add, broadcast_operands, check_kind, div,
-                           mul, sub, unary)
+from ._elementwise_families import FLOAT, NUMERIC, broadcast_operands, check_kind, unary
+from ._elementwise import add, div, mul, sub
 from ._indexing import lower_composite
 from ._reductions import reduce_sum
-from ._structural import reshape, full_like
+from ._structural import reshape
+from ._values import full_like
 
 _INV_LN2 = 1.4426950408889634
 

@@ -15,7 +15,8 @@ from .. import _dtypes
 from .._core import Primitive, get_aval, user_source_line
 from .._ad import deflinear
 from .._batching import bdim_at_front
-from ._structural import convert_element_type, broadcast_in_dim, i64_array
+from ._values import convert_element_type
+from ._structural import broadcast_in_dim, i64_array
 from .._runtime import platform
 from ._elementwise import conj, div, mul
 

@@ -27,8 +27,9 @@ from .._ad import Zero, defjvp, is_undefined
 from .._batching import bdim_at_front
 from ._elementwise import ge, gt, le, mul
 from ._reductions import reduce_min
-from ._structural import (broadcast_in_dim, concatenate, convert_element_type, full,
-                          i64_array, select_n)
+from ._structural import broadcast_in_dim, i64_array
+from ._slicing import concatenate
+from ._values import convert_element_type, full, select_n
 from .._staging import trace_to_program
 from .._lowering import lower_equations
 

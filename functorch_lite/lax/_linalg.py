@@ -17,9 +17,9 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
 from . import _linalg_kernels as kernels, _elementwise as el
-from ._structural import (broadcast_in_dim, broadcasted_iota, convert_element_type, full,
-                          reshape, select_n, slice as slice_, slice_in_dim, transpose,
-                          pad)
+from ._structural import broadcast_in_dim, reshape, transpose
+from ._values import broadcasted_iota, convert_element_type, full, select_n
+from ._slicing import slice as slice_, slice_in_dim, pad
 from ._reductions import reduce_sum
 from ._linear import dot_general
 from ._loops import fori_loop

@@ -10,8 +10,8 @@ from . import _elementwise as el, _linalg_kernels as kernels
 from ._linalg import (_shape, _dtype, _matmul, _eye_like, _diagonal, _nan_unless, _info_ok,
                       _check_matrix, _stack_batching, _T, _H, solve)
 from ._reductions import argmax, reduce_sum
-from ._structural import (broadcast_in_dim, broadcasted_iota, convert_element_type,
-                          expand_dims, full)
+from ._structural import broadcast_in_dim, expand_dims
+from ._values import broadcasted_iota, convert_element_type, full
 
 eig_p = Primitive("eig", multiple_results=True)
 

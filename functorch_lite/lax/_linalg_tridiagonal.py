@@ -9,7 +9,9 @@ from .._batching import bdim_at_front
 from . import _elementwise as el
 from . import _linalg_kernels as kernels
 from ._linalg import _check_float, _dtype, _info_ok, _move_axis, _nan_unless, _shape
-from ._structural import concatenate, full, pad, reshape, slice as slice_
+from ._slicing import concatenate, pad, slice as slice_
+from ._values import full
+from ._structural import reshape
 
 tridiagonal_solve_p = Primitive("tridiagonal_solve")
 

@@ -11,7 +11,8 @@ from .._config import config
 from .._lowering import target_platform
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, add_tangents, is_undefined, tangent_aval
-from ._structural import transpose, convert_element_type
+from ._structural import transpose
+from ._values import convert_element_type
 
 
 def padtype_to_pads(in_shape, window_shape, window_strides, padding):

@@ -31,7 +31,8 @@ from ._python_loops import python_while
 from ._cond import cond
 from ._scan import scan
 from ._elementwise import lt, add, gt
-from ._structural import convert_element_type, select_n, broadcast_in_dim
+from ._values import convert_element_type, select_n
+from ._structural import broadcast_in_dim
 from ._reductions import reduce_max
 
 while_p = Primitive("while", multiple_results=True)

@@ -12,8 +12,9 @@ import numpy as np
 from .._batching import vmap_traced
 from .._core import get_aval
 from ._linear import dot_general
-from ._structural import (broadcast, broadcast_in_dim, broadcasted_iota, concatenate, full,
-                          select_n, slice_in_dim, transpose)
+from ._structural import broadcast, broadcast_in_dim, transpose
+from ._values import broadcasted_iota, full, select_n
+from ._slicing import concatenate, slice_in_dim
 from ._reductions import cumsum
 from ._elementwise import bitwise_and, le, lt
 

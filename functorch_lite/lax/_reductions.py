@@ -20,8 +20,9 @@ from ._logaddexp import logaddexp_p
 from ._util import canonicalize_axis
 from .._lowering import LoweringContext, ir_type
 from ._associative_scan import associative_scan
-from ._structural import (expand_dims, broadcast_in_dim, i64_array, convert_element_type,
-                          full, pad, reshape, slice_in_dim, transpose)
+from ._structural import expand_dims, broadcast_in_dim, i64_array, reshape, transpose
+from ._values import convert_element_type, full
+from ._slicing import pad, slice_in_dim
 from . import _elementwise, _elementwise as ew
 from .._staging import trace_to_program
 

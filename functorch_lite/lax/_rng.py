@@ -15,7 +15,7 @@ from .._core import Primitive, ShapedArray, get_aval, user_source_line
 from .._ad import Zero, tangent_aval
 from .._batching import bdim_at_front
 from ._dynamic_slice import dynamic_update_index_in_dim
-from ._structural import index_in_dim
+from ._slicing import index_in_dim
 
 _BIT_DTYPES = {np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64)}
 

@@ -31,7 +31,9 @@ from ._cf_util import (trace_body, abstractify, jvp_fixed_point,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
 from ._python_loops import python_scan
-from ._structural import full, concatenate, reshape, slice_in_dim
+from ._values import full
+from ._slicing import concatenate, slice_in_dim
+from ._structural import reshape
 
 scan_p = Primitive("scan", multiple_results=True)
 scan_p.accepts_keys = True  # typed PRNG keys pass through

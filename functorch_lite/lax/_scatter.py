@@ -11,7 +11,8 @@ from .._ad import Zero, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
 from ._elementwise import add, div, eq, mul, sub, max as _max, min as _min, neg
 from ._reductions import binary_region
-from ._structural import broadcast_in_dim, full, select_n
+from ._structural import broadcast_in_dim
+from ._values import full, select_n
 from ._util import check_same_dtypes
 from ._indexing import (CLIP, FILL_OR_DROP, GatherScatterMode, ScatterDimensionNumbers, _bool_text,
                         _check, _dims_text, _gather_dnums_of, _int_tuples, _shift, gather,

@@ -14,7 +14,8 @@ from .._ad import Zero, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
 from ._reductions import scalar_region, compare_scalars, take_along_axis
 from ._util import canonicalize_axis
-from ._structural import broadcasted_iota, i64_array
+from ._values import broadcasted_iota
+from ._structural import i64_array
 
 _BOOL = ShapedArray((), np.bool_)
 

@@ -11,7 +11,8 @@ from .._core import Primitive, ShapedArray, get_aval, user_source_line
 from .._ad import Zero, deflinear, instantiate, is_undefined
 from .._batching import bdim_at_front
 from ._util import canonicalize_axis, check_same_dtypes
-from ._structural import i64_array, concatenate
+from ._structural import i64_array
+from ._slicing import concatenate
 from ._reductions import reduce_sum
 from ._structural import reshape
 

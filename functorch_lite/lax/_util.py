@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _dtypes
 from .._core import get_aval, user_source_line
-from ._structural import full
+from ._values import full
 
 
 def standard_lowering(hlo_op):

@@ -10,7 +10,7 @@ from .. import _dtypes, lax, numpy as jnp
 from .._core import get_aval, user_source_line
 from .._custom import custom_jvp
 from ._util import asarray, compiled, promote_dtypes, promote_to_inexact
-from ._ufuncs import _promote_inexact
+from ._promotion import _promote_inexact
 from .._api import jvp
 
 _INT_OF_BITS = {16: np.int16, 32: np.int32, 64: np.int64}

@@ -8,7 +8,8 @@ from ._util import asarray
 from ._shape import atleast_2d, concatenate, swapaxes
 from ._reductions import sum as sum_
 from ._linalg_basic import matmul, diagonal
-from ._ufuncs import _promote_inexact, sqrt, clip, where, remainder
+from ._promotion import _promote_inexact
+from ._ufuncs import sqrt, clip, where, remainder
 from ._sorting import searchsorted
 
 __all__ = ["cov", "corrcoef", "interp"]
