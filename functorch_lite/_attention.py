@@ -115,7 +115,7 @@ def _attention_core(q, k, v, bias, mask, is_causal, scale, q_seqlen, kv_seqlen, 
     if bias is not None:
         logits = (logits + bias).astype(logits.dtype)
     logits = _apply_masks(logits, mask, is_causal, q_seqlen, kv_seqlen, window)
-    from .nn import softmax
+    from .nn import softmax  # nn re-exports this module
     probs = softmax(logits.astype(np.float32), axis=-1).astype(k.dtype)
     encoded = fnp.einsum("BNTS,BSNH->BTNH", probs, v)
     if q_seqlen is not None:

@@ -49,9 +49,9 @@ class Config:
             raise AttributeError(f"functorch_lite.config has no flag {name!r}; known: "
                                  f"{sorted(vars(self))}")
         if name == "jax_traceback_filtering":
-            from ._traceback_util import MODES
-            if value not in MODES:
-                raise ValueError(f"jax_traceback_filtering must be one of {MODES}, got "
+            if value not in TRACEBACK_FILTERING_MODES:
+                raise ValueError(f"jax_traceback_filtering must be one of "
+                                 f"{TRACEBACK_FILTERING_MODES}, got "
                                  f"{value!r}")
         if name == "jax_numpy_rank_promotion" and value not in RANK_PROMOTION:
             raise ValueError(f"jax_numpy_rank_promotion must be one of {RANK_PROMOTION}, "
@@ -90,6 +90,8 @@ class Config:
 
 RANK_PROMOTION = ("allow", "warn", "raise")
 DTYPE_PROMOTION = ("standard", "strict")
+TRACEBACK_FILTERING_MODES = ("auto", "off", "tracebackhide", "remove_frames",
+                             "quiet_remove_frames")
 _BOOL_FLAGS = frozenset(("jax_enable_x64", "jax_debug_nans", "jax_debug_infs",
                          "jax_disable_jit", "jax_log_compiles"))
 config = Config()

@@ -13,6 +13,7 @@ import numpy as np
 import jax
 import jaxlib
 from jax.extend.backend import get_backend
+from jax.extend.mlir import ir
 
 from . import _compilation_cache, _dtypes
 from ._config import config
@@ -133,7 +134,6 @@ HOST_CALLBACK_TARGETS = {"cpu": "xla_ffi_python_cpu_callback",
 
 def _compile_with_callbacks(client, module_text, devices, options, callbacks):
     """jaxlib takes host callbacks only with a parsed MLIR module (not text)."""
-    from jax.extend.mlir import ir
     if not (hasattr(client, "compile_and_load")
             and hasattr(_xla.ExecuteResults, "consume_token")):
         raise NotImplementedError(
@@ -353,7 +353,6 @@ def key_array_type():
 def parse_module(text):
     """A StableHLO module text (ours or JAX's) parsed by jaxlib's MLIR, printed in the
     generic operation form: one canonical spelling for comparing programs."""
-    from jax.extend.mlir import ir
     with _jax_mlir.make_ir_context():
         return ir.Module.parse(text).operation.get_asm(print_generic_op_form=True)
 

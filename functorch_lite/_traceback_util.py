@@ -19,7 +19,6 @@ import traceback
 import types
 from ._config import config
 
-MODES = ("auto", "off", "tracebackhide", "remove_frames", "quiet_remove_frames")
 
 _library_paths = [os.path.dirname(os.path.abspath(__file__)) + os.sep]
 
@@ -128,5 +127,5 @@ def _explain_jax_rejection(e):
         return
     message = str(e)
     if "Tracer'>" in message and "functorch_lite." in message or "Traced<" in message:
-        from ._errors import NUMPY_FIX
+        from ._errors import NUMPY_FIX  # _errors imports this module
         e.add_note(_JAX_REJECTION_NOTE + NUMPY_FIX)

@@ -1,6 +1,7 @@
 """The package's import graph follows its layers (the contract in pyproject.toml):
 a module imports only from its own layer or those below; a lower layer that needs a
 higher one's function gets it by registration."""
+import ast
 import os
 import pathlib
 import subprocess
@@ -38,3 +39,30 @@ def test_an_upward_import_breaks_the_contract(tmp_path):
     result = lint_imports(tmp_path / "pyproject.toml")
     assert result.returncode != 0
     assert "functorch_lite._jit is not allowed to import" in result.stdout
+
+
+def _function_local_imports():
+    """(path, line, text, previous line) of every import inside a function."""
+    found = []
+    for path in sorted((ROOT / "functorch_lite").rglob("*.py")):
+        lines = path.read_text().splitlines()
+
+        def visit(node, in_function):
+            for child in ast.iter_child_nodes(node):
+                if in_function and isinstance(child, (ast.Import, ast.ImportFrom)):
+                    found.append((path.relative_to(ROOT), child.lineno,
+                                  lines[child.lineno - 1], lines[child.lineno - 2]))
+                visit(child, in_function or isinstance(
+                    child, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        visit(ast.parse("\n".join(lines)), False)
+    return found
+
+
+def test_function_local_imports_are_few_and_say_why():
+    """An import inside a function only where a module-level one would close an import
+    cycle (or the dependency is optional), with a comment saying which."""
+    found = _function_local_imports()
+    assert len(found) <= 20, "\n".join(f"{p}:{n}: {text.strip()}" for p, n, text, _ in found)
+    silent = [f"{p}:{n}: {text.strip()}" for p, n, text, before in found
+              if "#" not in text and not before.strip().startswith("#")]
+    assert not silent, "function-local imports without a comment:\n" + "\n".join(silent)

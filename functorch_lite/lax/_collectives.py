@@ -106,7 +106,7 @@ def psum(x, axis_name):
 
 def pmean(x, axis_name):
     """Mean of x over the examples of the named vmap axis (or axes)."""
-    from .. import numpy as fnp
+    from .. import numpy as fnp  # numpy is built on lax
     count = _psum(np.float32(1), axis_name)  # the number of examples
     return tree_util.tree_map(lambda t: fnp.true_divide(t, count), psum(x, axis_name))
 

@@ -69,7 +69,7 @@ def custom_linear_solve(matvec, b, solve, transpose_solve=None, symmetric=False,
         if symmetric:
             vecmat = matvec
         else:
-            from .._api import linear_transpose
+            from .._api import linear_transpose  # the API is built on lax
             vecmat_t = linear_transpose(matvec, b)
             vecmat = lambda x: vecmat_t(x)[0]
         programs["vecmat"], consts["vecmat"], _ = trace_body(vecmat, arg_tree, b_avals, "vecmat")
@@ -181,8 +181,8 @@ def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
     """A root of `f` found by `solve(f, initial_guess)`, differentiated implicitly:
     the derivative solves the linearised system with `tangent_solve(g, y)` (e.g.
     `lambda g, y: y / g(1.0)` for scalars) instead of going through `solve`."""
-    from .._custom import custom_jvp
-    from .._api import linearize
+    from .._custom import custom_jvp  # the API is built on lax
+    from .._api import linearize  # the API is built on lax
     g_leaves, g_tree = tree_util.tree_flatten(initial_guess)
     g_avals = [get_aval(x) for x in g_leaves]
     arg_tree = tree_util.tree_structure((initial_guess,))

@@ -200,7 +200,7 @@ def _dynamic_update_slice_transpose(ct, operand, update, *indices):
 
 @dynamic_update_slice_p.def_batching
 def _dynamic_update_slice_batching(axis_size, vals, dims):
-    from ._scatter import scatter_p, _scatter_batching
+    from ._scatter import scatter_p, _scatter_batching  # _scatter -> _indexing -> here
     (operand, update, *indices), (operand_bdim, update_bdim, *index_bdims) = vals, dims
     if not indices:  # a 0-d operand: the result is the update
         return bdim_at_front(axis_size, update, update_bdim), 0

@@ -11,6 +11,7 @@ __all__ = ["reduce", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "r
 import weakref
 
 import numpy as np
+from jax import tree_util
 
 from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
@@ -366,7 +367,7 @@ cumlogsumexp_p.jvp_rule = _scan_jvp(logaddexp_p)
 def take_along_axis(t, index, axis):
     """out[..., i, ...] = t[..., index[..., i, ...], ...] along `axis` (in-bounds indices;
     every other dimension of `index` matches `t`): one batched gather."""
-    from ._indexing import GatherDimensionNumbers, gather
+    from ._indexing import GatherDimensionNumbers, gather  # _indexing imports this module
     ndim = get_aval(t).ndim
     others = tuple(d for d in range(ndim) if d != axis)
     dnums = GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(axis,),
@@ -390,7 +391,6 @@ def reduce(operands, init_values, computation, dimensions):
     `jax.lax.reduce`. A lax monoid (add, mul, max, ...) with its identity as the
     initial value becomes reduce_sum, reduce_prod, ... (differentiable); any other
     computation is staged into the region of one `stablehlo.reduce`."""
-    from jax import tree_util
     flat_ops, tree = tree_util.tree_flatten(operands)
     flat_init, init_tree = tree_util.tree_flatten(init_values)
     if init_tree != tree:
@@ -422,7 +422,6 @@ def _monoid_reducer(computation, x, init):
 
 
 def _computation_program(computation, tree, dtypes):
-    from jax import tree_util
     try:
         cache = _computation_programs.setdefault(computation, {})
     except TypeError:  # not weakly referenceable: trace every time

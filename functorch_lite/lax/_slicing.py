@@ -164,7 +164,7 @@ def _pad_lowering(ctx, x, padding_value, *, padding_config):
 def _pad_transpose(ct, operand, padding_value, *, padding_config):
     # the operand's cotangent: crop the edges, then keep every (interior+1)-th element;
     # the padding value's: everything that was not picked for the operand (as in JAX)
-    from ._reductions import reduce_sum
+    from ._reductions import reduce_sum  # _reductions imports this module
     ct_aval = get_aval(ct)
     unpadded = pad(ct, np.zeros((), ct_aval.dtype),
                    [(-lo, -hi, 0) for lo, hi, _ in padding_config])

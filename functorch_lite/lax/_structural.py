@@ -91,7 +91,7 @@ broadcast_in_dim_p.key_lowering_rule = _broadcast_in_dim_key_lowering
 
 
 def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
-    from ._reductions import reduce_sum
+    from ._reductions import reduce_sum  # _reductions imports this module
     in_shape = x.aval.shape
     expanded = [broadcast_dimensions[i] for i, d in enumerate(in_shape)
                 if d == 1 and shape[broadcast_dimensions[i]] != 1]

@@ -10,6 +10,7 @@ __all__ = [
     "stop_gradient_p",
 ]
 import numpy as np
+from jax import tree_util
 
 from .. import _core, _dtypes, _jax_versions
 from .._core import Primitive, ShapedArray, canonicalize_shape, get_aval
@@ -195,7 +196,7 @@ def select(pred, on_true, on_false):
 def select_n(which, *cases):
     """cases[which] elementwise; `which` is bool (2 cases) or int32, scalar or shaped
     like the cases."""
-    from ._util import as_lax_operands
+    from ._util import as_lax_operands  # _util imports this module
     cases = as_lax_operands(*cases)
     if len(cases) == 1:
         return cases[0]
@@ -347,7 +348,6 @@ def full_like_aval(aval, fill_value):
 
 def stop_gradient(x):
     """The identity whose derivative is zero (applies to every leaf of a pytree)."""
-    from jax import tree_util
     return tree_util.tree_map(_stop_gradient_leaf, x)
 
 

@@ -6,6 +6,7 @@ select_and_scatter_add (its transpose, routing cotangents to the argmax)."""
 __all__ = ["reduce_window", "reduce_window_sum", "reduce_window_max", "reduce_window_min",
            "reduce_window_shape_tuple"]
 import numpy as np
+from jax import tree_util
 
 from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
@@ -334,13 +335,12 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     `reduce_window(x, -inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID')`. lax.add,
     lax.max and lax.min with their identities are the differentiable monoid reductions;
     any other computation is the generic `reduce_window` primitive."""
-    from jax import tree_util
     leaves = tree_util.tree_leaves(operand)
     if len(leaves) == 1 and not isinstance(operand, (list, tuple, dict)):
         fn = _monoid_reducer(computation, init_value, get_aval(operand).dtype)
         if fn is not None:
             return fn(operand, window_dimensions, window_strides, padding, base_dilation,
                       window_dilation)
-    from ._windowed_general import generic_reduce_window
+    from ._windowed_general import generic_reduce_window  # it imports this module
     return generic_reduce_window(operand, init_value, computation, window_dimensions,
                                  window_strides, padding, base_dilation, window_dilation)

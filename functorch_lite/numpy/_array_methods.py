@@ -7,7 +7,7 @@ from .._core import Tracer
 
 
 def _np():
-    from .. import numpy
+    from .. import numpy  # the package installs these methods
     return numpy
 
 

@@ -106,7 +106,7 @@ def vdot(a, b, *, precision=None, preferred_element_type=None):
 
 def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
     """Conjugated dot products of the vectors along `axis` (other axes broadcast)."""
-    from ._vectorize import vectorize
+    from ._vectorize import vectorize  # _vectorize imports the package
     x1, x2 = _arrays(x1, x2)
     s1, s2 = get_aval(x1).shape, get_aval(x2).shape
     if s1[axis] != s2[axis]:
@@ -119,13 +119,13 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
 
 def matvec(x1, x2, /):
     """Matrix-vector products over broadcast stacks: (..., n, m) x (..., m)."""
-    from ._vectorize import vectorize
+    from ._vectorize import vectorize  # _vectorize imports the package
     return vectorize(matmul, signature="(n,m),(m)->(n)")(*_arrays(x1, x2))
 
 
 def vecmat(x1, x2, /):
     """Conjugated vector-matrix products over broadcast stacks: (..., n) x (..., n, m)."""
-    from ._vectorize import vectorize
+    from ._vectorize import vectorize  # _vectorize imports the package
     x1, x2 = _arrays(x1, x2)
     if _dtypes.is_complex(get_aval(x1).dtype):
         x1 = lax.conj(x1)

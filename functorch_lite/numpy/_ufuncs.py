@@ -34,6 +34,8 @@ from .. import _dtypes, _jax_versions, lax
 from .._core import Tracer, get_aval
 from ..lax._logaddexp import logaddexp as logaddexp_lax, logaddexp2 as logaddexp2_lax
 from ._util import asarray, broadcast_arrays_, check_no_out, is_scalar
+from ._reductions import all as all_
+from ._sorting import nonzero
 from ._promotion import (_array, _is_int_or_bool, _lax_const, _like, _promote,
                          _promote_inexact, _promote_numeric, _strong_const, _where)
 
@@ -223,7 +225,6 @@ def clip(arr=None, /, min=None, max=None, *, a=None, a_min=None, a_max=None):
 def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     """x where condition else y; the one-argument form is `nonzero(condition)`."""
     if x is None and y is None:
-        from . import nonzero
         return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("Either both or neither of the x and y arguments should be "
@@ -473,7 +474,6 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when every element of a is close to b (see `isclose`)."""
-    from . import all as all_
     return all_(isclose(a, b, rtol, atol, equal_nan))
 
 

@@ -34,7 +34,7 @@ def asarray(x, dtype=None):
         return x if dtype is None else lax.convert_element_type(x, dtype)
     if isinstance(x, (list, tuple)):
         if any(isinstance(e, Tracer) or hasattr(e, "aval") for e in _flatten(x)):
-            from ._shape import stack
+            from ._shape import stack  # _shape imports this module
             return stack([asarray(e, dtype) for e in x])
     if is_scalar(x):
         aval = get_aval(x)

@@ -2,6 +2,7 @@
 JAX writes it so that the draws are bit-identical for the same key."""
 import functools
 
+import ml_dtypes
 import numpy as np
 
 from .. import _dtypes, lax, numpy
@@ -86,7 +87,6 @@ def _uniform(key, minval, maxval, shape, dtype):
 
 
 def _finfo(dtype):
-    import ml_dtypes
     return ml_dtypes.finfo(dtype) if dtype == _dtypes.bfloat16 else np.finfo(dtype)
 
 
