@@ -1,4 +1,7 @@
-"""`vmap`: checks its axis specifications as JAX does, then runs the batching trace."""
+"""`vmap`, the public entry point of batching: checks `in_axes`/`out_axes`/`axis_size`
+as JAX does, flattens the arguments, runs `_batching.vmap_traced_dims` (or
+`_chunking.chunked_vmap` under `chunk_size`) and moves each output's batch axis to its
+`out_axes`."""
 import functools
 
 from jax import tree_util

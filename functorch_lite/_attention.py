@@ -240,17 +240,19 @@ def _bwd_abstract(q, k, v, stats, g, *bias_and_out, scale, mask_type, has_bias):
     return grads + [bias_and_out[0].update(weak_type=False)] if has_bias else grads
 
 
-def _batch_into_b(axis_size, vals, dims, prim, params):
+def _batch_into_b(axis_data, vals, dims, prim, params):
     """vmap folds the mapped axis into cuDNN's batch dimension (as JAX's batcher)."""
-    vals = [bdim_at_front(axis_size, x, d) for x, d in zip(vals, dims)]
-    flat = [lax.reshape(x, (axis_size * x.shape[1], *x.shape[2:])) for x in vals]
+    vals = [bdim_at_front(axis_data.size, x, d) for x, d in zip(vals, dims)]
+    flat = [lax.reshape(x, (axis_data.size * x.shape[1], *x.shape[2:])) for x in vals]
     outs = prim.bind(*flat, **params)
-    return [lax.reshape(o, (axis_size, o.shape[0] // axis_size, *o.shape[1:]))
+    return [lax.reshape(o, (axis_data.size, o.shape[0] // axis_data.size, *o.shape[1:]))
             for o in outs], [0] * len(outs)
 
 
-fwd_p.def_batching(lambda n, vals, dims, **p: _batch_into_b(n, vals, dims, fwd_p, p))
-bwd_p.def_batching(lambda n, vals, dims, **p: _batch_into_b(n, vals, dims, bwd_p, p))
+fwd_p.def_batching(lambda axis_data, vals, dims, **p: _batch_into_b(axis_data, vals, dims,
+                                                                  fwd_p, p))
+bwd_p.def_batching(lambda axis_data, vals, dims, **p: _batch_into_b(axis_data, vals, dims,
+                                                                  bwd_p, p))
 
 
 def _cudnn_platform_check(name):

@@ -1,6 +1,8 @@
 """Batching (vmap): every value carries the position of its batch dimension (or None
 when it is the same for every example); each primitive's batching rule maps batched
 inputs to batched outputs, so a batched function never loops in Python."""
+from typing import Any, NamedTuple
+
 from . import _core
 from ._core import Tracer, get_aval, new_trace, set_current_trace
 from ._ir import eval_program, memo
@@ -25,6 +27,17 @@ class BatchTracer(Tracer):
         return aval.update(shape=shape)
 
 
+class AxisData(NamedTuple):
+    """What every batching rule `rule(axis_data, vals, dims, **params)` is told of the
+    vmapped axis: its size, its name (for collectives), room for the SPMD axis name of
+    sharded vmaps, and the batch trace itself (for rules that run user code under it,
+    such as custom_jvp's)."""
+    size: int
+    name: Any = None
+    spmd_name: Any = None
+    trace: Any = None
+
+
 class BatchTrace(_core.Trace):
     why_abstract = "under vmap it stands for a batch of values, one per example"
 
@@ -34,6 +47,7 @@ class BatchTrace(_core.Trace):
         self.axis_size = axis_size
         self.axis_name = axis_name
         self.description = description or f"vmap(axis_size={axis_size})"
+        self.axis_data = AxisData(axis_size, axis_name, None, self)
 
     def lift(self, x):
         if isinstance(x, BatchTracer) and x._trace is self:
@@ -52,10 +66,7 @@ class BatchTrace(_core.Trace):
             rule = primitive.batching_rule
             if rule is None:
                 raise _core.MissingRuleError(f"no batching rule for '{primitive.name}'")
-            if getattr(rule, "needs_trace", False):
-                out, out_dim = rule(self, list(vals), list(dims), **params)
-            else:
-                out, out_dim = rule(self.axis_size, list(vals), list(dims), **params)
+            out, out_dim = rule(self.axis_data, list(vals), list(dims), **params)
         if primitive.multiple_results:
             return [self.wrap(o, d) for o, d in zip(out, out_dim)]
         return self.wrap(out, out_dim)
@@ -152,13 +163,13 @@ def bdim_at_front(axis_size, x, d):
 
 def broadcast_batcher(primitive):
     """Batching for elementwise primitives whose operands share one shape."""
-    def rule(axis_size, vals, dims, **params):
+    def rule(axis_data, vals, dims, **params):
         shapes = {get_aval(v).shape for v, d in zip(vals, dims) if d is not None}
         ndims = {get_aval(v).ndim for v in vals}
         if len(shapes) == 1 and len(set(d for d in dims)) == 1 and len(ndims) == 1:
             d = dims[0]  # all batched at the same place with the same shape
             return primitive.bind(*vals, **params), d
-        vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+        vals = [bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims)]
         return primitive.bind(*vals, **params), 0
     primitive.batching_rule = rule
     return rule

@@ -184,14 +184,13 @@ def _checkpoint_transpose(cts, *args, program, **params):
     return [next(outs) if lin else None for lin in linear]
 
 
-def _checkpoint_batching(trace, vals, dims, *, program, **params):
-    new_program, out_batched = batch_program(program, dims, trace.axis_size,
-                                             trace.axis_name)
+def _checkpoint_batching(axis_data, vals, dims, *, program, **params):
+    new_program, out_batched = batch_program(program, dims, axis_data.size,
+                                             axis_data.name)
     return (checkpoint_p.bind(*vals, program=new_program, **params),
             [0 if b else None for b in out_batched])
 
 
-_checkpoint_batching.needs_trace = True
 checkpoint_p.batching_rule = _checkpoint_batching
 
 

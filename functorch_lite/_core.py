@@ -195,7 +195,8 @@ class Primitive:
       lowering_rule(ctx, *in_values, **params) -> value or list of values
       jvp_rule(primals, tangents, **params) -> (primal_out, tangent_out)
       transpose_rule(cotangent, *inputs, **params) -> list of cotangents (None: no ct)
-      batching_rule(axis_size, values, dims, **params) -> (out, out_dim)
+      batching_rule(axis_data, values, dims, **params) -> (out, out_dim), where
+        axis_data is `_batching.AxisData` (size, name, spmd_name, trace)
       partial_eval_rule(trace, tracers, **params) -> outputs (for call-like primitives)
       impl(*args, **params): eager evaluation; default compiles the one-equation program.
 

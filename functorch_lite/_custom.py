@@ -355,20 +355,19 @@ _custom_jvp_call_jvp.needs_trace = True
 custom_jvp_call_p.jvp_rule = _custom_jvp_call_jvp
 
 
-def _custom_jvp_call_batching(trace, vals, dims, *, program, jvp, num_consts, name):
-    size, axis_name = trace.axis_size, trace.axis_name
+def _custom_jvp_call_batching(axis_data, vals, dims, *, program, jvp, num_consts, name):
+    size, axis_name = axis_data.size, axis_data.name
     args = [move_batch_axis(size, v, d, 0) for v, d in zip(vals[num_consts:],
                                                             dims[num_consts:])]
     in_dims = [*dims[:num_consts], *[0] * len(args)]
     new_program, _ = batch_program(program, in_dims, size, axis_name,
                                    [True] * len(program.outs))
-    rule = _BatchedJVPRule(jvp, len(program.outs), trace)
+    rule = _BatchedJVPRule(jvp, len(program.outs), axis_data.trace)
     outs = custom_jvp_call_p.bind(*vals[:num_consts], *args, program=new_program, jvp=rule,
                                   num_consts=num_consts, name=name)
     return outs, [0] * len(outs)
 
 
-_custom_jvp_call_batching.needs_trace = True
 custom_jvp_call_p.batching_rule = _custom_jvp_call_batching
 
 

@@ -279,8 +279,9 @@ def _custom_vjp_call_transpose(cts, *args, program, fwd, bwd, num_consts, name):
     return out
 
 
-def _custom_vjp_call_batching(trace, vals, dims, *, program, fwd, bwd, num_consts, name):
-    size, axis_name = trace.axis_size, trace.axis_name
+def _custom_vjp_call_batching(axis_data, vals, dims, *, program, fwd, bwd, num_consts,
+                              name):
+    size, axis_name = axis_data.size, axis_data.name
     args = [move_batch_axis(size, v, d, 0) for v, d in zip(vals[num_consts:],
                                                             dims[num_consts:])]
     in_dims = [*dims[:num_consts], *[0] * len(args)]
@@ -301,7 +302,6 @@ def _custom_vjp_call_batching(trace, vals, dims, *, program, fwd, bwd, num_const
     return outs, [0] * len(outs)
 
 
-_custom_vjp_call_batching.needs_trace = True
 custom_vjp_call_p.batching_rule = _custom_vjp_call_batching
 
 
@@ -416,8 +416,8 @@ def _custom_lin_jvp(primals, tangents, **params):
     return _ad.jvp_traced(lambda *xs: apply_transposed_bwd(xs, **params), primals, tangents)
 
 
-def _custom_lin_batching(trace, vals, dims, *, bwd, num_res, out_avals, name):
-    size, axis_name = trace.axis_size, trace.axis_name
+def _custom_lin_batching(axis_data, vals, dims, *, bwd, num_res, out_avals, name):
+    size, axis_name = axis_data.size, axis_data.name
     tangents = [move_batch_axis(size, v, d, 0) for v, d in zip(vals[num_res:],
                                                                 dims[num_res:])]
     batched_avals = tuple(a.update(shape=(size, *a.shape)) for a in out_avals)
@@ -427,5 +427,4 @@ def _custom_lin_batching(trace, vals, dims, *, bwd, num_res, out_avals, name):
     return outs, [0] * len(outs)
 
 
-_custom_lin_batching.needs_trace = True
 custom_lin_p.batching_rule = _custom_lin_batching

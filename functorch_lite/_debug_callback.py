@@ -74,8 +74,8 @@ debug_callback_p.def_transpose(lambda cts, *args, **params: [None] * len(args))
 
 
 @debug_callback_p.def_batching
-def _debug_callback_batching(axis_size, vals, dims, *, callback):
-    for i in range(axis_size):  # one call per batch element, in order (as JAX)
+def _debug_callback_batching(axis_data, vals, dims, *, callback):
+    for i in range(axis_data.size):  # one call per batch element, in order (as JAX)
         debug_callback_p.bind(*[v if d is None else lax.index_in_dim(v, i, d, False)
                                 for v, d in zip(vals, dims)], callback=callback)
     return [], []

@@ -437,12 +437,11 @@ def _jit_transpose(cts, *args, program, name, donated=()):
     return [next(outs) if lin else None for lin in linear]
 
 
-def _jit_batching(trace, vals, dims, *, program, name, donated=()):
-    new_program, out_batched = _batching.batch_program(program, dims, trace.axis_size,
-                                                       trace.axis_name)
+def _jit_batching(axis_data, vals, dims, *, program, name, donated=()):
+    new_program, out_batched = _batching.batch_program(program, dims, axis_data.size,
+                                                       axis_data.name)
     return (jit_p.bind(*vals, program=new_program, name=f"vmap_{name}"),
             [0 if b else None for b in out_batched])
 
 
-_jit_batching.needs_trace = True
 jit_p.batching_rule = _jit_batching

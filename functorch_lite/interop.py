@@ -171,12 +171,12 @@ jax_call_p.partial_eval_rule = _jax_call_partial_eval
 
 
 @jax_call_p.def_batching
-def _jax_call_batching(axis_size, vals, dims, *, function):
-    key = ("vmap", tuple(dims), axis_size)
+def _jax_call_batching(axis_data, vals, dims, *, function):
+    key = ("vmap", tuple(dims), axis_data.size)
     if key not in function.cache:
         batched = jax.vmap(function.flat_fun, in_axes=list(dims), out_axes=0,
-                           axis_size=axis_size)
-        avals = batched_avals(function.in_avals, dims, axis_size)
+                           axis_size=axis_data.size)
+        avals = batched_avals(function.in_avals, dims, axis_data.size)
         function.cache[key] = JaxFunction(lambda *xs: list(batched(*xs)), avals,
                                           f"vmap_{function.__name__}")
     outs = jax_call_p.bind(*vals, function=function.cache[key])

@@ -107,7 +107,7 @@ def _approx_top_k_jvp(primals, tangents, **params):
 
 
 @approx_top_k_p.def_batching
-def _approx_top_k_batching(axis_size, vals, dims, *, reduction_dimension, **params):
+def _approx_top_k_batching(axis_data, vals, dims, *, reduction_dimension, **params):
     (x,), (d,) = vals, dims
     ndim = get_aval(x).ndim - 1
     dim = reduction_dimension % ndim

@@ -14,7 +14,7 @@ from .._runtime import is_device_array
 
 
 def _identity_batching(prim):
-    def rule(axis_size, vals, dims, **params):
+    def rule(axis_data, vals, dims, **params):
         return prim.bind(*vals, **params), (list(dims) if prim.multiple_results else dims[0])
     prim.batching_rule = rule
 

@@ -46,14 +46,13 @@ def _reducer(name, reduce_fn, unbatched_fn):
     prim = _collective(name)
     prim.abstract_eval_rule = lambda x, *, axis_name: x
 
-    def batching(trace, vals, dims, *, axis_name):
+    def batching(axis_data, vals, dims, *, axis_name):
         (x,), (d,) = vals, dims
-        if trace.axis_name not in axis_name:  # another vmap: map over its axis
+        if axis_data.name not in axis_name:  # another vmap: map over its axis
             return prim.bind(x, axis_name=axis_name), d
-        out = unbatched_fn(x, trace.axis_size) if d is None else reduce_fn(x, (d,))
-        rest = tuple(n for n in axis_name if n != trace.axis_name)
+        out = unbatched_fn(x, axis_data.size) if d is None else reduce_fn(x, (d,))
+        rest = tuple(n for n in axis_name if n != axis_data.name)
         return (prim.bind(out, axis_name=rest) if rest else out), None
-    batching.needs_trace = True
     prim.batching_rule = batching
 
     def wrapper(x, axis_name):
@@ -121,11 +120,10 @@ axis_index_p = _collective("axis_index")
 axis_index_p.abstract_eval_rule = lambda *, axis_name: ShapedArray((), np.int32)
 
 
-def _axis_index_batching(trace, vals, dims, *, axis_name):
-    return iota(np.int32, trace.axis_size), 0
+def _axis_index_batching(axis_data, vals, dims, *, axis_name):
+    return iota(np.int32, axis_data.size), 0
 
 
-_axis_index_batching.needs_trace = True
 axis_index_p.batching_rule = _axis_index_batching
 
 
@@ -180,13 +178,13 @@ def _all_gather_abstract_eval(x, *, axis_name, axis, tiled, axis_size):
     return ShapedArray(shape, x.dtype, x.weak_type)
 
 
-def _all_gather_batching(trace, vals, dims, *, axis_name, axis, tiled, axis_size):
+def _all_gather_batching(axis_data, vals, dims, *, axis_name, axis, tiled, axis_size):
     (x,), (d,) = vals, dims
-    if trace.axis_name not in axis_name:
-        x = move_batch_axis(trace.axis_size, x, d, 0)
+    if axis_data.name not in axis_name:
+        x = move_batch_axis(axis_data.size, x, d, 0)
         return all_gather_p.bind(x, axis_name=axis_name, axis=axis + 1, tiled=tiled,
                                  axis_size=axis_size), 0
-    stacked = move_batch_axis(trace.axis_size, x, d, axis)  # broadcasts if unbatched
+    stacked = move_batch_axis(axis_data.size, x, d, axis)  # broadcasts if unbatched
     if tiled:
         shape = list(get_aval(stacked).shape)
         shape[axis:axis + 2] = [shape[axis] * shape[axis + 1]]
@@ -194,7 +192,6 @@ def _all_gather_batching(trace, vals, dims, *, axis_name, axis, tiled, axis_size
     return stacked, None
 
 
-_all_gather_batching.needs_trace = True
 all_gather_p.batching_rule = _all_gather_batching
 deflinear(all_gather_p, lambda ct, x, *, axis_name, axis, tiled, axis_size: [
     psum_scatter_p.bind(instantiate(ct), axis_name=axis_name, scatter_dimension=axis,
@@ -224,15 +221,15 @@ def _psum_scatter_abstract_eval(x, *, axis_name, scatter_dimension, tiled, axis_
     return ShapedArray(shape, x.dtype, x.weak_type)
 
 
-def _psum_scatter_batching(trace, vals, dims, *, axis_name, scatter_dimension, tiled,
+def _psum_scatter_batching(axis_data, vals, dims, *, axis_name, scatter_dimension, tiled,
                            axis_size):
     (x,), (d,) = vals, dims
-    if trace.axis_name not in axis_name:
-        x = move_batch_axis(trace.axis_size, x, d, 0)
+    if axis_data.name not in axis_name:
+        x = move_batch_axis(axis_data.size, x, d, 0)
         return psum_scatter_p.bind(x, axis_name=axis_name,
                                    scatter_dimension=scatter_dimension + 1, tiled=tiled,
                                    axis_size=axis_size), 0
-    total = _times_size(x, trace.axis_size) if d is None else _reduce_sum(x, (d,))
+    total = _times_size(x, axis_data.size) if d is None else _reduce_sum(x, (d,))
     if tiled:  # split the scattered dim into (examples, block)
         shape = list(get_aval(total).shape)
         shape[scatter_dimension:scatter_dimension + 1] = [
@@ -241,7 +238,6 @@ def _psum_scatter_batching(trace, vals, dims, *, axis_name, scatter_dimension, t
     return total, scatter_dimension
 
 
-_psum_scatter_batching.needs_trace = True
 psum_scatter_p.batching_rule = _psum_scatter_batching
 deflinear(psum_scatter_p, lambda ct, x, *, axis_name, scatter_dimension, tiled, axis_size: [
     all_gather_p.bind(instantiate(ct), axis_name=axis_name, axis=scatter_dimension,

@@ -400,9 +400,9 @@ def _scaled_dot_lowering(ctx, *args, dimension_numbers, preferred_element_type):
 
 
 @scaled_dot_p.def_batching
-def _scaled_dot_batching(axis_size, vals, dims, *, dimension_numbers,
+def _scaled_dot_batching(axis_data, vals, dims, *, dimension_numbers,
                          preferred_element_type):
-    vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+    vals = [bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims)]
     (lc, rc), (lb, rb) = dimension_numbers
     up = lambda ds: tuple(d + 1 for d in ds)
     dn = ((up(lc), up(rc)), ((0, *up(lb)), (0, *up(rb))))

@@ -253,10 +253,10 @@ def _cond_transpose(cts, index, *ops, branches):
 
 # --- batching: a batched index runs every branch and selects ------------------------
 
-def _cond_batching(trace, vals, dims, *, branches):
+def _cond_batching(axis_data, vals, dims, *, branches):
     index, *ops = vals
     index_dim, op_dims = dims[0], dims[1:]
-    size, name = trace.axis_size, trace.axis_name
+    size, name = axis_data.size, axis_data.name
     if index_dim is not None:
         return _batched_index_cond(size, name, index, index_dim, ops, op_dims, branches)
     n_out = len(branches[0].outs)
@@ -269,7 +269,6 @@ def _cond_batching(trace, vals, dims, *, branches):
     return outs, [0 if b else None for b in out_b]
 
 
-_cond_batching.needs_trace = True
 cond_p.batching_rule = _cond_batching
 
 

@@ -404,7 +404,7 @@ def _conv_transpose_rule(ct, lhs, rhs, **params):
 
 
 @conv_general_dilated_p.def_batching
-def _conv_batching(axis_size, vals, dims, **params):
+def _conv_batching(axis_data, vals, dims, **params):
     lhs, rhs = vals
     lhs_dim, rhs_dim = dims
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
@@ -414,26 +414,26 @@ def _conv_batching(axis_size, vals, dims, **params):
         # each example has its own kernel: one grouped convolution over all examples
         if bgc > 1:
             new_lhs = _reshape_axis_into(lhs_dim, lhs_spec[0], lhs)
-            changes = {"batch_group_count": bgc * axis_size}
+            changes = {"batch_group_count": bgc * axis_data.size}
         else:
             new_lhs = _reshape_axis_into(lhs_dim, lhs_spec[1], lhs)
-            changes = {"feature_group_count": fgc * axis_size}
+            changes = {"feature_group_count": fgc * axis_data.size}
         new_rhs = _reshape_axis_into(rhs_dim, rhs_spec[0], rhs)
         out = bind(new_lhs, new_rhs, **changes)
-        return _reshape_axis_out_of(out_spec[1], axis_size, out), out_spec[1]
+        return _reshape_axis_out_of(out_spec[1], axis_data.size, out), out_spec[1]
     if lhs_dim is not None:
         if bgc == 1:  # fold the vmapped axis into the batch
             out = bind(_reshape_axis_into(lhs_dim, lhs_spec[0], lhs), rhs)
-            return _reshape_axis_out_of(out_spec[0], axis_size, out), out_spec[0]
+            return _reshape_axis_out_of(out_spec[0], axis_data.size, out), out_spec[0]
         new_lhs = _reshape_axis_out_of(lhs_spec[0] + int(lhs_dim <= lhs_spec[0]), bgc, lhs)
         new_lhs = _reshape_axis_into(lhs_dim + int(lhs_spec[0] < lhs_dim), lhs_spec[0] + 1,
                                      new_lhs)
         new_lhs = _reshape_axis_into(lhs_spec[0], lhs_spec[0], new_lhs)
         out = bind(new_lhs, rhs)
-        return _reshape_axis_out_of(out_spec[0], axis_size, out), out_spec[0]
+        return _reshape_axis_out_of(out_spec[0], axis_data.size, out), out_spec[0]
     if fgc == 1 and bgc == 1:  # fold the vmapped axis into the output features
         out = bind(lhs, _reshape_axis_into(rhs_dim, rhs_spec[0], rhs))
-        return _reshape_axis_out_of(out_spec[1], axis_size, out), out_spec[1]
+        return _reshape_axis_out_of(out_spec[1], axis_data.size, out), out_spec[1]
     groups = fgc if fgc > 1 else bgc
     new_rhs = _reshape_axis_out_of(rhs_spec[0] + int(rhs_dim <= rhs_spec[0]), groups, rhs)
     new_rhs = _reshape_axis_into(rhs_dim + int(rhs_spec[0] < rhs_dim), rhs_spec[0] + 1,
@@ -441,5 +441,5 @@ def _conv_batching(axis_size, vals, dims, **params):
     new_rhs = _reshape_axis_into(rhs_spec[0], rhs_spec[0], new_rhs)
     out = bind(lhs, new_rhs)
     out = _reshape_axis_out_of(out_spec[1], groups, out)
-    out = _reshape_axis_out_of(out_spec[1] + 1, axis_size, out)
+    out = _reshape_axis_out_of(out_spec[1] + 1, axis_data.size, out)
     return _reshape_axis_into(out_spec[1], out_spec[1] + 1, out), out_spec[1]

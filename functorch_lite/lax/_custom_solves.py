@@ -153,12 +153,13 @@ def _linear_solve_transpose(cts, *args, const_lengths, programs):
 
 
 @linear_solve_p.def_batching
-def _linear_solve_batching(axis_size, vals, dims, *, const_lengths, programs):
+def _linear_solve_batching(axis_data, vals, dims, *, const_lengths, programs):
     """Every right-hand side and solution batched at 0 (a simpler fixed point than
     JAX's: values that could stay unbatched are broadcast)."""
     params, b = _split(vals, const_lengths)
     params_dims, _ = _split(dims, const_lengths)
-    b = [move_batch_axis(axis_size, x, d, 0) for x, d in zip(b, dims[sum(const_lengths):])]
+    b = [move_batch_axis(axis_data.size, x, d, 0)
+         for x, d in zip(b, dims[sum(const_lengths):])]
     n_b = len(b)
 
     def batch(program, p_dims):
@@ -166,9 +167,9 @@ def _linear_solve_batching(axis_size, vals, dims, *, const_lengths, programs):
             return None
         in_dims = [None if d is None else 0 for d in p_dims] + [0] * n_b
         force = [True] * len(program.outs)
-        return batch_program(program, in_dims, axis_size, None, force)[0]
+        return batch_program(program, in_dims, axis_data.size, None, force)[0]
     batched = _Solve(*(batch(p, d) for p, d in zip(programs, params_dims)))
-    new_params = [p if d is None else move_batch_axis(axis_size, p, d, 0)
+    new_params = [p if d is None else move_batch_axis(axis_data.size, p, d, 0)
                   for ps, ds in zip(params, params_dims) for p, d in zip(ps, ds)]
     outs = linear_solve_p.bind(*new_params, *b, const_lengths=const_lengths,
                                programs=batched)

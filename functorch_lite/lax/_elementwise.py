@@ -321,15 +321,15 @@ def _same(a, b):
 
 
 @clamp_p.def_batching
-def _clamp_batching(axis_size, vals, dims):
-    x = bdim_at_front(axis_size, vals[1], dims[1])
+def _clamp_batching(axis_data, vals, dims):
+    x = bdim_at_front(axis_data.size, vals[1], dims[1])
     shape = get_aval(x).shape  # (axis_size, *x.shape)
     bounds = []
     for v, d in ((vals[0], dims[0]), (vals[2], dims[2])):
         if d is None and get_aval(v).shape == ():
             bounds.append(v)  # an unbatched scalar bound stays a scalar
             continue
-        v = bdim_at_front(axis_size, v, d)
+        v = bdim_at_front(axis_data.size, v, d)
         if get_aval(v).shape != shape:  # one scalar per example
             v = broadcast_in_dim(v, shape, (0,))
         bounds.append(v)

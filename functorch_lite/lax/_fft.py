@@ -169,7 +169,7 @@ deflinear(fft_p, _fft_transpose)
 
 
 @fft_p.def_batching
-def _fft_batching(axis_size, vals, dims, *, fft_type, fft_lengths):
+def _fft_batching(axis_data, vals, dims, *, fft_type, fft_lengths):
     (x,), (d,) = vals, dims
-    return fft_p.bind(bdim_at_front(axis_size, x, d), fft_type=fft_type,
+    return fft_p.bind(bdim_at_front(axis_data.size, x, d), fft_type=fft_type,
                       fft_lengths=fft_lengths), 0

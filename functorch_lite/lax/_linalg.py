@@ -128,8 +128,8 @@ def _check_matrix(name, aval, square=False):
 def _stack_batching(prim, num_outputs=None):
     """Batching for a primitive over stacks of matrices: the vmapped axis becomes the
     leading batch axis of every operand (unbatched operands are broadcast)."""
-    def rule(axis_size, vals, dims, **params):
-        vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+    def rule(axis_data, vals, dims, **params):
+        vals = [bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims)]
         out = prim.bind(*vals, **params)
         return out, ([0] * len(out) if prim.multiple_results else 0)
     prim.batching_rule = rule
@@ -293,7 +293,7 @@ def _triangular_solve_transpose(ct, a, b, *, transpose_a, **params):
 
 
 @triangular_solve_p.def_batching
-def _triangular_solve_batching(axis_size, vals, dims, *, left_side, **params):
+def _triangular_solve_batching(axis_data, vals, dims, *, left_side, **params):
     (a, b), (da, db) = vals, dims
     if da is None:
         # one matrix for every example: fold the examples into b's free dimension
@@ -309,7 +309,7 @@ def _triangular_solve_batching(axis_size, vals, dims, *, left_side, **params):
         flat = reshape(b, (*shape[:-3], shape[-3] * shape[-2], shape[-1]))
         out = triangular_solve_p.bind(a, flat, left_side=False, **params)
         return reshape(out, shape), nd - 2
-    a, b = bdim_at_front(axis_size, a, da), bdim_at_front(axis_size, b, db)
+    a, b = bdim_at_front(axis_data.size, a, da), bdim_at_front(axis_data.size, b, db)
     return triangular_solve_p.bind(a, b, left_side=left_side, **params), 0
 
 

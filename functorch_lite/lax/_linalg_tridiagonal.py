@@ -96,7 +96,7 @@ def _tridiagonal_solve_transpose(ct, dl, d, du, b, *, perturb_singular):
 
 
 @tridiagonal_solve_p.def_batching
-def _tridiagonal_solve_batching(axis_size, vals, dims, *, perturb_singular):
+def _tridiagonal_solve_batching(axis_data, vals, dims, *, perturb_singular):
     dl, d, du, b = vals
     if all(dim is None for dim in dims[:3]):
         # one matrix for every example: fold the examples into b's columns
@@ -106,5 +106,5 @@ def _tridiagonal_solve_batching(axis_size, vals, dims, *, perturb_singular):
         flat = reshape(b, (*shape[:-2], shape[-2] * shape[-1]))
         out = tridiagonal_solve_p.bind(dl, d, du, flat, perturb_singular=perturb_singular)
         return reshape(out, shape), nd - 2
-    vals = [bdim_at_front(axis_size, v, dim) for v, dim in zip(vals, dims)]
+    vals = [bdim_at_front(axis_data.size, v, dim) for v, dim in zip(vals, dims)]
     return tridiagonal_solve_p.bind(*vals, perturb_singular=perturb_singular), 0

@@ -139,7 +139,7 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers, precision,
 
 
 @dot_general_p.def_batching
-def _dot_general_batching(axis_size, vals, dims, *, dimension_numbers, **params):
+def _dot_general_batching(axis_data, vals, dims, *, dimension_numbers, **params):
     """As JAX's rule: the mapped axis joins the batch dims when both operands have it,
     else it stays a free dim where it is (no transpose is added)."""
     (lc, rc), (lb, rb) = dimension_numbers

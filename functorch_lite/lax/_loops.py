@@ -298,9 +298,9 @@ def _while_transpose(cts, *args, **params):
         "lax.scan.")
 
 
-def _while_batching(trace, vals, dims, *, cond_program, body_program, cond_nconsts,
+def _while_batching(axis_data, vals, dims, *, cond_program, body_program, cond_nconsts,
                     body_nconsts):
-    size, name = trace.axis_size, trace.axis_name
+    size, name = axis_data.size, axis_data.name
     n_cc, n_bc = cond_nconsts, body_nconsts
     cc, bc, carry = split_list(vals, [n_cc, n_bc])
     cc_d, bc_d, carry_d = split_list(dims, [n_cc, n_bc])
@@ -328,7 +328,6 @@ def _while_batching(trace, vals, dims, *, cond_program, body_program, cond_ncons
     return outs, carry_dims
 
 
-_while_batching.needs_trace = True
 while_p.batching_rule = _while_batching
 
 

@@ -112,5 +112,5 @@ def _composite_transpose(cts, *args, **params):
 
 
 @composite_p.def_batching
-def _composite_batching(axis_size, vals, dims, **params):
+def _composite_batching(axis_data, vals, dims, **params):
     raise NotImplementedError("Batching rule for 'composite' not implemented")

@@ -79,8 +79,8 @@ def _reduce_abstract_eval(x, *, axes):
 
 
 def _reduce_batching(prim):
-    def rule(axis_size, vals, dims, *, axes):
-        x = bdim_at_front(axis_size, vals[0], dims[0])
+    def rule(axis_data, vals, dims, *, axes):
+        x = bdim_at_front(axis_data.size, vals[0], dims[0])
         return prim.bind(x, axes=tuple(a + 1 for a in axes)), 0
     return rule
 
@@ -248,8 +248,8 @@ def _arg_reducer(name, direction, identity):
         return out, Zero(tangent_aval(get_aval(out)))
 
     @prim.def_batching
-    def batching(axis_size, vals, dims, *, axes, index_dtype):
-        x = bdim_at_front(axis_size, vals[0], dims[0])
+    def batching(axis_data, vals, dims, *, axes, index_dtype):
+        x = bdim_at_front(axis_data.size, vals[0], dims[0])
         return prim.bind(x, axes=(axes[0] + 1,), index_dtype=index_dtype), 0
 
     def wrapper(operand, axis, index_dtype):
@@ -315,8 +315,8 @@ def cumulative(name, region_body, identity, kinds="any"):
                              "padding": f"dense<{padding}> : tensor<{aval.ndim}x2xi64>"})
 
     @prim.def_batching
-    def batching(axis_size, vals, dims, *, axis, reverse):
-        x = bdim_at_front(axis_size, vals[0], dims[0])
+    def batching(axis_data, vals, dims, *, axis, reverse):
+        x = bdim_at_front(axis_data.size, vals[0], dims[0])
         return prim.bind(x, axis=axis + 1, reverse=reverse), 0
 
     def wrapper(operand, axis=0, reverse=False):
@@ -457,11 +457,11 @@ def _reduce_general_lowering(ctx, *args, computation, dimensions):
 
 
 @reduce_p.def_batching
-def _reduce_general_batching(axis_size, vals, dims, *, computation, dimensions):
+def _reduce_general_batching(axis_data, vals, dims, *, computation, dimensions):
     n = len(vals) // 2
     if any(d is not None for d in dims[n:]):
         raise NotImplementedError("vmap of lax.reduce over batched initial values")
-    operands = [bdim_at_front(axis_size, x, d) for x, d in zip(vals[:n], dims[:n])]
+    operands = [bdim_at_front(axis_data.size, x, d) for x, d in zip(vals[:n], dims[:n])]
     outs = reduce_p.bind(*operands, *vals[n:], computation=computation,
                          dimensions=tuple(a + 1 for a in dimensions))
     return outs, [0] * n

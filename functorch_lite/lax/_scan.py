@@ -432,9 +432,9 @@ def map_list(f, xs):
 
 # --- batching -------------------------------------------------------------------------
 
-def _scan_batching(trace, vals, dims, *, program, length, reverse, num_consts,
+def _scan_batching(axis_data, vals, dims, *, program, length, reverse, num_consts,
                    num_carry, unroll):
-    size, name = trace.axis_size, trace.axis_name
+    size, name = axis_data.size, axis_data.name
     nc, ncar = num_consts, num_carry
     consts, init, xs = split_list(vals, [nc, ncar])
     c_d, init_d, x_d = split_list(dims, [nc, ncar])
@@ -455,5 +455,4 @@ def _scan_batching(trace, vals, dims, *, program, length, reverse, num_consts,
     return outs, out_dims
 
 
-_scan_batching.needs_trace = True
 scan_p.batching_rule = _scan_batching

@@ -135,8 +135,8 @@ def _scatter_primitive(name, region):
     prim.abstract_eval_rule = _scatter_abstract_eval
     prim.lowering_rule = lambda ctx, *args, **params: _scatter_lowering(region, ctx, *args,
                                                                         **params)
-    prim.batching_rule = lambda axis_size, vals, dims, **params: _scatter_batching(
-        prim, axis_size, vals, dims, **params)
+    prim.batching_rule = lambda axis_data, vals, dims, **params: _scatter_batching(
+        prim, axis_data.size, vals, dims, **params)
     return prim
 
 

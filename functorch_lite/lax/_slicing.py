@@ -108,11 +108,11 @@ deflinear(slice_p, _slice_transpose)
 
 
 @slice_p.def_batching
-def _slice_batching(axis_size, vals, dims, *, start_indices, limit_indices, strides):
+def _slice_batching(axis_data, vals, dims, *, start_indices, limit_indices, strides):
     (x,), (d,) = vals, dims
     start, limit = list(start_indices), list(limit_indices)
     start.insert(d, 0)
-    limit.insert(d, axis_size)
+    limit.insert(d, axis_data.size)
     if strides is not None:
         strides = list(strides)
         strides.insert(d, 1)
@@ -182,14 +182,14 @@ deflinear(pad_p, _pad_transpose)
 
 
 @pad_p.def_batching
-def _pad_batching(axis_size, vals, dims, *, padding_config):
+def _pad_batching(axis_data, vals, dims, *, padding_config):
     (x, padding_value), (x_dim, value_dim) = vals, dims
     if value_dim is None:
         config = list(padding_config)
         config.insert(x_dim, (0, 0, 0))
         return pad_p.bind(x, padding_value, padding_config=tuple(config)), x_dim
     # one padding value per example: pad with zeros, then select the padded positions
-    x = bdim_at_front(axis_size, x, x_dim)
+    x = bdim_at_front(axis_data.size, x, x_dim)
     aval = get_aval(x)
     config = ((0, 0, 0), *padding_config)
     out = pad_p.bind(x, np.zeros((), aval.dtype), padding_config=config)
@@ -250,8 +250,8 @@ deflinear(concatenate_p, _concatenate_transpose)
 
 
 @concatenate_p.def_batching
-def _concatenate_batching(axis_size, vals, dims, *, dimension):
-    vals = [bdim_at_front(axis_size, x, d) for x, d in zip(vals, dims)]
+def _concatenate_batching(axis_data, vals, dims, *, dimension):
+    vals = [bdim_at_front(axis_data.size, x, d) for x, d in zip(vals, dims)]
     return concatenate_p.bind(*vals, dimension=dimension + 1), 0
 
 

@@ -157,8 +157,8 @@ def _sort_transpose(cts, *operands, dimension, is_stable, num_keys):
 
 
 @sort_p.def_batching
-def _sort_batching(axis_size, vals, dims, *, dimension, is_stable, num_keys):
-    vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+def _sort_batching(axis_data, vals, dims, *, dimension, is_stable, num_keys):
+    vals = [bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims)]
     outs = sort_p.bind(*vals, dimension=dimension + 1, is_stable=is_stable,
                        num_keys=num_keys)
     return outs, [0] * len(outs)
@@ -217,7 +217,7 @@ def _top_k_jvp(primals, tangents, *, k, axis):
 
 
 @top_k_p.def_batching
-def _top_k_batching(axis_size, vals, dims, *, k, axis):
+def _top_k_batching(axis_data, vals, dims, *, k, axis):
     (x,), (d,) = vals, dims
     new_axis = axis + 1 if d <= axis else axis
     outs = top_k_p.bind(x, k=k, axis=new_axis)

@@ -104,9 +104,9 @@ deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
 
 
 @broadcast_in_dim_p.def_batching
-def _broadcast_in_dim_batching(axis_size, vals, dims, *, shape, broadcast_dimensions):
-    x = bdim_at_front(axis_size, vals[0], dims[0])
-    out = broadcast_in_dim_p.bind(x, shape=(axis_size, *shape),
+def _broadcast_in_dim_batching(axis_data, vals, dims, *, shape, broadcast_dimensions):
+    x = bdim_at_front(axis_data.size, vals[0], dims[0])
+    out = broadcast_in_dim_p.bind(x, shape=(axis_data.size, *shape),
                                   broadcast_dimensions=(0, *(d + 1 for d in broadcast_dimensions)))
     return out, 0
 
@@ -147,9 +147,9 @@ deflinear(reshape_p, lambda ct, x, *, new_sizes: [reshape(ct, x.aval.shape)])
 
 
 @reshape_p.def_batching
-def _reshape_batching(axis_size, vals, dims, *, new_sizes):
-    x = bdim_at_front(axis_size, vals[0], dims[0])
-    return reshape_p.bind(x, new_sizes=(axis_size, *new_sizes)), 0
+def _reshape_batching(axis_data, vals, dims, *, new_sizes):
+    x = bdim_at_front(axis_data.size, vals[0], dims[0])
+    return reshape_p.bind(x, new_sizes=(axis_data.size, *new_sizes)), 0
 
 
 squeeze_p = Primitive("squeeze")
@@ -185,7 +185,7 @@ deflinear(squeeze_p, lambda ct, x, *, dimensions: [reshape(ct, x.aval.shape)])
 
 
 @squeeze_p.def_batching
-def _squeeze_batching(axis_size, vals, dims, *, dimensions):
+def _squeeze_batching(axis_data, vals, dims, *, dimensions):
     (x,), (bdim,) = vals, dims
     out_bdim = bdim - builtins.sum(d < bdim for d in dimensions)
     return squeeze_p.bind(x, dimensions=_unbatched_to_batched_axes(dimensions, bdim)), out_bdim
@@ -243,8 +243,8 @@ deflinear(transpose_p, lambda ct, x, *, permutation: [
 
 
 @transpose_p.def_batching
-def _transpose_batching(axis_size, vals, dims, *, permutation):
-    x = bdim_at_front(axis_size, vals[0], dims[0])
+def _transpose_batching(axis_data, vals, dims, *, permutation):
+    x = bdim_at_front(axis_data.size, vals[0], dims[0])
     return transpose_p.bind(x, permutation=(0, *(p + 1 for p in permutation))), 0
 
 
@@ -262,7 +262,7 @@ rev_p.abstract_eval_rule = lambda x, *, dimensions: x
 rev_p.lowering_rule = lambda ctx, x, *, dimensions: ctx.op(
     "stablehlo.reverse", [x], attrs={"dimensions": i64_array(dimensions)})
 deflinear(rev_p, lambda ct, x, *, dimensions: [rev_p.bind(ct, dimensions=dimensions)])
-rev_p.batching_rule = lambda axis_size, vals, dims, *, dimensions: (
+rev_p.batching_rule = lambda axis_data, vals, dims, *, dimensions: (
     rev_p.bind(vals[0], dimensions=_unbatched_to_batched_axes(dimensions, dims[0])), dims[0])
 
 

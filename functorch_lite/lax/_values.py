@@ -129,7 +129,7 @@ def _convert_transpose(ct, x, *, new_dtype, weak_type):
     return [convert_element_type(ct, x.aval.dtype, x.aval.weak_type)]
 
 
-convert_element_type_p.batching_rule = lambda axis_size, vals, dims, **params: (
+convert_element_type_p.batching_rule = lambda axis_data, vals, dims, **params: (
     convert_element_type_p.bind(vals[0], **params), dims[0])
 
 bitcast_convert_type_p = Primitive("bitcast_convert_type")
@@ -171,8 +171,8 @@ def _bitcast_jvp(primals, tangents, *, new_dtype):
 
 
 @bitcast_convert_type_p.def_batching
-def _bitcast_batching(axis_size, vals, dims, *, new_dtype):
-    x = bdim_at_front(axis_size, vals[0], dims[0])
+def _bitcast_batching(axis_data, vals, dims, *, new_dtype):
+    x = bdim_at_front(axis_data.size, vals[0], dims[0])
     return bitcast_convert_type_p.bind(x, new_dtype=new_dtype), 0
 
 
@@ -180,7 +180,7 @@ copy_p = Primitive("copy")  # the identity as an operation (a fresh buffer when 
 copy_p.abstract_eval_rule = lambda x: x
 copy_p.lowering_rule = lambda ctx, x: x
 deflinear(copy_p, lambda ct, x: [ct])
-copy_p.batching_rule = lambda axis_size, vals, dims: (copy_p.bind(vals[0]), dims[0])
+copy_p.batching_rule = lambda axis_data, vals, dims: (copy_p.bind(vals[0]), dims[0])
 
 
 # --- select_n ---------------------------------------------------------------------
@@ -276,7 +276,7 @@ def _select_n_transpose(ct, which, *cases):
 
 
 @select_n_p.def_batching
-def _select_n_batching(axis_size, vals, dims):
+def _select_n_batching(axis_data, vals, dims):
     (which, *cases), (which_dim, *case_dims) = vals, dims
     case_ndim = get_aval(cases[0]).ndim - (case_dims[0] is not None)
     which_ndim = get_aval(which).ndim - (which_dim is not None)
@@ -286,9 +286,10 @@ def _select_n_batching(axis_size, vals, dims):
     if not scalar_which and which_dim is not None:
         full_dims.add(which_dim)
     out_dim = full_dims.pop() if len(full_dims) == 1 else 0
-    cases = [move_batch_axis(axis_size, c, d, out_dim) for c, d in zip(cases, case_dims)]
+    cases = [move_batch_axis(axis_data.size, c, d, out_dim)
+             for c, d in zip(cases, case_dims)]
     if not scalar_which:
-        which = move_batch_axis(axis_size, which, which_dim, out_dim)
+        which = move_batch_axis(axis_data.size, which, which_dim, out_dim)
     elif which_dim is not None:  # one predicate per example: broadcast it along the rest
         which = broadcast_in_dim(which, get_aval(cases[0]).shape, (out_dim,))
     return select_n_p.bind(which, *cases), out_dim
@@ -356,7 +357,7 @@ stop_gradient_p.abstract_eval_rule = lambda x: x
 stop_gradient_p.lowering_rule = lambda ctx, x: x
 stop_gradient_p.jvp_rule = lambda primals, tangents: (
     stop_gradient_p.bind(*primals), Zero(tangent_aval(get_aval(primals[0]))))
-stop_gradient_p.batching_rule = lambda axis_size, vals, dims: (
+stop_gradient_p.batching_rule = lambda axis_data, vals, dims: (
     stop_gradient_p.bind(*vals), dims[0])
 stop_gradient_p.def_impl(lambda x: x)
 

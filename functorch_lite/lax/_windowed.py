@@ -110,7 +110,7 @@ def _window_reducer(name, hlo_op, identity):
                       attrs=_window_attrs(**params))
 
     @prim.def_batching
-    def batching(axis_size, vals, dims, **params):
+    def batching(axis_data, vals, dims, **params):
         (x,), (d,) = vals, dims
         return prim.bind(x, **_insert_unit_window(params, d)), d
 
@@ -227,8 +227,8 @@ def _gather_transpose(ct, t, x, *, select, window_dimensions, window_strides, pa
 
 
 @select_and_gather_add_p.def_batching
-def _gather_batching(axis_size, vals, dims, **params):
-    t, x = (bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims))
+def _gather_batching(axis_data, vals, dims, **params):
+    t, x = (bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims))
     return select_and_gather_add_p.bind(t, x, **_insert_unit_window(params, 0)), 0
 
 
@@ -301,8 +301,8 @@ def _scatter_transpose(ct, s, x, *, select, base_dilation, **params):
 
 
 @select_and_scatter_add_p.def_batching
-def _scatter_batching(axis_size, vals, dims, **params):
-    s, x = (bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims))
+def _scatter_batching(axis_data, vals, dims, **params):
+    s, x = (bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims))
     return select_and_scatter_add_p.bind(s, x, **_insert_unit_window(params, 0)), 0
 
 

@@ -113,8 +113,8 @@ defjvp(random_gamma_p, None, _random_gamma_grad)  # the key is integer: no tange
 
 
 @random_gamma_p.def_batching
-def _random_gamma_batching(axis_size, vals, dims, *, log_space):
-    key, a = (bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims))
+def _random_gamma_batching(axis_data, vals, dims, *, log_space):
+    key, a = (bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims))
     return random_gamma_p.bind(key, a, log_space=log_space), 0
 
 

@@ -61,8 +61,8 @@ def _threefry2x32_abstract_eval(k1, k2, x1, x2):
 
 
 @threefry2x32_p.def_batching
-def _threefry2x32_batching(axis_size, vals, dims):
-    vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+def _threefry2x32_batching(axis_data, vals, dims):
+    vals = [bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims)]
     return threefry2x32_p.bind(*vals), [0, 0]
 
 
