@@ -4,6 +4,7 @@
 code for the API we cover.
 """
 from jax import ShapeDtypeStruct, Device  # JAX's runtime types, used as they are
+from ._version import __version__
 from ._config import (config, default_matmul_precision, disable_jit, debug_nans,
                       debug_infs, log_compiles, enable_x64, numpy_rank_promotion,
                       numpy_dtype_promotion, explain_cache_misses)
@@ -41,5 +42,3 @@ from . import _array_interop, _runtime as _rt
 _array_interop.install(_rt.array_type())
 _array_interop.install(_rt.key_array_type())
 make_ir = make_jaxpr
-
-__version__ = "0.1.0"

@@ -6,6 +6,9 @@ materialised unless an operation needs their value (`instantiate`).
 from . import _core, _dtypes
 from ._core import Tracer, ShapedArray, get_aval, new_trace, set_current_trace
 from ._named_scope import extended_name_stack, transposed_name_stack
+from ._ir import eval_program, memo, Literal
+from ._runtime import float0_zeros
+from ._staging import trace_closed
 
 
 class Zero:
@@ -23,12 +26,19 @@ def tangent_aval(aval):
     return ShapedArray(aval.shape, _dtypes.tangent_dtype(aval.dtype), aval.weak_type)
 
 
+# The two array operations tangent arithmetic needs (a zero of a type, the sum of two
+# tangents) are lax primitives; lax, a higher layer, registers them here at import.
+_tangent_ops = {}
+
+
+def register_tangent_ops(*, full, add_any):
+    _tangent_ops.update(full=full, add_any=add_any)
+
+
 def zeros_like_aval(aval):
     if aval.dtype == _dtypes.float0:
-        from ._runtime import float0_zeros
         return float0_zeros(aval.shape)
-    from .lax import full
-    return full(aval.shape, 0, aval.dtype, weak_type=aval.weak_type)
+    return _tangent_ops["full"](aval.shape, 0, aval.dtype, weak_type=aval.weak_type)
 
 
 def instantiate(t):
@@ -40,8 +50,7 @@ def add_tangents(a, b):
         return b
     if isinstance(b, Zero):
         return a
-    from .lax import add_any
-    return add_any(a, b)
+    return _tangent_ops["add_any"](a, b)
 
 
 # --- the JVP trace ----------------------------------------------------------------
@@ -162,7 +171,6 @@ def backward_pass(program, args, cotangents):
     values the linear part needs). Returns cotangents (possibly Zero) for every input
     that was an UndefinedPrimal, in order.
     """
-    from ._ir import Literal
     primal_env, linear = {}, set()
     for v, x in zip(program.in_vars, args):
         if is_undefined(x):
@@ -213,3 +221,56 @@ def backward_pass(program, args, cotangents):
                 add_ct(a, ct)
     return [ct_env.get(v, Zero(tangent_aval(v.aval)))
             for v, x in zip(program.in_vars, args) if is_undefined(x)]
+
+
+# --- JVP and transposition of a whole program (jit, control flow, custom rules and
+# checkpoint all transform their sub-programs here, memoised on the program) ----------
+
+def jvp_program(program, nonzero_in, instantiate_out=None):
+    """Program (primals, tangents where nonzero_in) -> (outs, tangents where
+    out_nonzero); returns (program, out_nonzero).
+
+    Without `instantiate_out` (a jitted call) an output has a tangent exactly where it
+    may be nonzero. With it (a control-flow body, whose tangent types must be fixed) an
+    output has one when it is differentiable (inexact) and its tangent may be nonzero
+    or it is in `instantiate_out`."""
+    def build():
+        n = len(program.in_vars)
+        avals = [*program.in_avals, *[tangent_aval(a) for a, nz in
+                                      zip(program.in_avals, nonzero_in) if nz]]
+        out_nonzero = []
+
+        def fun(*args):
+            primals, it = args[:n], iter(args[n:])
+            tangents = [next(it) if nz else Zero(tangent_aval(a))
+                        for a, nz in zip(program.in_avals, nonzero_in)]
+            outs, touts = jvp_traced(lambda *xs: eval_program(program, xs), primals,
+                                     tangents)
+            if instantiate_out is None:
+                out_nonzero.extend(not isinstance(t, Zero) for t in touts)
+            else:
+                out_nonzero.extend(
+                    _dtypes.is_inexact(get_aval(o).dtype) and (inst or not isinstance(t, Zero))
+                    for o, t, inst in zip(outs, touts, instantiate_out))
+            return [*outs, *[instantiate(t) for t, nz in zip(touts, out_nonzero) if nz]]
+        return trace_closed(fun, avals, "jvp"), out_nonzero
+    key = tuple(nonzero_in), None if instantiate_out is None else tuple(instantiate_out)
+    return memo(program, (jvp_program, *key), build)
+
+
+def transpose_program(program, linear, nonzero_cts):
+    """Program (non-linear inputs, nonzero cotangents) -> cotangents of linear inputs."""
+    def build():
+        avals = [a for a, lin in zip(program.in_avals, linear) if not lin] + \
+                [tangent_aval(a) for a, nz in zip(program.out_avals, nonzero_cts) if nz]
+        n_res = sum(1 for lin in linear if not lin)
+
+        def fun(*args):
+            res, cts = iter(args[:n_res]), iter(args[n_res:])
+            ins = [UndefinedPrimal(a) if lin else next(res)
+                   for a, lin in zip(program.in_avals, linear)]
+            cts_out = [next(cts) if nz else Zero(tangent_aval(a))
+                       for a, nz in zip(program.out_avals, nonzero_cts)]
+            return [instantiate(c) for c in backward_pass(program, ins, cts_out)]
+        return trace_closed(fun, avals, "transpose")
+    return memo(program, (transpose_program, tuple(linear), tuple(nonzero_cts)), build)

@@ -13,6 +13,8 @@ from ._core import get_aval
 from ._ir import eval_program
 from ._partial_eval import linearize_traced
 from ._traceback_util import api_boundary, check_callable
+from .lax import stop_gradient, convert_element_type, full
+from ._staging import trace_to_program
 
 
 def fun_name(fun):
@@ -95,7 +97,6 @@ def _describe(value):
 
 
 def _ad_stop(tree):
-    from .lax import stop_gradient
     return tree_util.tree_map(stop_gradient, tree)
 
 
@@ -152,7 +153,6 @@ def _weak_like(tangent, primal_aval):
     float32 primal is strong, a float32 tangent of a Python float primal weak)."""
     if get_aval(tangent).weak_type == primal_aval.weak_type:
         return tangent
-    from .lax import convert_element_type
     return convert_element_type(tangent, primal_aval.dtype, primal_aval.weak_type)
 
 
@@ -288,7 +288,6 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, what):
                 f"outputs" + (", or has_aux=True to return (loss, aux)" if
                               isinstance(out, (tuple, list)) else "") + ".")
         check_output_dtype(aval, what, holomorphic)
-        from .lax import full
         grads = pullback(full((), 1.0, aval.dtype, weak_type=aval.weak_type))
         grads = grads if multiple else grads[0]
         return ((out, aux[0]), grads) if has_aux else (out, grads)
@@ -330,7 +329,6 @@ def linear_transpose(fun, *primals, reduce_axes=()):
     p_leaves, in_tree = tree_util.tree_flatten(primals)
     out_tree = []
     flat = _flat_fun(fun, in_tree, out_tree)
-    from ._staging import trace_to_program
     program, consts = trace_to_program(flat, [get_aval(p) for p in p_leaves],
                                        f"linear_transpose({fun_name(fun)})")
     tree = out_tree[0]

@@ -1,4 +1,7 @@
-"""`vmap`: checks its axis specifications as JAX does, then runs the batching trace."""
+"""`vmap`, the public entry point of batching: checks `in_axes`/`out_axes`/`axis_size`
+as JAX does, flattens the arguments, runs `_batching.vmap_traced_dims` (or
+`_chunking.chunked_vmap` under `chunk_size`) and moves each output's batch axis to its
+`out_axes`."""
 import functools
 
 from jax import tree_util
@@ -6,6 +9,7 @@ from jax import tree_util
 from . import _batching
 from ._core import get_aval, user_frame_summary
 from ._traceback_util import api_boundary, check_callable
+from ._chunking import chunked_vmap
 
 
 def _broadcast_prefix(prefix, tree, what):
@@ -114,7 +118,6 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, chunk_size=
             return flat_out
 
         if chunk_size is not None and chunk_size < size:
-            from ._chunking import chunked_vmap
             outs, out_dims = chunked_vmap(flat_fun, leaves, dims, size, axis_name, chunk_size)
         else:
             outs, out_dims = _batching.vmap_traced_dims(

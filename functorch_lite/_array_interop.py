@@ -22,6 +22,7 @@ from jax import tree_util
 
 from ._core import Tracer
 from ._runtime import X64_DTYPES
+from .numpy._indexing import AtIndexer, _rewriting_take
 
 
 def _has_tracer(x):
@@ -54,7 +55,6 @@ class _Ref:
     def __getattr__(self, method):
         def update(*args, **kwargs):
             if _has_tracer(self.index) or _has_tracer(args) or _has_tracer(kwargs):
-                from .numpy._indexing import AtIndexer
                 return getattr(AtIndexer(self.array)[self.index], method)(*args, **kwargs)
             return getattr(self.jax_at[self.index], method)(*args, **kwargs)
         return update
@@ -68,7 +68,6 @@ def install(array_type):
 
     def __getitem__(self, index):
         if _has_tracer(index):
-            from .numpy._indexing import _rewriting_take
             return _rewriting_take(self, index)
         return jax_getitem(self, index)
 

@@ -12,12 +12,11 @@ import json
 import numpy as np
 import jax
 
-from . import _dtypes, lax
-from . import numpy as fnp
+from . import _dtypes, lax, numpy as fnp
 from ._batching import bdim_at_front
 from ._core import Primitive, ShapedArray, get_aval
 from ._custom_vjp import custom_vjp
-from ._lowering import target_platform
+from ._lowering import target_platform, ir_type
 from ._api_vmap import vmap
 
 
@@ -116,7 +115,7 @@ def _attention_core(q, k, v, bias, mask, is_causal, scale, q_seqlen, kv_seqlen, 
     if bias is not None:
         logits = (logits + bias).astype(logits.dtype)
     logits = _apply_masks(logits, mask, is_causal, q_seqlen, kv_seqlen, window)
-    from .nn import softmax
+    from .nn import softmax  # nn re-exports this module
     probs = softmax(logits.astype(np.float32), axis=-1).astype(k.dtype)
     encoded = fnp.einsum("BNTS,BSNH->BTNH", probs, v)
     if q_seqlen is not None:
@@ -241,17 +240,19 @@ def _bwd_abstract(q, k, v, stats, g, *bias_and_out, scale, mask_type, has_bias):
     return grads + [bias_and_out[0].update(weak_type=False)] if has_bias else grads
 
 
-def _batch_into_b(axis_size, vals, dims, prim, params):
+def _batch_into_b(axis_data, vals, dims, prim, params):
     """vmap folds the mapped axis into cuDNN's batch dimension (as JAX's batcher)."""
-    vals = [bdim_at_front(axis_size, x, d) for x, d in zip(vals, dims)]
-    flat = [lax.reshape(x, (axis_size * x.shape[1], *x.shape[2:])) for x in vals]
+    vals = [bdim_at_front(axis_data.size, x, d) for x, d in zip(vals, dims)]
+    flat = [lax.reshape(x, (axis_data.size * x.shape[1], *x.shape[2:])) for x in vals]
     outs = prim.bind(*flat, **params)
-    return [lax.reshape(o, (axis_size, o.shape[0] // axis_size, *o.shape[1:]))
+    return [lax.reshape(o, (axis_data.size, o.shape[0] // axis_data.size, *o.shape[1:]))
             for o in outs], [0] * len(outs)
 
 
-fwd_p.def_batching(lambda n, vals, dims, **p: _batch_into_b(n, vals, dims, fwd_p, p))
-bwd_p.def_batching(lambda n, vals, dims, **p: _batch_into_b(n, vals, dims, bwd_p, p))
+fwd_p.def_batching(lambda axis_data, vals, dims, **p: _batch_into_b(axis_data, vals, dims,
+                                                                  fwd_p, p))
+bwd_p.def_batching(lambda axis_data, vals, dims, **p: _batch_into_b(axis_data, vals, dims,
+                                                                  bwd_p, p))
 
 
 def _cudnn_platform_check(name):
@@ -300,7 +301,6 @@ def _backend_config(q, k, scale, mask_type, backward):
 
 
 def _custom_call(ctx, target, operands, results, result_layouts, config):
-    from ._lowering import ir_type
     layout = lambda dims: f"dense<{list(dims) if len(dims) > 1 else dims[0]}> : " \
                           f"tensor<{len(dims)}xindex>"
     default = lambda rank: tuple(range(rank - 1, -1, -1))

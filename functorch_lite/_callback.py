@@ -14,10 +14,11 @@ import functools
 import numpy as np
 from jax import tree_util
 
-from . import _dtypes, _runtime
+from . import _dtypes, _runtime, lax
 from ._core import Primitive, ShapedArray, get_aval
 from ._lowering import target_platform
 from .lax._linalg_kernels import _layout as row_major_or_fortran, _layout_text
+from ._batching import bdim_at_front
 
 __all__ = ["pure_callback", "io_callback", "pure_callback_p", "io_callback_p"]
 
@@ -196,18 +197,17 @@ def _pure_callback_transpose(cts, *args, **params):
 
 
 @pure_callback_p.def_batching
-def _pure_callback_batching(axis_size, vals, dims, *, callback, result_avals, vmap_method):
-    from . import lax
-    from ._batching import bdim_at_front
+def _pure_callback_batching(axis_data, vals, dims, *, callback, result_avals, vmap_method):
     if vmap_method in ("sequential", "sequential_unrolled"):
-        return _sequential_batching(pure_callback_p, axis_size, vals, dims,
+        return _sequential_batching(pure_callback_p, axis_data.size, vals, dims,
                                     vmap_method == "sequential_unrolled",
                                     callback=callback, result_avals=result_avals,
                                     vmap_method=vmap_method)
-    vals = [v if d is None else bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
-    batched_avals = tuple(a.update(shape=(axis_size, *a.shape)) for a in result_avals)
+    vals = [v if d is None else bdim_at_front(axis_data.size, v, d)
+            for v, d in zip(vals, dims)]
+    batched_avals = tuple(a.update(shape=(axis_data.size, *a.shape)) for a in result_avals)
     if vmap_method in ("expand_dims", "broadcast_all"):
-        size = axis_size if vmap_method == "broadcast_all" else 1
+        size = axis_data.size if vmap_method == "broadcast_all" else 1
         vals = [v if d is not None else
                 lax.broadcast_in_dim(v, (size, *get_aval(v).shape),
                                      tuple(range(1, get_aval(v).ndim + 1)))
@@ -229,8 +229,6 @@ def _sequential_batching(primitive, axis_size, vals, dims, unroll, **params):
     """One call per batch element: a scan over the batched operands, carrying the
     unbatched ones, so that its body (traced once per primitive, parameters and
     batching pattern) closes over nothing and eager calls reuse its executable."""
-    from . import lax
-    from ._batching import bdim_at_front
     batched = tuple(d is not None for d in dims)
 
     def one_element(fixed, xs):
@@ -290,6 +288,6 @@ def _io_callback_transpose(cts, *args, **params):
 
 
 @io_callback_p.def_batching
-def _io_callback_batching(axis_size, vals, dims, *, callback, result_avals):
-    return _sequential_batching(io_callback_p, axis_size, vals, dims, False,
+def _io_callback_batching(axis_data, vals, dims, *, callback, result_avals):
+    return _sequential_batching(io_callback_p, axis_data.size, vals, dims, False,
                                 callback=callback, result_avals=result_avals)

@@ -16,10 +16,11 @@ from . import _core
 from ._core import Primitive, get_aval, set_current_trace
 from ._ir import (Var, Program, Equation, eval_program, dead_code_elimination,
                   has_effects)
-from ._jit import jit_p, jvp_program, transpose_program, batch_program
+from ._jit import jit_p
 from ._partial_eval import split_equations
 from ._staging import trace_to_program
-from ._ad import Zero, is_undefined, tangent_aval
+from ._ad import Zero, is_undefined, jvp_program, tangent_aval, transpose_program
+from ._batching import batch_program
 from ._traceback_util import api_boundary, check_callable
 
 __all__ = ["checkpoint", "remat", "checkpoint_policies"]
@@ -183,12 +184,13 @@ def _checkpoint_transpose(cts, *args, program, **params):
     return [next(outs) if lin else None for lin in linear]
 
 
-def _checkpoint_batching(trace, vals, dims, *, program, **params):
-    new_program, out_dims = batch_program(program, dims, trace.axis_size, trace.axis_name)
-    return checkpoint_p.bind(*vals, program=new_program, **params), out_dims
+def _checkpoint_batching(axis_data, vals, dims, *, program, **params):
+    new_program, out_batched = batch_program(program, dims, axis_data.size,
+                                             axis_data.name)
+    return (checkpoint_p.bind(*vals, program=new_program, **params),
+            [0 if b else None for b in out_batched])
 
 
-_checkpoint_batching.needs_trace = True
 checkpoint_p.batching_rule = _checkpoint_batching
 
 

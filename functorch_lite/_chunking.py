@@ -6,6 +6,8 @@ vmapped function on one chunk per step; a final partial chunk (when n does not d
 the batch) is one more vmapped call, and the results are concatenated."""
 from . import _batching
 from ._core import get_aval
+from .lax._scan import chunked_map
+from .lax import index_in_dim
 
 
 def chunked_vmap(flat_fun, leaves, dims, size, axis_name, chunk_size):
@@ -34,8 +36,6 @@ def chunked_vmap(flat_fun, leaves, dims, size, axis_name, chunk_size):
             out_dims.extend(odims)
         return [_batching.move_batch_axis(n, o, d, 0) for o, d in zip(outs, odims)]
 
-    from .lax._scan import chunked_map
-    from .lax import index_in_dim
     outs = chunked_map(run_chunk, fronts, size, chunk_size)
     # an output that did not depend on the batch was broadcast per chunk: take one copy
     return ([o if d is not None else index_in_dim(o, 0, keepdims=False)

@@ -55,9 +55,9 @@ class Config:
             raise AttributeError(f"functorch_lite.config has no flag {name!r}; known: "
                                  f"{sorted(vars(self))}")
         if name == "jax_traceback_filtering":
-            from ._traceback_util import MODES
-            if value not in MODES:
-                raise ValueError(f"jax_traceback_filtering must be one of {MODES}, got "
+            if value not in TRACEBACK_FILTERING_MODES:
+                raise ValueError(f"jax_traceback_filtering must be one of "
+                                 f"{TRACEBACK_FILTERING_MODES}, got "
                                  f"{value!r}")
         if name == "jax_numpy_rank_promotion" and value not in RANK_PROMOTION:
             raise ValueError(f"jax_numpy_rank_promotion must be one of {RANK_PROMOTION}, "
@@ -79,8 +79,8 @@ class Config:
                              f"{value!r}")
         setattr(self, name, value)
         if name == "jax_enable_x64":  # JAX's own flag is left as it is
-            from ._jit import clear_traces
-            clear_traces()  # programs traced under the other setting are stale
+            for callback in _x64_change_callbacks:
+                callback()  # programs traced under the other setting are stale
 
     def read(self, name):
         return getattr(self, name)
@@ -100,10 +100,19 @@ class Config:
 
 RANK_PROMOTION = ("allow", "warn", "raise")
 DTYPE_PROMOTION = ("standard", "strict")
+TRACEBACK_FILTERING_MODES = ("auto", "off", "tracebackhide", "remove_frames",
+                             "quiet_remove_frames")
 _BOOL_FLAGS = frozenset(("jax_enable_x64", "jax_debug_nans", "jax_debug_infs",
                          "jax_disable_jit", "jax_log_compiles",
                          "jax_explain_cache_misses"))
 config = Config()
+_x64_change_callbacks = []  # run when jax_enable_x64 changes (higher layers register)
+
+
+def on_x64_change(callback):
+    """Run `callback()` whenever `jax_enable_x64` is updated (jit registers its
+    trace-cache reset here)."""
+    _x64_change_callbacks.append(callback)
 
 
 @contextlib.contextmanager

@@ -195,7 +195,8 @@ class Primitive:
       lowering_rule(ctx, *in_values, **params) -> value or list of values
       jvp_rule(primals, tangents, **params) -> (primal_out, tangent_out)
       transpose_rule(cotangent, *inputs, **params) -> list of cotangents (None: no ct)
-      batching_rule(axis_size, values, dims, **params) -> (out, out_dim)
+      batching_rule(axis_data, values, dims, **params) -> (out, out_dim), where
+        axis_data is `_batching.AxisData` (size, name, spmd_name, trace)
       partial_eval_rule(trace, tracers, **params) -> outputs (for call-like primitives)
       impl(*args, **params): eager evaluation; default compiles the one-equation program.
 
@@ -295,7 +296,10 @@ class Trace:
 
 
 class EvalTrace(Trace):
-    """The bottom trace: runs primitives eagerly on concrete arrays."""
+    """The bottom trace: runs primitives eagerly on concrete arrays, those without an
+    `impl` through the backend's compiled dispatch (registered by `_dispatch`, a higher
+    layer: `register_eager_apply`)."""
+    _eager_apply = None
 
     def process_primitive(self, primitive, args, params):
         for x in args:
@@ -306,8 +310,12 @@ class EvalTrace(Trace):
                     f"({primitive.name}) after its transformation finished." + _leak_hint(x))
         if primitive.impl is not None:
             return primitive.impl(*args, **params)
-        from ._dispatch import apply_primitive
-        return apply_primitive(primitive, args, params)
+        return EvalTrace._eager_apply(primitive, args, params)
+
+
+def register_eager_apply(apply_primitive):
+    """`apply_primitive(primitive, args, params)` runs a primitive eagerly."""
+    EvalTrace._eager_apply = staticmethod(apply_primitive)
 
 
 eval_trace = EvalTrace()

@@ -19,13 +19,14 @@ from jax import tree_util
 
 from . import _core, _dtypes
 from ._ad import JVPTrace, Zero, add_tangents, instantiate, tangent_aval
-from ._batching import BatchTrace, batched_avals, move_batch_axis, vmap_traced
+from ._batching import BatchTrace, batch_program, move_batch_axis, vmap_traced
 from ._core import Primitive, Tracer, get_aval, set_current_trace
 from ._ir import eval_program
 from ._jit import jit_p
 from ._partial_eval import PartialEvalTrace
 from ._staging import trace_to_program
 from ._traceback_util import api_boundary
+from .lax import full, convert_element_type
 
 __all__ = ["custom_jvp", "custom_vjp"]
 
@@ -142,26 +143,10 @@ def as_tangent(t, aval):
     """A rule's tangent output as an array of the tangent type of `aval`."""
     if isinstance(t, (bool, int, float, complex, np.generic)) or (
             isinstance(t, np.ndarray) and t.shape != aval.shape):
-        from .lax import full
         return full(aval.shape, t, _dtypes.tangent_dtype(aval.dtype))
     if isinstance(t, np.ndarray):  # a host array of the output's shape
-        from .lax import convert_element_type
         return convert_element_type(t, _dtypes.tangent_dtype(aval.dtype))
     return t
-
-
-def batch_program_at_front(program, in_dims, axis_size, axis_name):
-    """`program` vmapped over `in_dims`; every output batched at axis 0."""
-    key = ("batch_at_front", tuple(in_dims), axis_size, axis_name)
-    if key not in program.cache:
-        avals = batched_avals(program.in_avals, in_dims, axis_size)
-
-        def batched(*args):
-            return vmap_traced(lambda *xs: eval_program(program, xs), args, in_dims,
-                               axis_size, axis_name)
-        from .lax._cf_util import close_program
-        program.cache[key] = close_program(*trace_to_program(batched, avals, "vmap"))
-    return program.cache[key]
 
 
 def float0_tangent_placeholder(aval, batched):
@@ -370,19 +355,19 @@ _custom_jvp_call_jvp.needs_trace = True
 custom_jvp_call_p.jvp_rule = _custom_jvp_call_jvp
 
 
-def _custom_jvp_call_batching(trace, vals, dims, *, program, jvp, num_consts, name):
-    size, axis_name = trace.axis_size, trace.axis_name
+def _custom_jvp_call_batching(axis_data, vals, dims, *, program, jvp, num_consts, name):
+    size, axis_name = axis_data.size, axis_data.name
     args = [move_batch_axis(size, v, d, 0) for v, d in zip(vals[num_consts:],
                                                             dims[num_consts:])]
     in_dims = [*dims[:num_consts], *[0] * len(args)]
-    new_program = batch_program_at_front(program, in_dims, size, axis_name)
-    rule = _BatchedJVPRule(jvp, len(program.outs), trace)
+    new_program, _ = batch_program(program, in_dims, size, axis_name,
+                                   [True] * len(program.outs))
+    rule = _BatchedJVPRule(jvp, len(program.outs), axis_data.trace)
     outs = custom_jvp_call_p.bind(*vals[:num_consts], *args, program=new_program, jvp=rule,
                                   num_consts=num_consts, name=name)
     return outs, [0] * len(outs)
 
 
-_custom_jvp_call_batching.needs_trace = True
 custom_jvp_call_p.batching_rule = _custom_jvp_call_batching
 
 

@@ -20,14 +20,15 @@ from jax import tree_util
 
 from . import _ad, _core, _dtypes
 from ._ad import JVPTrace, Zero, instantiate, tangent_aval
-from ._batching import move_batch_axis, vmap_traced
+from ._batching import batch_program, move_batch_axis, vmap_traced
 from ._core import Primitive, get_aval, set_current_trace
-from ._custom import (resolve_args, stage_call, cacheable, batch_program_at_front,
+from ._custom import (resolve_args, stage_call, cacheable,
                       float0_tangent_placeholder, _name, call_in_parent, STAGE,
                       traces_an_argument, split_nondiff)
 from ._jit import jit_p
 from ._staging import trace_to_program
 from ._traceback_util import api_boundary
+from .lax import convert_element_type
 
 
 class custom_vjp:
@@ -197,7 +198,6 @@ class _FlatRules:
             if isinstance(ct_leaf, (bool, int, float, complex)):
                 ct_leaf = np.asarray(ct_leaf, aval.dtype)
             elif c_aval.dtype != aval.dtype:
-                from .lax import convert_element_type
                 ct_leaf = convert_element_type(ct_leaf, aval.dtype)
             result.append(ct_leaf)
         return result
@@ -279,12 +279,14 @@ def _custom_vjp_call_transpose(cts, *args, program, fwd, bwd, num_consts, name):
     return out
 
 
-def _custom_vjp_call_batching(trace, vals, dims, *, program, fwd, bwd, num_consts, name):
-    size, axis_name = trace.axis_size, trace.axis_name
+def _custom_vjp_call_batching(axis_data, vals, dims, *, program, fwd, bwd, num_consts,
+                              name):
+    size, axis_name = axis_data.size, axis_data.name
     args = [move_batch_axis(size, v, d, 0) for v, d in zip(vals[num_consts:],
                                                             dims[num_consts:])]
     in_dims = [*dims[:num_consts], *[0] * len(args)]
-    new_program = batch_program_at_front(program, in_dims, size, axis_name)
+    new_program, _ = batch_program(program, in_dims, size, axis_name,
+                                   [True] * len(program.outs))
     num_outs = len(program.outs)
 
     def batched_fwd(primals):
@@ -300,7 +302,6 @@ def _custom_vjp_call_batching(trace, vals, dims, *, program, fwd, bwd, num_const
     return outs, [0] * len(outs)
 
 
-_custom_vjp_call_batching.needs_trace = True
 custom_vjp_call_p.batching_rule = _custom_vjp_call_batching
 
 
@@ -415,8 +416,8 @@ def _custom_lin_jvp(primals, tangents, **params):
     return _ad.jvp_traced(lambda *xs: apply_transposed_bwd(xs, **params), primals, tangents)
 
 
-def _custom_lin_batching(trace, vals, dims, *, bwd, num_res, out_avals, name):
-    size, axis_name = trace.axis_size, trace.axis_name
+def _custom_lin_batching(axis_data, vals, dims, *, bwd, num_res, out_avals, name):
+    size, axis_name = axis_data.size, axis_data.name
     tangents = [move_batch_axis(size, v, d, 0) for v, d in zip(vals[num_res:],
                                                                 dims[num_res:])]
     batched_avals = tuple(a.update(shape=(size, *a.shape)) for a in out_avals)
@@ -426,5 +427,4 @@ def _custom_lin_batching(trace, vals, dims, *, bwd, num_res, out_avals, name):
     return outs, [0] * len(outs)
 
 
-_custom_lin_batching.needs_trace = True
 custom_lin_p.batching_rule = _custom_lin_batching

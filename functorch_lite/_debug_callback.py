@@ -10,6 +10,8 @@ import numpy as np
 
 from ._callback import flatten_callback, lower_host_callback, host_call
 from ._core import Primitive
+from . import lax
+from ._errors import user_file_and_line
 
 __all__ = ["debug_callback", "debug_print", "debug_log", "debug_callback_p"]
 
@@ -72,9 +74,8 @@ debug_callback_p.def_transpose(lambda cts, *args, **params: [None] * len(args))
 
 
 @debug_callback_p.def_batching
-def _debug_callback_batching(axis_size, vals, dims, *, callback):
-    from . import lax
-    for i in range(axis_size):  # one call per batch element, in order (as JAX)
+def _debug_callback_batching(axis_data, vals, dims, *, callback):
+    for i in range(axis_data.size):  # one call per batch element, in order (as JAX)
         debug_callback_p.bind(*[v if d is None else lax.index_in_dim(v, i, d, False)
                                 for v, d in zip(vals, dims)], callback=callback)
     return [], []
@@ -95,7 +96,6 @@ def debug_print(fmt=None, *args, ordered=False, partitioned=False,
     printoptions = np.get_printoptions()
     record = None
     if _use_logging:  # a record at the user's line, as JAX's debug.log
-        from ._errors import user_file_and_line
         record = logger.makeRecord(logger.name, logging.INFO, *user_file_and_line(), "",
                                    (), None)
 

@@ -9,6 +9,8 @@ from jax import tree_util
 from . import _runtime
 from ._core import Tracer, get_aval
 from ._transfer_guard import explicit_transfer
+from ._version import __version__
+from .lax._barriers import device_put_p
 
 
 def check_device(device, what):
@@ -32,7 +34,6 @@ def device_put(x, device=None):
 
     def put(v):
         if isinstance(v, Tracer):
-            from .lax._barriers import device_put_p
             return device_put_p.bind(v, devices=(None,), srcs=(None,),
                                      copy_semantics=("align",))[0]
         return _runtime.to_device(v, get_aval(v).dtype)
@@ -91,7 +92,6 @@ def live_arrays(platform=None):
 def print_environment_info(return_string=False):
     """The functorch_lite version, then JAX's environment report (jax, jaxlib, numpy,
     Python, devices), as `jax.print_environment_info`."""
-    from . import __version__  # the package's version, set after this module loads
     info = (f"functorch_lite: {__version__}\n"
             f"{jax.print_environment_info(return_string=True)}")
     if return_string:

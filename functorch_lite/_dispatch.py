@@ -10,7 +10,7 @@ import time
 
 from . import _runtime
 from ._config import config
-from ._core import get_aval
+from ._core import get_aval, register_eager_apply
 from ._ir import Var, Equation, Program
 from ._lowering import lower_module
 
@@ -108,6 +108,9 @@ def apply_primitive(primitive, args, params):
         executable = _executable_locks.build_once(_executables, key, build)
     outs = executable(to_device_args(args, avals))
     return outs if primitive.multiple_results else outs[0]
+
+
+register_eager_apply(apply_primitive)
 
 
 def compile_program(program, name="main_module", donated=()):

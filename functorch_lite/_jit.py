@@ -1,6 +1,7 @@
 """`jit`: stage a function into a Program once per input signature and run it as one
 XLA executable. `jit_p` is a primitive whose parameter is the program, so every
-transformation sees a jitted call as one equation (its rules are in `_jit_rules`)."""
+transformation sees a jitted call as one equation (its rules are at the end of this
+module)."""
 import functools
 import threading
 import time
@@ -8,17 +9,21 @@ import weakref
 
 from jax import tree_util
 
-from . import _cache_explain, _core, _dispatch, _dtypes, _runtime
-from ._config import Config, config
+from . import (_ad, _batching, _cache_explain, _core, _dispatch, _dtypes, _partial_eval,
+               _runtime)
+from ._ad import Zero, is_undefined
+from ._config import Config, config, on_x64_change
 from ._traceback_util import api_boundary, check_callable
 from ._jit_args import check_placement, resolve_argnums, warn_unusable_donations
 from ._ir import Program
 from ._core import Primitive, Tracer, get_aval
 from ._staging import StagingTrace, trace_to_program
 from ._stages import Traced
+from .lax._cf_util import clear_body_traces
 
 jit_p = Primitive("jit", multiple_results=True)
 jit_p.accepts_keys = True  # typed PRNG keys pass through
+_partial_eval.register_call_primitive(jit_p)
 
 
 @jit_p.def_abstract_eval
@@ -354,11 +359,13 @@ def clear_traces():
         cache.fast.clear()
 
 
+on_x64_change(clear_traces)
+
+
 def clear_caches():
     """Forget every traced program and compiled executable: jitted functions', the
     control-flow bodies' and the eager ones of each primitive, as `jax.clear_caches`
     (the next call retraces and recompiles)."""
-    from .lax._cf_util import clear_body_traces  # lax is built on this module
     clear_traces()
     clear_body_traces()
     _dispatch.clear_executables()
@@ -403,42 +410,12 @@ def eval_shape(fun, *args, **kwargs):
 # --- jit_p's transformation rules: each transforms the sub-program once (memoised on
 # the program), so grad(jit(f)) compiles one forward and one backward program. ------
 
-from . import _ad, _batching, _partial_eval  # noqa: E402
-from ._ad import Zero, is_undefined  # noqa: E402
-
-
-def _closed(program, consts):
-    """Constants that user code (custom rules) created while a program was transformed
-    are folded into the new program, which must stay closed to be memoised."""
-    from .lax._cf_util import close_program
-    return close_program(program, consts)
-
-
-def jvp_program(program, nonzero_tangents):
-    """Program (primals, nonzero tangents) -> (primal outs, nonzero tangent outs)."""
-    def build():
-        n = len(program.in_vars)
-        avals = [*program.in_avals, *[_ad.tangent_aval(a) for a, nz in
-                                      zip(program.in_avals, nonzero_tangents) if nz]]
-        out_nonzero = []
-
-        def fun(*args):
-            primals, it = args[:n], iter(args[n:])
-            tangents = [next(it) if nz else Zero(_ad.tangent_aval(a))
-                        for a, nz in zip(program.in_avals, nonzero_tangents)]
-            outs, touts = _ad.jvp_traced(lambda *xs: eval_program(program, xs), primals,
-                                         tangents)
-            out_nonzero.extend(not isinstance(t, Zero) for t in touts)
-            return [*outs, *[t for t in touts if not isinstance(t, Zero)]]
-        new_program = _closed(*trace_to_program(fun, avals, "jvp"))
-        return new_program, out_nonzero
-    return memo(program, ("jvp", tuple(nonzero_tangents)), build)
 
 
 @jit_p.def_jvp
 def _jit_jvp(primals, tangents, *, program, name, donated=()):
     nonzero = [not isinstance(t, Zero) for t in tangents]
-    new_program, out_nonzero = jvp_program(program, nonzero)
+    new_program, out_nonzero = _ad.jvp_program(program, nonzero)
     outs = jit_p.bind(*primals, *[t for t in tangents if not isinstance(t, Zero)],
                       program=new_program, name=f"jvp_{name}")
     n = len(program.outs)
@@ -467,61 +444,22 @@ jit_p.partial_eval_rule = _jit_partial_eval
 jit_p.partial_eval_equation_rule = _partial_eval.partial_eval_call_equation
 
 
-def transpose_program(program, linear, nonzero_cts):
-    """Program (non-linear inputs, nonzero cotangents) -> cotangents of linear inputs."""
-    def build():
-        avals = [a for a, lin in zip(program.in_avals, linear) if not lin] + \
-                [_ad.tangent_aval(a) for a, nz in zip(program.out_avals, nonzero_cts) if nz]
-        n_res = sum(1 for lin in linear if not lin)
-
-        def fun(*args):
-            res, cts = iter(args[:n_res]), iter(args[n_res:])
-            ins = [_ad.UndefinedPrimal(a) if lin else next(res)
-                   for a, lin in zip(program.in_avals, linear)]
-            cts_out = [next(cts) if nz else Zero(_ad.tangent_aval(a))
-                       for a, nz in zip(program.out_avals, nonzero_cts)]
-            cts_in = _ad.backward_pass(program, ins, cts_out)
-            return [_ad.instantiate(c) for c in cts_in]
-        new_program = _closed(*trace_to_program(fun, avals, "transpose"))
-        return new_program
-    return memo(program, ("transpose", tuple(linear), tuple(nonzero_cts)), build)
-
-
 @jit_p.def_transpose
 def _jit_transpose(cts, *args, program, name, donated=()):
     linear = [is_undefined(x) for x in args]
     nonzero = [not isinstance(c, Zero) for c in cts]
-    new_program = transpose_program(program, linear, nonzero)
+    new_program = _ad.transpose_program(program, linear, nonzero)
     outs = iter(jit_p.bind(*[x for x in args if not is_undefined(x)],
                            *[c for c in cts if not isinstance(c, Zero)],
                            program=new_program, name=f"transpose_{name}"))
     return [next(outs) if lin else None for lin in linear]
 
 
-def batch_program(program, in_dims, axis_size, axis_name):
-    """Program over batched inputs (batch dims `in_dims`) -> outputs, batched at 0 or
-    unbatched; returns (program, out_dims)."""
-    def build():
-        avals = _batching.batched_avals(program.in_avals, in_dims, axis_size)
-        out_dims = []
-
-        def fun(*args):
-            outs, dims = _batching.vmap_traced_dims(lambda *xs: eval_program(program, xs),
-                                                    args, in_dims, axis_size, axis_name)
-            out_dims.extend(None if d is None else 0 for d in dims)
-            return [o if d is None else _batching.move_batch_axis(axis_size, o, d, 0)
-                    for o, d in zip(outs, dims)]
-        new_program = _closed(*trace_to_program(fun, avals, "vmap"))
-        return new_program, out_dims
-    return memo(program, ("batch", tuple(in_dims), axis_size, axis_name), build)
+def _jit_batching(axis_data, vals, dims, *, program, name, donated=()):
+    new_program, out_batched = _batching.batch_program(program, dims, axis_data.size,
+                                                       axis_data.name)
+    return (jit_p.bind(*vals, program=new_program, name=f"vmap_{name}"),
+            [0 if b else None for b in out_batched])
 
 
-def _jit_batching(trace, vals, dims, *, program, name, donated=()):
-    new_program, out_dims = batch_program(program, dims, trace.axis_size, trace.axis_name)
-    return jit_p.bind(*vals, program=new_program, name=f"vmap_{name}"), out_dims
-
-
-_jit_batching.needs_trace = True
 jit_p.batching_rule = _jit_batching
-
-from ._ir import eval_program, memo  # noqa: E402

@@ -5,6 +5,7 @@ import inspect
 import warnings
 
 from . import _runtime
+from ._device import check_device
 
 
 def _as_tuple(value, kind, what):
@@ -103,5 +104,4 @@ def check_placement(name, keep_unused, device, backend):
     if backend is not None and backend != _runtime.platform():
         raise ValueError(f"jit({name}, backend={backend!r}): functorch_lite runs on its "
                          f"one backend, {_runtime.platform()!r}.")
-    from ._device import check_device
     check_device(device, f"jit({name})")

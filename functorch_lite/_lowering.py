@@ -13,6 +13,8 @@ import numpy as np
 from . import _dtypes, _runtime
 from ._ir import Literal
 from ._runtime import physical_aval
+from ._core import ShapedArray
+from ._staging import trace_to_program
 
 PLATFORMS = ("cpu", "cuda", "rocm", "tpu")
 _target_stack = []
@@ -79,7 +81,6 @@ def ir_type(aval):
 
 def dense_attr(value, dtype, shape=()):
     """`dense<...> : tensor<...>` for a NumPy value (a splat when all elements agree)."""
-    from ._core import ShapedArray
     dtype = np.dtype(dtype)
     value = np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype), shape))
     type_str = ir_type(ShapedArray(shape, dtype))
@@ -222,7 +223,6 @@ class LoweringContext:
         return results[0] if n == 1 else results
 
     def constant(self, value, dtype, shape=()):
-        from ._core import ShapedArray
         aval = ShapedArray(shape, dtype)
         return self.op("stablehlo.constant", [], [aval],
                        attrs={"value": dense_attr(value, dtype, shape)})
@@ -319,7 +319,6 @@ def composite_lowering(fun, name, multiple_results=True):
     """A lowering rule that traces `fun(*operands, **params)` (primitives only) into a
     program, once per input types, params and target platform (so `fun` may ask
     `target_platform()`), and calls it as a private function."""
-    from ._staging import trace_to_program
     cache = {}
 
     def rule(ctx, *operands, **params):

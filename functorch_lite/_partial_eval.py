@@ -5,7 +5,7 @@ values it uses are its residuals."""
 from . import _core
 from ._core import set_current_trace, new_trace
 from ._ir import Var, Equation, Program, eval_program, memo
-from ._staging import StagingTrace, StagingTracer
+from ._staging import StagingTrace, StagingTracer, close_program
 from . import _ad
 
 
@@ -76,7 +76,6 @@ def partial_eval_program(program, unknown_in, instantiate_out=None):
         instantiate_out = [False] * len(program.outs)
 
     def build():
-        from .lax._cf_util import close_program
         outer = StagingTrace("partial_eval")
         with new_trace(outer):
             known_args = [outer.new_arg(a) for a, u in zip(program.in_avals, unknown_in)
@@ -148,9 +147,18 @@ def partial_eval_call_equation(eqn, unknown_inputs):
     return known_eqn, unknown_eqn
 
 
+# The call primitive (jit_p) that wraps a one-equation program; jit, a higher layer,
+# registers it at import.
+_call_primitive = {}
+
+
+def register_call_primitive(primitive):
+    _call_primitive["jit"] = primitive
+
+
 def as_call_equation(eqn):
     """`eqn` as a jit call of a one-equation program (same inputs and outputs)."""
-    from ._jit import jit_p
+    jit_p = _call_primitive["jit"]
     in_vars = [Var(a.aval) for a in eqn.inputs]
     out_vars = [Var(v.aval) for v in eqn.outputs]
     body = Program(in_vars, [Equation(eqn.primitive, in_vars, out_vars, eqn.params)],

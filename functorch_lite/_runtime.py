@@ -13,9 +13,11 @@ import numpy as np
 import jax
 import jaxlib
 from jax.extend.backend import get_backend
+from jax.extend.mlir import ir
 
 from . import _compilation_cache, _dtypes
 from ._config import config
+from ._errors import user_source_line
 
 
 def versions():
@@ -132,7 +134,6 @@ HOST_CALLBACK_TARGETS = {"cpu": "xla_ffi_python_cpu_callback",
 
 def _compile_with_callbacks(client, module_text, devices, options, callbacks):
     """jaxlib takes host callbacks only with a parsed MLIR module (not text)."""
-    from jax.extend.mlir import ir
     if not (hasattr(client, "compile_and_load")
             and hasattr(_xla.ExecuteResults, "consume_token")):
         raise NotImplementedError(
@@ -278,7 +279,6 @@ def _check_floats(outs, loaded):
         for flag, kind, test in (("jax_debug_nans", "nan", np.isnan),
                                  ("jax_debug_infs", "inf", np.isinf)):
             if config.read(flag) and test(value).any():
-                from ._errors import user_source_line
                 name = loaded.hlo_modules()[0].name
                 if name.startswith("jit_"):  # a jitted function (rerun op by op by jit)
                     name = f"jit({name[4:]})"
@@ -382,7 +382,6 @@ def array_type():
 def parse_module(text):
     """A StableHLO module text (ours or JAX's) parsed by jaxlib's MLIR, printed in the
     generic operation form: one canonical spelling for comparing programs."""
-    from jax.extend.mlir import ir
     with _jax_mlir.make_ir_context():
         return ir.Module.parse(text).operation.get_asm(print_generic_op_form=True)
 

@@ -11,7 +11,7 @@ import jax
 import numpy as np
 
 from . import _core
-from ._core import Tracer, get_aval, new_trace
+from ._core import Primitive, ShapedArray, Tracer, get_aval, new_trace
 from ._ir import Var, Literal, Equation, Program
 from ._named_scope import current_name_stack
 
@@ -105,3 +105,45 @@ def trace_to_program(fun, in_avals, description="jit"):
         outs = fun(*args)
         program = trace.to_program([a.ir_var for a in args], outs)
     return program, trace.consts
+
+
+# --- constants created while transforming a program --------------------------------
+
+class _HashableArray:
+    """A NumPy constant as a hashable primitive parameter (compared by identity)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return f"array{self.value.shape}"
+
+
+literal_array_p = Primitive("literal_array")
+literal_array_p.abstract_eval_rule = lambda *, value: ShapedArray(
+    value.value.shape, value.value.dtype)
+literal_array_p.lowering_rule = lambda ctx, *, value: ctx.constant(
+    value.value, value.value.dtype, value.value.shape)
+
+
+def close_program(program, consts):
+    """Fold concrete `consts` (the leading inputs of `program`) into the program."""
+    if not consts:
+        return program
+    if any(isinstance(c, Tracer) for c in consts):
+        raise NotImplementedError(
+            "a custom_jvp/custom_vjp rule (or a loop body) inside jit closes over a traced "
+            "value of an enclosing transformation; pass that value as an argument of the "
+            "custom function instead of closing over it")
+    eqns = []
+    for v, c in zip(program.in_vars, consts):
+        value = np.asarray(c)
+        eqns.append(Equation(literal_array_p, [], [v],
+                             dict(value=_HashableArray(value.astype(v.aval.dtype)))))
+    return Program(program.in_vars[len(consts):], eqns + program.equations, program.outs)
+
+
+def trace_closed(fun, avals, description):
+    program, consts = trace_to_program(fun, avals, description)
+    return close_program(program, consts)

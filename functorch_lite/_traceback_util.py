@@ -17,8 +17,8 @@ import os
 import sys
 import traceback
 import types
+from ._config import config
 
-MODES = ("auto", "off", "tracebackhide", "remove_frames", "quiet_remove_frames")
 
 _library_paths = [os.path.dirname(os.path.abspath(__file__)) + os.sep]
 
@@ -79,7 +79,6 @@ def _process(e):
         return
     e._functorch_lite_processed = True
     _explain_jax_rejection(e)
-    from ._config import config
     mode = config.jax_traceback_filtering
     tb = e.__traceback__
     if mode == "off" or tb is None:
@@ -128,6 +127,6 @@ def _explain_jax_rejection(e):
         return
     message = str(e)
     if "Tracer'>" in message and "functorch_lite." in message or "Traced<" in message:
-        from ._errors import NUMPY_FIX, jax_function_hint
+        from ._errors import NUMPY_FIX, jax_function_hint  # _errors imports this module
         hint = jax_function_hint([f for f, _ in traceback.walk_tb(e.__traceback__)])
         e.add_note(_JAX_REJECTION_NOTE + hint + NUMPY_FIX)

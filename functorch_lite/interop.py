@@ -32,7 +32,7 @@ from . import _ad
 from ._ad import Zero, is_undefined, tangent_aval
 from ._batching import batched_avals
 from ._traceback_util import api_boundary
-from ._lowering import target_platform
+from ._lowering import target_platform, ir_type
 
 jax_call_p = Primitive("jax_call", multiple_results=True)
 
@@ -153,7 +153,6 @@ def _jax_call_lowering(ctx, *args, function):
         body = body.replace("func.func public", "func.func private")
         module.functions.append(body)
         module.function_names[key] = f"{prefix}main"
-    from ._lowering import ir_type
     out_types = [ir_type(a) for a in function.out_avals]
     outs = ctx.op("func.call", list(args), out_types=out_types,
                   attrs={"callee": f"@{module.function_names[key]}"})
@@ -218,12 +217,12 @@ def _jax_call_transpose(cts, *args, function):
 
 
 @jax_call_p.def_batching
-def _jax_call_batching(axis_size, vals, dims, *, function):
-    key = ("vmap", tuple(dims), axis_size)
+def _jax_call_batching(axis_data, vals, dims, *, function):
+    key = ("vmap", tuple(dims), axis_data.size)
     if key not in function.cache:
         batched = jax.vmap(function.flat_fun, in_axes=list(dims), out_axes=0,
-                           axis_size=axis_size)
-        avals = batched_avals(function.in_avals, dims, axis_size)
+                           axis_size=axis_data.size)
+        avals = batched_avals(function.in_avals, dims, axis_data.size)
         function.cache[key] = JaxFunction(lambda *xs: list(batched(*xs)), avals,
                                           f"vmap_{function.__name__}",
                                           linear_from=function.linear_from)

@@ -23,13 +23,13 @@ import dataclasses
 import ml_dtypes
 import numpy as np
 
-from . import _dtypes, lax
-from . import numpy as fnp
+from . import _dtypes, lax, numpy as fnp
 from .numpy._util import promote_to_inexact
 from ._core import get_aval
 from ._custom import custom_jvp
 from .lax._util import canonicalize_axis
 from ._attention import dot_product_attention
+from .numpy._reductions import _count
 
 # --- elementwise activations --------------------------------------------------------
 
@@ -255,7 +255,6 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
 def logmeanexp(x, axis=None, where=None, keepdims=False):
     """log(mean(exp(x))) over `axis` (the entries where `where` holds), computed stably
     as logsumexp(x) - log(count)."""
-    from .numpy._reductions import _count
     lse = logsumexp(x, axis=axis, where=where, keepdims=keepdims)
     dims = _reduction_axes(axis, get_aval(fnp.asarray(x)).ndim)
     count = _count(fnp.asarray(x), dims, keepdims, where, get_aval(lse).dtype)

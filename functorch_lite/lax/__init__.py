@@ -9,6 +9,8 @@ from ._elementwise_extra import *  # noqa: F401,F403
 from ._bit_ops import *  # noqa: F401,F403
 from ._special import *  # noqa: F401,F403
 from ._structural import *  # noqa: F401,F403
+from ._values import *  # noqa: F401,F403
+from ._slicing import *  # noqa: F401,F403
 from ._stacking import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
 from ._linear import *  # noqa: F401,F403
@@ -29,5 +31,10 @@ from ._collectives import *  # noqa: F401,F403
 from ._fft import *  # noqa: F401,F403
 from . import _linalg as linalg  # noqa: F401
 from ._primitive_names import export_primitives as _export_primitives
+from .. import _ad, _batching
 
 _export_primitives(globals())
+# the interpreters below lax use these primitives (registration, not upward imports)
+_ad.register_tangent_ops(full=full, add_any=add_any)  # noqa: F405
+_batching.register_axis_ops(broadcast_in_dim=broadcast_in_dim,  # noqa: F405
+                            transpose=transpose)  # noqa: F405

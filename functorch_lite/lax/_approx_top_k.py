@@ -12,6 +12,7 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, tangent_aval
 from .._staging import trace_to_program
 from ._reductions import take_along_axis
+from ._elementwise import gt, lt
 
 approx_top_k_p = Primitive("approx_top_k", multiple_results=True)
 
@@ -63,7 +64,6 @@ def _approx_top_k_abstract_eval(x, *, k, reduction_dimension, **_):
 
 @functools.lru_cache(maxsize=None)
 def _comparator(dtype, is_max_k):
-    from ._elementwise import gt, lt
     compare = gt if is_max_k else lt
     avals = [ShapedArray((), dtype)] * 2 + [ShapedArray((), np.int32)] * 2
     program, _ = trace_to_program(lambda a, b, i, j: [compare(a, b)], avals, "comparator")
@@ -107,7 +107,7 @@ def _approx_top_k_jvp(primals, tangents, **params):
 
 
 @approx_top_k_p.def_batching
-def _approx_top_k_batching(axis_size, vals, dims, *, reduction_dimension, **params):
+def _approx_top_k_batching(axis_data, vals, dims, *, reduction_dimension, **params):
     (x,), (d,) = vals, dims
     ndim = get_aval(x).ndim - 1
     dim = reduction_dimension % ndim

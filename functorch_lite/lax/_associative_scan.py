@@ -8,7 +8,9 @@ from jax import tree_util
 
 from .._core import get_aval
 from .._traceback_util import api_boundary
-from ._structural import slice_in_dim, concatenate, pad, rev
+from ._slicing import slice_in_dim, concatenate, pad
+from ._structural import rev
+from ._elementwise import add, bitwise_or
 
 
 @api_boundary
@@ -60,7 +62,6 @@ def associative_scan(fn, elems, reverse=False, axis=0):
 
 def _interleave(a, b, axis):
     """a[0], b[0], a[1], b[1], ... along `axis` (len(a) == len(b) or len(b) + 1)."""
-    from ._elementwise import add, bitwise_or
     a_aval, b_aval = get_aval(a), get_aval(b)
     same = a_aval.shape[axis] == b_aval.shape[axis]
     a_cfg = [(0, 0, 0)] * a_aval.ndim

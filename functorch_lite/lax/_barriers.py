@@ -9,11 +9,12 @@ from jax import tree_util
 
 from .._core import Primitive, Tracer
 from .._ad import deflinear, instantiate, is_undefined
+from .._dispatch import apply_primitive
 from .._runtime import is_device_array
 
 
 def _identity_batching(prim):
-    def rule(axis_size, vals, dims, **params):
+    def rule(axis_data, vals, dims, **params):
         return prim.bind(*vals, **params), (list(dims) if prim.multiple_results else dims[0])
     prim.batching_rule = rule
 
@@ -68,7 +69,6 @@ def stage(x, /):
 def _stage_impl(x):
     if is_device_array(x):
         return x
-    from .._dispatch import apply_primitive
     return apply_primitive(stage_p, (x,), {})
 
 

@@ -11,7 +11,7 @@ from .. import _dtypes
 from .._core import Primitive
 from .._ad import deflinear
 from .._batching import broadcast_batcher
-from ._elementwise import INT, REAL_FLOAT, ANY, ZERO, binary, check_kind
+from ._elementwise_families import INT, REAL_FLOAT, ANY, ZERO, binary, check_kind
 
 
 def _mulhi_lowering(ctx, x, y):

@@ -1,13 +1,16 @@
 """Shared machinery of the control-flow primitives (cond, while, scan).
 
 A body is traced into a closed sub-Program whose closed-over values become explicit
-operands. The primitives' rules transform those sub-programs with the helpers here,
-each memoised on the program so a rule applied twice yields the same Program (and so
-one compiled executable):
+operands. The primitives' rules transform those sub-programs with the program-level
+functions of each interpretation, memoised on the program so a rule applied twice
+yields the same Program (and so one compiled executable):
 
-  jvp_subprogram            primals + nonzero tangents -> outs + tangents
-  partial_eval_program      (in _partial_eval) split into a known and an unknown program
-  batch_subprogram          batched inputs -> outputs batched at 0 (or unbatched)
+  _ad.jvp_program                  primals + nonzero tangents -> outs + tangents
+  _ad.transpose_program            residuals + cotangents -> input cotangents
+  _partial_eval.partial_eval_program  split into a known and an unknown program
+  _batching.batch_program          batched inputs -> outputs batched at 0 (or unbatched)
+
+Here are the loop fixed points over them, carry checks and lowering helpers.
 
 Lowering helpers build regions whose block arguments are given explicitly.
 """
@@ -19,12 +22,14 @@ from jax import tree_util
 
 from .. import _dtypes
 from .._config import config
-from .._core import Primitive, ShapedArray, Tracer, get_aval
-from .._ad import Zero, instantiate, jvp_traced, tangent_aval
-from .._batching import batched_avals, move_batch_axis, vmap_traced_dims
-from .._ir import Var, Equation, Program, eval_program, memo
+from .._core import Tracer, get_aval
+from .._ad import jvp_program
+from .._batching import batch_program
+from .._ir import Var, Program
 from .._lowering import LoweringContext, ir_type, lower_equations
 from .._staging import trace_to_program
+from ._values import convert_element_type
+import inspect
 
 
 # --- tracing bodies ---------------------------------------------------------------
@@ -102,79 +107,7 @@ def is_differentiable(aval):
     return _dtypes.is_inexact(aval.dtype)
 
 
-# --- constants created while transforming a program --------------------------------
-
-class _HashableArray:
-    """A NumPy constant as a hashable primitive parameter (compared by identity)."""
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def __repr__(self):
-        return f"array{self.value.shape}"
-
-
-literal_array_p = Primitive("literal_array")
-literal_array_p.abstract_eval_rule = lambda *, value: ShapedArray(
-    value.value.shape, value.value.dtype)
-literal_array_p.lowering_rule = lambda ctx, *, value: ctx.constant(
-    value.value, value.value.dtype, value.value.shape)
-
-
-def close_program(program, consts):
-    """Fold concrete `consts` (the leading inputs of `program`) into the program."""
-    if not consts:
-        return program
-    if any(isinstance(c, Tracer) for c in consts):
-        raise NotImplementedError(
-            "a custom_jvp/custom_vjp rule (or a loop body) inside jit closes over a traced "
-            "value of an enclosing transformation; pass that value as an argument of the "
-            "custom function instead of closing over it")
-    eqns = []
-    for v, c in zip(program.in_vars, consts):
-        value = np.asarray(c)
-        eqns.append(Equation(literal_array_p, [], [v],
-                             dict(value=_HashableArray(value.astype(v.aval.dtype)))))
-    return Program(program.in_vars[len(consts):], eqns + program.equations, program.outs)
-
-
-def trace_closed(fun, avals, description):
-    program, consts = trace_to_program(fun, avals, description)
-    return close_program(program, consts)
-
-
-# --- JVP of a sub-program ---------------------------------------------------------
-
-def jvp_subprogram(program, nonzero_in, instantiate_out):
-    """Program (primals, tangents where nonzero_in) -> (outs, tangents where out_nonzero).
-
-    `out_nonzero[i]` is True when output i has a tangent that may be nonzero or is in
-    `instantiate_out`; outputs that are not differentiable (integers) never have one.
-    Returns (program, out_nonzero).
-    """
-    def build():
-        n = len(program.in_vars)
-        avals = [*program.in_avals, *[tangent_aval(a) for a, nz in
-                                      zip(program.in_avals, nonzero_in) if nz]]
-        out_nonzero = []
-
-        def fun(*args):
-            primals, it = args[:n], iter(args[n:])
-            tangents = [next(it) if nz else Zero(tangent_aval(a))
-                        for a, nz in zip(program.in_avals, nonzero_in)]
-            outs, touts = jvp_traced(lambda *xs: eval_program(program, xs), primals,
-                                     tangents)
-            kept = []
-            for o, t, inst in zip(outs, touts, instantiate_out):
-                nz = is_differentiable(get_aval(o)) and (inst or not isinstance(t, Zero))
-                out_nonzero.append(nz)
-                if nz:
-                    kept.append(instantiate(t))
-            return [*outs, *kept]
-        return trace_closed(fun, avals, "jvp"), out_nonzero
-    return memo(program, ("cf_jvp", tuple(nonzero_in), tuple(instantiate_out)), build)
-
+# --- fixed points of loop carries ------------------------------------------------
 
 def jvp_fixed_point(program, nonzero_in, carry_slice_in, carry_slice_out):
     """Grow the nonzero pattern of loop carries until the body maps it into itself.
@@ -184,7 +117,7 @@ def jvp_fixed_point(program, nonzero_in, carry_slice_in, carry_slice_out):
     nonzero_in = list(nonzero_in)
     carry_avals = program.in_avals[carry_slice_in]
     while True:
-        _, out_nz = jvp_subprogram(program, nonzero_in, [False] * len(program.outs))
+        _, out_nz = jvp_program(program, nonzero_in, [False] * len(program.outs))
         carry = nonzero_in[carry_slice_in]
         new = [(c or o) and is_differentiable(a)
                for c, o, a in zip(carry, out_nz[carry_slice_out], carry_avals)]
@@ -202,30 +135,6 @@ def depends_on(program, input_mask):
     return [isinstance(a, Var) and a in tainted for a in program.outs]
 
 
-# --- batching of a sub-program ----------------------------------------------------
-
-def batch_subprogram(program, in_dims, axis_size, axis_name, force_out):
-    """Program over inputs batched at `in_dims` (int or None) -> outputs batched at 0
-    (or unbatched). Outputs in `force_out` are always batched. Returns
-    (program, out_batched)."""
-    def build():
-        avals = batched_avals(program.in_avals, in_dims, axis_size)
-        out_batched = []
-
-        def fun(*args):
-            outs, dims = vmap_traced_dims(lambda *xs: eval_program(program, xs), args,
-                                          in_dims, axis_size, axis_name)
-            result = []
-            for o, d, force in zip(outs, dims, force_out):
-                batched = d is not None or force
-                out_batched.append(batched)
-                result.append(move_batch_axis(axis_size, o, d, 0) if batched else o)
-            return result
-        return trace_closed(fun, avals, "vmap"), out_batched
-    return memo(program, ("cf_batch", tuple(in_dims), axis_size, axis_name,
-                          tuple(force_out)), build)
-
-
 def batch_fixed_point(program, in_dims, carry_slice_in, carry_slice_out, axis_size,
                       axis_name):
     """Which loop carries end up batched: grow until the body maps the pattern into
@@ -236,7 +145,7 @@ def batch_fixed_point(program, in_dims, carry_slice_in, carry_slice_out, axis_si
         carry = [d is not None for d in in_dims[carry_slice_in]]
         force = [False] * n_out
         force[carry_slice_out] = carry
-        _, out_batched = batch_subprogram(program, in_dims, axis_size, axis_name, force)
+        _, out_batched = batch_program(program, in_dims, axis_size, axis_name, force)
         new = [c or o for c, o in zip(carry, out_batched[carry_slice_out])]
         if new == carry:
             return carry
@@ -300,7 +209,6 @@ def check_carry_types(what, carry_name, carry_example, in_avals, out_avals, fun=
 def promote_weak_carry(init_leaves, in_avals, out_avals):
     """Weakly typed init values (Python scalars) take the body's output dtype, as JAX
     does; returns (new leaves, changed?)."""
-    from ._structural import convert_element_type
     changed, out = False, []
     for x, a, b in zip(init_leaves, in_avals, out_avals):
         if a.weak_type and (a.dtype != b.dtype or a.weak_type != b.weak_type) and \
@@ -313,7 +221,6 @@ def promote_weak_carry(init_leaves, in_avals, out_avals):
 
 
 def carry_arg_name(fun, default="carry"):
-    import inspect
     try:
         params = list(inspect.signature(fun, follow_wrapped=False).parameters)
     except (TypeError, ValueError):

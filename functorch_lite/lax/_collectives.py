@@ -14,7 +14,11 @@ from jax import tree_util
 
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import deflinear, instantiate
-from .._batching import move_batch_axis
+from ._elementwise import mul
+from ._values import full, iota
+from ._structural import reshape
+from ._reductions import reduce_sum, reduce_max, reduce_min
+from .._batching import find_axis_trace, move_batch_axis
 
 
 def _names(axis_name):
@@ -42,14 +46,13 @@ def _reducer(name, reduce_fn, unbatched_fn):
     prim = _collective(name)
     prim.abstract_eval_rule = lambda x, *, axis_name: x
 
-    def batching(trace, vals, dims, *, axis_name):
+    def batching(axis_data, vals, dims, *, axis_name):
         (x,), (d,) = vals, dims
-        if trace.axis_name not in axis_name:  # another vmap: map over its axis
+        if axis_data.name not in axis_name:  # another vmap: map over its axis
             return prim.bind(x, axis_name=axis_name), d
-        out = unbatched_fn(x, trace.axis_size) if d is None else reduce_fn(x, (d,))
-        rest = tuple(n for n in axis_name if n != trace.axis_name)
+        out = unbatched_fn(x, axis_data.size) if d is None else reduce_fn(x, (d,))
+        rest = tuple(n for n in axis_name if n != axis_data.name)
         return (prim.bind(out, axis_name=rest) if rest else out), None
-    batching.needs_trace = True
     prim.batching_rule = batching
 
     def wrapper(x, axis_name):
@@ -60,8 +63,6 @@ def _reducer(name, reduce_fn, unbatched_fn):
 
 
 def _times_size(x, size):
-    from ._elementwise import mul
-    from ._structural import full
     aval = get_aval(x)
     return mul(x, full(aval.shape, size, aval.dtype))
 
@@ -71,17 +72,14 @@ def _identity(x, size):
 
 
 def _reduce_sum(x, axes):
-    from ._reductions import reduce_sum
     return reduce_sum(x, axes)
 
 
 def _reduce_max(x, axes):
-    from ._reductions import reduce_max
     return reduce_max(x, axes)
 
 
 def _reduce_min(x, axes):
-    from ._reductions import reduce_min
     return reduce_min(x, axes)
 
 
@@ -107,13 +105,12 @@ def psum(x, axis_name):
 
 def pmean(x, axis_name):
     """Mean of x over the examples of the named vmap axis (or axes)."""
-    from .. import numpy as fnp
+    from .. import numpy as fnp  # numpy is built on lax
     count = _psum(np.float32(1), axis_name)  # the number of examples
     return tree_util.tree_map(lambda t: fnp.true_divide(t, count), psum(x, axis_name))
 
 
 def _axis_size(name):
-    from .._batching import find_axis_trace
     return find_axis_trace(name).axis_size
 
 
@@ -123,12 +120,10 @@ axis_index_p = _collective("axis_index")
 axis_index_p.abstract_eval_rule = lambda *, axis_name: ShapedArray((), np.int32)
 
 
-def _axis_index_batching(trace, vals, dims, *, axis_name):
-    from ._structural import iota
-    return iota(np.int32, trace.axis_size), 0
+def _axis_index_batching(axis_data, vals, dims, *, axis_name):
+    return iota(np.int32, axis_data.size), 0
 
 
-_axis_index_batching.needs_trace = True
 axis_index_p.batching_rule = _axis_index_batching
 
 
@@ -145,7 +140,6 @@ def axis_index(axis_name):
 def axis_size(axis_name):
     """The size (a Python int) of the named vmap axis, or the product of the sizes of
     a tuple of names."""
-    from .._batching import find_axis_trace
     names = axis_name if isinstance(axis_name, (tuple, list)) else (axis_name,)
     try:
         return int(np.prod([find_axis_trace(n).axis_size for n in names], dtype=np.int64))
@@ -184,14 +178,13 @@ def _all_gather_abstract_eval(x, *, axis_name, axis, tiled, axis_size):
     return ShapedArray(shape, x.dtype, x.weak_type)
 
 
-def _all_gather_batching(trace, vals, dims, *, axis_name, axis, tiled, axis_size):
-    from ._structural import reshape
+def _all_gather_batching(axis_data, vals, dims, *, axis_name, axis, tiled, axis_size):
     (x,), (d,) = vals, dims
-    if trace.axis_name not in axis_name:
-        x = move_batch_axis(trace.axis_size, x, d, 0)
+    if axis_data.name not in axis_name:
+        x = move_batch_axis(axis_data.size, x, d, 0)
         return all_gather_p.bind(x, axis_name=axis_name, axis=axis + 1, tiled=tiled,
                                  axis_size=axis_size), 0
-    stacked = move_batch_axis(trace.axis_size, x, d, axis)  # broadcasts if unbatched
+    stacked = move_batch_axis(axis_data.size, x, d, axis)  # broadcasts if unbatched
     if tiled:
         shape = list(get_aval(stacked).shape)
         shape[axis:axis + 2] = [shape[axis] * shape[axis + 1]]
@@ -199,7 +192,6 @@ def _all_gather_batching(trace, vals, dims, *, axis_name, axis, tiled, axis_size
     return stacked, None
 
 
-_all_gather_batching.needs_trace = True
 all_gather_p.batching_rule = _all_gather_batching
 deflinear(all_gather_p, lambda ct, x, *, axis_name, axis, tiled, axis_size: [
     psum_scatter_p.bind(instantiate(ct), axis_name=axis_name, scatter_dimension=axis,
@@ -229,16 +221,15 @@ def _psum_scatter_abstract_eval(x, *, axis_name, scatter_dimension, tiled, axis_
     return ShapedArray(shape, x.dtype, x.weak_type)
 
 
-def _psum_scatter_batching(trace, vals, dims, *, axis_name, scatter_dimension, tiled,
+def _psum_scatter_batching(axis_data, vals, dims, *, axis_name, scatter_dimension, tiled,
                            axis_size):
-    from ._structural import reshape
     (x,), (d,) = vals, dims
-    if trace.axis_name not in axis_name:
-        x = move_batch_axis(trace.axis_size, x, d, 0)
+    if axis_data.name not in axis_name:
+        x = move_batch_axis(axis_data.size, x, d, 0)
         return psum_scatter_p.bind(x, axis_name=axis_name,
                                    scatter_dimension=scatter_dimension + 1, tiled=tiled,
                                    axis_size=axis_size), 0
-    total = _times_size(x, trace.axis_size) if d is None else _reduce_sum(x, (d,))
+    total = _times_size(x, axis_data.size) if d is None else _reduce_sum(x, (d,))
     if tiled:  # split the scattered dim into (examples, block)
         shape = list(get_aval(total).shape)
         shape[scatter_dimension:scatter_dimension + 1] = [
@@ -247,7 +238,6 @@ def _psum_scatter_batching(trace, vals, dims, *, axis_name, scatter_dimension, t
     return total, scatter_dimension
 
 
-_psum_scatter_batching.needs_trace = True
 psum_scatter_p.batching_rule = _psum_scatter_batching
 deflinear(psum_scatter_p, lambda ct, x, *, axis_name, scatter_dimension, tiled, axis_size: [
     all_gather_p.bind(instantiate(ct), axis_name=axis_name, axis=scatter_dimension,

@@ -22,8 +22,13 @@ from .._core import Primitive, ShapedArray, get_aval, user_source_line
 from ._linear import dot_general, Precision
 from ._conv import (conv_general_dilated, conv_dimension_numbers, conv_general_permutations,
                     ConvDimensionNumbers, _conv_transpose_padding)
-from ._structural import (broadcast, broadcast_in_dim, concatenate, convert_element_type,
-                          expand_dims, full, reshape, transpose)
+from ._structural import broadcast, broadcast_in_dim, expand_dims, reshape, transpose
+from ._slicing import concatenate
+from ._values import convert_element_type, full
+from ._indexing import GatherDimensionNumbers, gather, lower_composite
+from ._elementwise import add, rem, mul
+from ._platform import composite
+from .._batching import bdim_at_front
 
 DotDimensionNumbers = Tuple[Tuple[Sequence[int], Sequence[int]],
                             Tuple[Sequence[int], Sequence[int]]]
@@ -136,8 +141,22 @@ def batch_matmul(lhs, rhs, precision=None):
 
 def broadcast_shapes(*shapes):
     """The NumPy broadcast of `shapes`."""
-    from ..numpy._util import broadcast_shapes as np_broadcast_shapes
-    return np_broadcast_shapes(*shapes)
+    return common_shape(shapes, ValueError)
+
+
+def common_shape(shapes, error):
+    """`broadcast_shapes`, raising `error` when the shapes do not broadcast (JAX:
+    ValueError from broadcasting, TypeError from an elementwise op of equal ranks)."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for dims in zip(*[(1,) * (ndim - len(s)) + tuple(s) for s in shapes]):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise error(f"Incompatible shapes for broadcasting: "
+                             f"{', '.join(map(str, map(tuple, shapes)))}\n"
+                             f"  at {user_source_line()}")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
 
 
 def broadcast_to_rank(x, rank):
@@ -148,8 +167,23 @@ def broadcast_to_rank(x, rank):
 
 def broadcast_like(arr, like_arr):
     """`arr` broadcast (NumPy rules) to the shape of `like_arr`."""
-    from ..numpy._util import broadcast_to_shape
     return broadcast_to_shape(arr, get_aval(like_arr).shape)
+
+
+def broadcast_to_shape(x, shape):
+    aval = get_aval(x)
+    if aval.shape == tuple(shape):
+        return x
+    nlead = len(shape) - aval.ndim
+    if nlead < 0:
+        raise ValueError(f"cannot broadcast shape {aval.shape} to {tuple(shape)}")
+    keep = [i for i, d in enumerate(aval.shape) if d == shape[nlead + i]]
+    squeezed = [i for i, d in enumerate(aval.shape) if d != shape[nlead + i]]
+    if any(aval.shape[i] != 1 for i in squeezed):
+        raise ValueError(f"cannot broadcast shape {aval.shape} to {tuple(shape)}")
+    if squeezed:
+        x = reshape(x, [aval.shape[i] for i in keep])
+    return broadcast_in_dim(x, tuple(shape), tuple(nlead + i for i in keep))
 
 
 def empty(shape, dtype):
@@ -208,8 +242,6 @@ def reduce_window_shape_tuple(operand_shape, window_dimensions, window_strides, 
 
 def index_take(src, idxs, axes):
     """src[idxs[0], idxs[1], ...] along `axes` (indices taken modulo the sizes)."""
-    from ._indexing import GatherDimensionNumbers, gather
-    from ._elementwise import add, rem
     shape = get_aval(src).shape
     indices = concatenate([expand_dims(i, (1,)) for i in idxs], 1)
     ind_aval = get_aval(indices)
@@ -298,7 +330,6 @@ def _scale_broadcast(scale, operand_shape, contracting):
 
 def _scaled_dot_decomposition(lhs, rhs, lhs_scale, rhs_scale, *, dimension_numbers,
                               preferred_element_type):
-    from ._elementwise import mul
     (lc, rc), _ = dimension_numbers
     bf16 = _dtypes.bfloat16
     lhs = mul(convert_element_type(lhs, bf16), convert_element_type(
@@ -362,8 +393,6 @@ def _scaled_dot_abstract_eval(lhs, rhs, lhs_scale, rhs_scale, *, dimension_numbe
 
 @scaled_dot_p.def_lowering
 def _scaled_dot_lowering(ctx, *args, dimension_numbers, preferred_element_type):
-    from ._platform import composite
-    from ._indexing import lower_composite
     call = composite(_scaled_dot_decomposition, "xla.scaled_dot")
     return lower_composite(ctx, lambda *xs: call(
         *xs, dimension_numbers=dimension_numbers,
@@ -371,10 +400,9 @@ def _scaled_dot_lowering(ctx, *args, dimension_numbers, preferred_element_type):
 
 
 @scaled_dot_p.def_batching
-def _scaled_dot_batching(axis_size, vals, dims, *, dimension_numbers,
+def _scaled_dot_batching(axis_data, vals, dims, *, dimension_numbers,
                          preferred_element_type):
-    from .._batching import bdim_at_front
-    vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+    vals = [bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims)]
     (lc, rc), (lb, rb) = dimension_numbers
     up = lambda ds: tuple(d + 1 for d in ds)
     dn = ((up(lc), up(rc)), ((0, *up(lb)), (0, *up(rb))))

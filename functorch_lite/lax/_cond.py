@@ -8,18 +8,19 @@ __all__ = ["cond", "switch"]
 import numpy as np
 from jax import tree_util
 
-from .. import _dtypes
+from .. import _dtypes, _core
 from .._config import config
 from .._core import Primitive, Tracer, get_aval
-from .._ad import Zero, is_undefined, tangent_aval
-from .._jit import transpose_program
-from .._ir import Var, Program, eval_program
-from .._batching import move_batch_axis, vmap_traced_dims
-from .. import _core
+from .._ad import Zero, is_undefined, jvp_program, tangent_aval, transpose_program
+from .._ir import Var, Program, eval_program, memo
+from .._staging import trace_closed
+from .._batching import batch_program, move_batch_axis, vmap_traced_dims
 from .._traceback_util import api_boundary
 from .._partial_eval import partial_eval_program
-from ._cf_util import (trace_body, abstractify, jvp_subprogram, batch_subprogram,
-                       trace_closed, memo, describe_fun)
+from ._cf_util import trace_body, abstractify, describe_fun
+from ._values import convert_element_type, full, select_n
+from ._structural import broadcast_in_dim
+from ._elementwise import max as lax_max, min as lax_min, ne
 
 cond_p = Primitive("cond", multiple_results=True)
 cond_p.accepts_keys = True  # typed PRNG keys pass through
@@ -39,8 +40,6 @@ def switch(index, branches, *operands):
     index_aval = get_aval(index)
     if index_aval.shape != () or not _dtypes.is_integer(index_aval.dtype):
         raise TypeError(f"switch index must be a scalar integer, got {index_aval.str_short()}")
-    from ._structural import convert_element_type
-    from ._elementwise import max as lax_max, min as lax_min
     if config.jax_disable_jit and not isinstance(index, Tracer):  # as JAX
         return branches[int(np.clip(int(index), 0, len(branches) - 1))](*operands)
     if isinstance(index, (int, np.integer)):
@@ -75,8 +74,6 @@ def cond(pred, true_fun, false_fun, *operands):
                         f"{pred_aval.dtype.name}.")
     if config.jax_disable_jit and not isinstance(pred, Tracer):  # as JAX
         return true_fun(*operands) if pred else false_fun(*operands)
-    from ._structural import convert_element_type
-    from ._elementwise import ne
     if isinstance(pred, (bool, int, np.bool_, np.integer)):
         index = np.int32(bool(pred))
     else:
@@ -165,8 +162,8 @@ def _cond_jvp(primals, tangents, *, branches):
     op_tangents = tangents[1:]
     nonzero = [not isinstance(t, Zero) for t in op_tangents]
     none = [False] * len(branches[0].outs)
-    out_nz = [any(p) for p in zip(*[jvp_subprogram(b, nonzero, none)[1] for b in branches])]
-    new_branches = tuple(jvp_subprogram(b, nonzero, out_nz)[0] for b in branches)
+    out_nz = [any(p) for p in zip(*[jvp_program(b, nonzero, none)[1] for b in branches])]
+    new_branches = tuple(jvp_program(b, nonzero, out_nz)[0] for b in branches)
     outs = cond_p.bind(index, *ops, *[t for t in op_tangents if not isinstance(t, Zero)],
                        branches=new_branches)
     n = len(branches[0].outs)
@@ -213,7 +210,6 @@ def _join_cond_splits(branches, unknown, out_uk, splits):
 
 
 def _build_joined(branches, unknown, out_uk, splits):
-    from ._structural import full
     res_avals = [list(k.out_avals[len(k.outs) - n:]) if n else []
                  for k, _, _, n in splits]
     all_res = [a for avals in res_avals for a in avals]
@@ -257,28 +253,26 @@ def _cond_transpose(cts, index, *ops, branches):
 
 # --- batching: a batched index runs every branch and selects ------------------------
 
-def _cond_batching(trace, vals, dims, *, branches):
+def _cond_batching(axis_data, vals, dims, *, branches):
     index, *ops = vals
     index_dim, op_dims = dims[0], dims[1:]
-    size, name = trace.axis_size, trace.axis_name
+    size, name = axis_data.size, axis_data.name
     if index_dim is not None:
         return _batched_index_cond(size, name, index, index_dim, ops, op_dims, branches)
     n_out = len(branches[0].outs)
     none = [False] * n_out
-    out_b = [any(p) for p in zip(*[batch_subprogram(b, op_dims, size, name, none)[1]
+    out_b = [any(p) for p in zip(*[batch_program(b, op_dims, size, name, none)[1]
                                    for b in branches])]
-    new_branches = tuple(batch_subprogram(b, op_dims, size, name, out_b)[0]
+    new_branches = tuple(batch_program(b, op_dims, size, name, out_b)[0]
                          for b in branches)
     outs = cond_p.bind(index, *ops, branches=new_branches)
     return outs, [0 if b else None for b in out_b]
 
 
-_cond_batching.needs_trace = True
 cond_p.batching_rule = _cond_batching
 
 
 def _batched_index_cond(size, name, index, index_dim, ops, op_dims, branches):
-    from ._structural import select_n, broadcast_in_dim
     index = move_batch_axis(size, index, index_dim, 0)
     results = []
     for b in branches:

@@ -11,9 +11,11 @@ import numpy as np
 from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, is_undefined, tangent_aval
-from ._structural import transpose, reshape, convert_element_type
 from ._linear import (padtype_to_pads, _canonical_precision, _precision_attr,
                       _bilinear_jvp)
+from ._structural import rev, i64_array, transpose, reshape
+from ._values import convert_element_type
+from .._lowering import dense_attr
 
 
 # --- conv_general_dilated ---------------------------------------------------------
@@ -192,7 +194,6 @@ def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numb
                    transpose_kernel=False, precision=None, preferred_element_type=None,
                    use_consistent_padding=False):
     """Fractionally strided ("transposed") convolution, as jax.lax.conv_transpose."""
-    from ._structural import rev
     ndim = get_aval(lhs).ndim
     if dimension_numbers is None:
         spatial = "HWD"[:ndim - 2] if ndim <= 5 else None
@@ -269,8 +270,6 @@ def _conv_spec_text(spec, names):
 def _conv_lowering(ctx, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
                    dimension_numbers, feature_group_count, batch_group_count, precision,
                    preferred_element_type):
-    from .._lowering import dense_attr
-    from ._structural import i64_array
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     dn = (f"#stablehlo.conv<{_conv_spec_text(lhs_spec, 'bf')}x"
           f"{_conv_spec_text(rhs_spec, 'oi')}->{_conv_spec_text(out_spec, 'bf')}>")
@@ -346,7 +345,6 @@ def _reshape_axis_out_of(src, size1, x):
 def _conv_transpose_lhs(g, rhs, lhs_aval, *, window_strides, padding, lhs_dilation,
                         rhs_dilation, dimension_numbers, feature_group_count,
                         batch_group_count, precision, preferred_element_type):
-    from ._structural import rev
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     rhs_shape = get_aval(rhs).shape
     if feature_group_count > 1 or batch_group_count > 1:
@@ -406,7 +404,7 @@ def _conv_transpose_rule(ct, lhs, rhs, **params):
 
 
 @conv_general_dilated_p.def_batching
-def _conv_batching(axis_size, vals, dims, **params):
+def _conv_batching(axis_data, vals, dims, **params):
     lhs, rhs = vals
     lhs_dim, rhs_dim = dims
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
@@ -416,26 +414,26 @@ def _conv_batching(axis_size, vals, dims, **params):
         # each example has its own kernel: one grouped convolution over all examples
         if bgc > 1:
             new_lhs = _reshape_axis_into(lhs_dim, lhs_spec[0], lhs)
-            changes = {"batch_group_count": bgc * axis_size}
+            changes = {"batch_group_count": bgc * axis_data.size}
         else:
             new_lhs = _reshape_axis_into(lhs_dim, lhs_spec[1], lhs)
-            changes = {"feature_group_count": fgc * axis_size}
+            changes = {"feature_group_count": fgc * axis_data.size}
         new_rhs = _reshape_axis_into(rhs_dim, rhs_spec[0], rhs)
         out = bind(new_lhs, new_rhs, **changes)
-        return _reshape_axis_out_of(out_spec[1], axis_size, out), out_spec[1]
+        return _reshape_axis_out_of(out_spec[1], axis_data.size, out), out_spec[1]
     if lhs_dim is not None:
         if bgc == 1:  # fold the vmapped axis into the batch
             out = bind(_reshape_axis_into(lhs_dim, lhs_spec[0], lhs), rhs)
-            return _reshape_axis_out_of(out_spec[0], axis_size, out), out_spec[0]
+            return _reshape_axis_out_of(out_spec[0], axis_data.size, out), out_spec[0]
         new_lhs = _reshape_axis_out_of(lhs_spec[0] + int(lhs_dim <= lhs_spec[0]), bgc, lhs)
         new_lhs = _reshape_axis_into(lhs_dim + int(lhs_spec[0] < lhs_dim), lhs_spec[0] + 1,
                                      new_lhs)
         new_lhs = _reshape_axis_into(lhs_spec[0], lhs_spec[0], new_lhs)
         out = bind(new_lhs, rhs)
-        return _reshape_axis_out_of(out_spec[0], axis_size, out), out_spec[0]
+        return _reshape_axis_out_of(out_spec[0], axis_data.size, out), out_spec[0]
     if fgc == 1 and bgc == 1:  # fold the vmapped axis into the output features
         out = bind(lhs, _reshape_axis_into(rhs_dim, rhs_spec[0], rhs))
-        return _reshape_axis_out_of(out_spec[1], axis_size, out), out_spec[1]
+        return _reshape_axis_out_of(out_spec[1], axis_data.size, out), out_spec[1]
     groups = fgc if fgc > 1 else bgc
     new_rhs = _reshape_axis_out_of(rhs_spec[0] + int(rhs_dim <= rhs_spec[0]), groups, rhs)
     new_rhs = _reshape_axis_into(rhs_dim + int(rhs_spec[0] < rhs_dim), rhs_spec[0] + 1,
@@ -443,5 +441,5 @@ def _conv_batching(axis_size, vals, dims, **params):
     new_rhs = _reshape_axis_into(rhs_spec[0], rhs_spec[0], new_rhs)
     out = bind(lhs, new_rhs)
     out = _reshape_axis_out_of(out_spec[1], groups, out)
-    out = _reshape_axis_out_of(out_spec[1] + 1, axis_size, out)
+    out = _reshape_axis_out_of(out_spec[1] + 1, axis_data.size, out)
     return _reshape_axis_into(out_spec[1], out_spec[1] + 1, out), out_spec[1]

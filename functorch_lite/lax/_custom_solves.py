@@ -16,9 +16,10 @@ from jax import tree_util
 
 from .._core import Primitive, get_aval, user_source_line
 from .._ad import Zero, add_tangents, instantiate, jvp_traced, is_undefined, tangent_aval
-from .._batching import move_batch_axis
+from .._batching import batch_program, move_batch_axis
 from .._ir import eval_program
-from ._cf_util import trace_body, batch_subprogram, split_list
+from ._cf_util import trace_body, split_list
+from ._elementwise import neg
 
 
 class _Solve(NamedTuple):
@@ -68,7 +69,7 @@ def custom_linear_solve(matvec, b, solve, transpose_solve=None, symmetric=False,
         if symmetric:
             vecmat = matvec
         else:
-            from .._api import linear_transpose
+            from .._api import linear_transpose  # the API is built on lax
             vecmat_t = linear_transpose(matvec, b)
             vecmat = lambda x: vecmat_t(x)[0]
         programs["vecmat"], consts["vecmat"], _ = trace_body(vecmat, arg_tree, b_avals, "vecmat")
@@ -132,7 +133,6 @@ def _linear_solve_jvp(primals, tangents, *, const_lengths, programs):
 
 
 def _neg(t):
-    from ._elementwise import neg
     return t if isinstance(t, Zero) else neg(t)
 
 
@@ -153,12 +153,13 @@ def _linear_solve_transpose(cts, *args, const_lengths, programs):
 
 
 @linear_solve_p.def_batching
-def _linear_solve_batching(axis_size, vals, dims, *, const_lengths, programs):
+def _linear_solve_batching(axis_data, vals, dims, *, const_lengths, programs):
     """Every right-hand side and solution batched at 0 (a simpler fixed point than
     JAX's: values that could stay unbatched are broadcast)."""
     params, b = _split(vals, const_lengths)
     params_dims, _ = _split(dims, const_lengths)
-    b = [move_batch_axis(axis_size, x, d, 0) for x, d in zip(b, dims[sum(const_lengths):])]
+    b = [move_batch_axis(axis_data.size, x, d, 0)
+         for x, d in zip(b, dims[sum(const_lengths):])]
     n_b = len(b)
 
     def batch(program, p_dims):
@@ -166,9 +167,9 @@ def _linear_solve_batching(axis_size, vals, dims, *, const_lengths, programs):
             return None
         in_dims = [None if d is None else 0 for d in p_dims] + [0] * n_b
         force = [True] * len(program.outs)
-        return batch_subprogram(program, in_dims, axis_size, None, force)[0]
+        return batch_program(program, in_dims, axis_data.size, None, force)[0]
     batched = _Solve(*(batch(p, d) for p, d in zip(programs, params_dims)))
-    new_params = [p if d is None else move_batch_axis(axis_size, p, d, 0)
+    new_params = [p if d is None else move_batch_axis(axis_data.size, p, d, 0)
                   for ps, ds in zip(params, params_dims) for p, d in zip(ps, ds)]
     outs = linear_solve_p.bind(*new_params, *b, const_lengths=const_lengths,
                                programs=batched)
@@ -181,8 +182,8 @@ def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
     """A root of `f` found by `solve(f, initial_guess)`, differentiated implicitly:
     the derivative solves the linearised system with `tangent_solve(g, y)` (e.g.
     `lambda g, y: y / g(1.0)` for scalars) instead of going through `solve`."""
-    from .._custom import custom_jvp
-    from .._api import linearize
+    from .._custom import custom_jvp  # the API is built on lax
+    from .._api import linearize  # the API is built on lax
     g_leaves, g_tree = tree_util.tree_flatten(initial_guess)
     g_avals = [get_aval(x) for x in g_leaves]
     arg_tree = tree_util.tree_structure((initial_guess,))

@@ -9,7 +9,9 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, defjvp, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
 from ._elementwise import add, lt
-from ._structural import convert_element_type, full, i64_array, reshape, select_n
+from ._values import convert_element_type, full, select_n
+from ._structural import i64_array, reshape
+from ._slicing import slice as static_slice
 from ._indexing import (CLIP, GatherDimensionNumbers, ScatterDimensionNumbers, _check,
                         _gather_batching, _index_dtype, stack_last)
 
@@ -28,7 +30,6 @@ def _start_index_list(start_indices):
     if aval.ndim != 1:
         raise ValueError(f"start indices must be a sequence or a 1-D array, got shape "
                          f"{aval.shape}")
-    from ._structural import slice as static_slice
     return [reshape(static_slice(start_indices, (k,), (k + 1,)), ())
             for k in range(aval.shape[0])]
 
@@ -129,13 +130,13 @@ def _batched_start_indices(axis_size, indices, bdims):
 
 
 @dynamic_slice_p.def_batching
-def _dynamic_slice_batching(axis_size, vals, dims, *, slice_sizes):
+def _dynamic_slice_batching(axis_data, vals, dims, *, slice_sizes):
     (operand, *indices), (operand_bdim, *index_bdims) = vals, dims
     if not indices:  # a 0-d operand: the slice is the operand
         return operand, operand_bdim
     every = tuple(range(len(indices)))
-    index, index_bdim = _batched_start_indices(axis_size, indices, index_bdims)
-    return _gather_batching(axis_size, [operand, index], [operand_bdim, index_bdim],
+    index, index_bdim = _batched_start_indices(axis_data.size, indices, index_bdims)
+    return _gather_batching(axis_data, [operand, index], [operand_bdim, index_bdim],
                             dimension_numbers=GatherDimensionNumbers(every, (), every),
                             slice_sizes=slice_sizes, unique_indices=True,
                             indices_are_sorted=True, mode=CLIP, fill_value=None)
@@ -198,14 +199,14 @@ def _dynamic_update_slice_transpose(ct, operand, update, *indices):
 
 
 @dynamic_update_slice_p.def_batching
-def _dynamic_update_slice_batching(axis_size, vals, dims):
-    from ._scatter import scatter_p, _scatter_batching
+def _dynamic_update_slice_batching(axis_data, vals, dims):
+    from ._scatter import scatter_p, _scatter_batching  # _scatter -> _indexing -> here
     (operand, update, *indices), (operand_bdim, update_bdim, *index_bdims) = vals, dims
     if not indices:  # a 0-d operand: the result is the update
-        return bdim_at_front(axis_size, update, update_bdim), 0
+        return bdim_at_front(axis_data.size, update, update_bdim), 0
     every = tuple(range(len(indices)))
-    index, index_bdim = _batched_start_indices(axis_size, indices, index_bdims)
-    return _scatter_batching(scatter_p, axis_size, [operand, index, update],
+    index, index_bdim = _batched_start_indices(axis_data.size, indices, index_bdims)
+    return _scatter_batching(scatter_p, axis_data.size, [operand, index, update],
                              [operand_bdim, index_bdim, update_bdim],
                              dimension_numbers=ScatterDimensionNumbers(every, (), every),
                              indices_are_sorted=True, unique_indices=True, mode=CLIP)

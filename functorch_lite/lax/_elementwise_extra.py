@@ -10,10 +10,12 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval, user_source_line
 from .._ad import Zero, add_tangents, is_undefined, tangent_aval
 from .._batching import broadcast_batcher
-from ._elementwise import (FLOAT, NUMERIC, add, broadcast_operands, check_kind, div,
-                           mul, sub, unary)
+from ._elementwise_families import FLOAT, NUMERIC, broadcast_operands, check_kind, unary
+from ._elementwise import add, div, mul, sub
 from ._indexing import lower_composite
-from ._structural import full_like
+from ._reductions import reduce_sum
+from ._structural import reshape
+from ._values import full_like
 
 _INV_LN2 = 1.4426950408889634
 
@@ -105,8 +107,6 @@ def _polynomial_jvp(primals, tangents, unroll=None):
 
 @polynomial_p.def_transpose
 def _polynomial_transpose(ct, x, *coeffs, unroll=None):
-    from ._reductions import reduce_sum
-    from ._structural import reshape
     if is_undefined(x):
         raise ValueError("polynomial is not linear in x")
     cts, power = [None], ct

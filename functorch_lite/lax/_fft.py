@@ -15,7 +15,10 @@ from .. import _dtypes
 from .._core import Primitive, get_aval, user_source_line
 from .._ad import deflinear
 from .._batching import bdim_at_front
-from ._structural import convert_element_type, broadcast_in_dim, i64_array
+from ._values import convert_element_type
+from ._structural import broadcast_in_dim, i64_array
+from .._runtime import platform
+from ._elementwise import conj, div, mul
 
 
 class FftType(enum.IntEnum):
@@ -118,7 +121,6 @@ def _transpose_op(ctx, x, aval, perm):
 
 @fft_p.def_lowering
 def _fft_lowering(ctx, x, *, fft_type, fft_lengths):
-    from .._runtime import platform
     aval_in, aval_out = ctx.avals_in[0], ctx.avals_out[0]
     if fft_type != FftType.IRFFT or len(fft_lengths) == 1 or platform() == "cpu":
         return _fft_op(ctx, x, fft_type, fft_lengths, aval_out)
@@ -146,7 +148,6 @@ def _hermitian_mask(n_out, n, dtype, ndim):
 
 
 def _fft_transpose(ct, x, *, fft_type, fft_lengths):
-    from ._elementwise import conj, div, mul
     ct_aval = get_aval(ct)
     if fft_type == FftType.RFFT:  # the transpose of RFFT is a masked IRFFT
         n = math.prod(fft_lengths)
@@ -168,7 +169,7 @@ deflinear(fft_p, _fft_transpose)
 
 
 @fft_p.def_batching
-def _fft_batching(axis_size, vals, dims, *, fft_type, fft_lengths):
+def _fft_batching(axis_data, vals, dims, *, fft_type, fft_lengths):
     (x,), (d,) = vals, dims
-    return fft_p.bind(bdim_at_front(axis_size, x, d), fft_type=fft_type,
+    return fft_p.bind(bdim_at_front(axis_data.size, x, d), fft_type=fft_type,
                       fft_lengths=fft_lengths), 0

@@ -27,8 +27,11 @@ from .._ad import Zero, defjvp, is_undefined
 from .._batching import bdim_at_front
 from ._elementwise import ge, gt, le, mul
 from ._reductions import reduce_min
-from ._structural import (broadcast_in_dim, concatenate, convert_element_type, full,
-                          i64_array, select_n)
+from ._structural import broadcast_in_dim, i64_array
+from ._slicing import concatenate
+from ._values import convert_element_type, full, select_n
+from .._staging import trace_to_program
+from .._lowering import lower_equations
 
 
 class GatherDimensionNumbers(NamedTuple):
@@ -93,8 +96,6 @@ def _index_dtype():
 
 def lower_composite(ctx, fn, args, avals):
     """Lower `fn` (written with lax functions) inline at this point of the module."""
-    from .._staging import trace_to_program
-    from .._lowering import lower_equations
     program, consts = trace_to_program(lambda *xs: [fn(*xs)], list(avals), "lowering")
     env = {v: ctx.constant(np.asarray(c), v.aval.dtype, v.aval.shape)
            for v, c in zip(program.in_vars, consts)}
@@ -308,7 +309,7 @@ def _shift(dims, k=1):
 
 
 @gather_p.def_batching
-def _gather_batching(axis_size, vals, dims, *, dimension_numbers, slice_sizes,
+def _gather_batching(axis_data, vals, dims, *, dimension_numbers, slice_sizes,
                      unique_indices, indices_are_sorted, mode, fill_value):
     (operand, indices), (operand_bdim, indices_bdim) = vals, dims
     d = dimension_numbers
@@ -316,13 +317,13 @@ def _gather_batching(axis_size, vals, dims, *, dimension_numbers, slice_sizes,
                   mode=mode, fill_value=fill_value)
     if indices_bdim is None:
         # the batch dim of the operand becomes a full window dim in front
-        operand = bdim_at_front(axis_size, operand, operand_bdim)
+        operand = bdim_at_front(axis_data.size, operand, operand_bdim)
         dn = GatherDimensionNumbers((0, *_shift(d.offset_dims)), _shift(d.collapsed_slice_dims),
                                     _shift(d.start_index_map), _shift(d.operand_batching_dims),
                                     d.start_indices_batching_dims)
         return gather_p.bind(operand, indices, dimension_numbers=dn,
-                             slice_sizes=(axis_size, *slice_sizes), **params), 0
-    indices = bdim_at_front(axis_size, indices, indices_bdim)
+                             slice_sizes=(axis_data.size, *slice_sizes), **params), 0
+    indices = bdim_at_front(axis_data.size, indices, indices_bdim)
     if operand_bdim is None:
         # a new leading batch dim of the indices; batched indices need not be unique
         dn = GatherDimensionNumbers(_shift(d.offset_dims), d.collapsed_slice_dims,
@@ -332,13 +333,13 @@ def _gather_batching(axis_size, vals, dims, *, dimension_numbers, slice_sizes,
         return gather_p.bind(operand, indices, dimension_numbers=dn,
                              slice_sizes=slice_sizes, **params), 0
     # both batched: pair them with XLA's operand/start_indices batching dims
-    operand = bdim_at_front(axis_size, operand, operand_bdim)
+    operand = bdim_at_front(axis_data.size, operand, operand_bdim)
     dn = GatherDimensionNumbers(_shift(d.offset_dims), _shift(d.collapsed_slice_dims),
                                 _shift(d.start_index_map),
                                 (0, *_shift(d.operand_batching_dims)),
                                 (0, *_shift(d.start_indices_batching_dims)))
     return gather_p.bind(operand, indices, dimension_numbers=dn,
-                         slice_sizes=(min(axis_size, 1), *slice_sizes), **params), 0
+                         slice_sizes=(min(axis_data.size, 1), *slice_sizes), **params), 0
 
 
 from ._scatter import (scatter, scatter_add, scatter_sub, scatter_mul, scatter_min,  # noqa: E402

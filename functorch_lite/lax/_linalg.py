@@ -16,12 +16,13 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
-from . import _linalg_kernels as kernels
-from . import _elementwise as el
-from ._structural import (broadcast_in_dim, broadcasted_iota, convert_element_type, full,
-                          reshape, select_n, slice as slice_, transpose, pad)
+from . import _linalg_kernels as kernels, _elementwise as el
+from ._structural import broadcast_in_dim, reshape, transpose
+from ._values import broadcasted_iota, convert_element_type, full, select_n
+from ._slicing import slice as slice_, slice_in_dim, pad
 from ._reductions import reduce_sum
 from ._linear import dot_general
+from ._loops import fori_loop
 
 
 # --- helpers on stacks of matrices ----------------------------------------------------
@@ -90,9 +91,12 @@ def _eye_like(x, n=None):
 
 
 def _diagonal(x):
-    from ..numpy._linalg_basic import diagonal
-    nd = len(_shape(x))
-    return diagonal(x, 0, nd - 2, nd - 1)
+    """The main diagonal over the last two axes, as the last axis: element i of the
+    flattened (n, m) block sits at i * (m + 1)."""
+    *lead, n, m = _shape(x)
+    flat = reshape(x, (*lead, n * m))
+    size = min(n, m)
+    return slice_in_dim(flat, 0, max(0, (size - 1) * (m + 1) + 1), m + 1, axis=len(lead))
 
 
 def _nan_unless(x, ok):
@@ -124,8 +128,8 @@ def _check_matrix(name, aval, square=False):
 def _stack_batching(prim, num_outputs=None):
     """Batching for a primitive over stacks of matrices: the vmapped axis becomes the
     leading batch axis of every operand (unbatched operands are broadcast)."""
-    def rule(axis_size, vals, dims, **params):
-        vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+    def rule(axis_data, vals, dims, **params):
+        vals = [bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims)]
         out = prim.bind(*vals, **params)
         return out, ([0] * len(out) if prim.multiple_results else 0)
     prim.batching_rule = rule
@@ -289,7 +293,7 @@ def _triangular_solve_transpose(ct, a, b, *, transpose_a, **params):
 
 
 @triangular_solve_p.def_batching
-def _triangular_solve_batching(axis_size, vals, dims, *, left_side, **params):
+def _triangular_solve_batching(axis_data, vals, dims, *, left_side, **params):
     (a, b), (da, db) = vals, dims
     if da is None:
         # one matrix for every example: fold the examples into b's free dimension
@@ -305,7 +309,7 @@ def _triangular_solve_batching(axis_size, vals, dims, *, left_side, **params):
         flat = reshape(b, (*shape[:-3], shape[-3] * shape[-2], shape[-1]))
         out = triangular_solve_p.bind(a, flat, left_side=False, **params)
         return reshape(out, shape), nd - 2
-    a, b = bdim_at_front(axis_size, a, da), bdim_at_front(axis_size, b, db)
+    a, b = bdim_at_front(axis_data.size, a, da), bdim_at_front(axis_data.size, b, db)
     return triangular_solve_p.bind(a, b, left_side=left_side, **params), 0
 
 
@@ -338,7 +342,6 @@ def _lu_abstract_eval(x):
 def lu_pivots_to_permutation(pivots, permutation_size):
     """The permutation (..., permutation_size) made by LAPACK-style row swaps `pivots`
     (..., k): for i in range(k), swap rows i and pivots[i]."""
-    from ._loops import fori_loop
     shape = _shape(pivots)
     batch, k, m = shape[:-1], shape[-1], int(permutation_size)
     nb = len(batch)

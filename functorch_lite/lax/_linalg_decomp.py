@@ -10,7 +10,9 @@ from . import _linalg_kernels as kernels
 from ._linalg import (_shape, _dtype, _is_complex, _H, _matmul, _full_like, _tril, _triu,
                       _eye_like, _diagonal, _nan_unless, _info_ok, _check_matrix,
                       _stack_batching, _slice_last2, symmetrize, triangular_solve)
-from ._structural import broadcast_in_dim, convert_element_type, pad
+from ._structural import broadcast_in_dim
+from ._values import convert_element_type
+from ._slicing import pad
 
 
 def _real_part(x):

@@ -6,13 +6,12 @@ import numpy as np
 
 from .._core import Primitive, ShapedArray
 from .._ad import instantiate
-from . import _elementwise as el
-from . import _linalg_kernels as kernels
+from . import _elementwise as el, _linalg_kernels as kernels
 from ._linalg import (_shape, _dtype, _matmul, _eye_like, _diagonal, _nan_unless, _info_ok,
                       _check_matrix, _stack_batching, _T, _H, solve)
 from ._reductions import argmax, reduce_sum
-from ._structural import (broadcast_in_dim, broadcasted_iota, convert_element_type,
-                          expand_dims)
+from ._structural import broadcast_in_dim, expand_dims
+from ._values import broadcasted_iota, convert_element_type, full
 
 eig_p = Primitive("eig", multiple_results=True)
 
@@ -88,7 +87,6 @@ def _eig_vec_jvp(w, v, da):
 
 
 def _ones_like(x):
-    from ._structural import full
     return full(_shape(x), 1, _dtype(x))
 
 

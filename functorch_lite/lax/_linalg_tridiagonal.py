@@ -9,7 +9,9 @@ from .._batching import bdim_at_front
 from . import _elementwise as el
 from . import _linalg_kernels as kernels
 from ._linalg import _check_float, _dtype, _info_ok, _move_axis, _nan_unless, _shape
-from ._structural import concatenate, full, pad, reshape, slice as slice_
+from ._slicing import concatenate, pad, slice as slice_
+from ._values import full
+from ._structural import reshape
 
 tridiagonal_solve_p = Primitive("tridiagonal_solve")
 
@@ -94,7 +96,7 @@ def _tridiagonal_solve_transpose(ct, dl, d, du, b, *, perturb_singular):
 
 
 @tridiagonal_solve_p.def_batching
-def _tridiagonal_solve_batching(axis_size, vals, dims, *, perturb_singular):
+def _tridiagonal_solve_batching(axis_data, vals, dims, *, perturb_singular):
     dl, d, du, b = vals
     if all(dim is None for dim in dims[:3]):
         # one matrix for every example: fold the examples into b's columns
@@ -104,5 +106,5 @@ def _tridiagonal_solve_batching(axis_size, vals, dims, *, perturb_singular):
         flat = reshape(b, (*shape[:-2], shape[-2] * shape[-1]))
         out = tridiagonal_solve_p.bind(dl, d, du, flat, perturb_singular=perturb_singular)
         return reshape(out, shape), nd - 2
-    vals = [bdim_at_front(axis_size, v, dim) for v, dim in zip(vals, dims)]
+    vals = [bdim_at_front(axis_data.size, v, dim) for v, dim in zip(vals, dims)]
     return tridiagonal_solve_p.bind(*vals, perturb_singular=perturb_singular), 0

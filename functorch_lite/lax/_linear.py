@@ -11,7 +11,8 @@ from .._config import config
 from .._lowering import target_platform
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, add_tangents, is_undefined, tangent_aval
-from ._structural import transpose, convert_element_type
+from ._structural import transpose
+from ._values import convert_element_type
 
 
 def padtype_to_pads(in_shape, window_shape, window_strides, padding):
@@ -138,7 +139,7 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers, precision,
 
 
 @dot_general_p.def_batching
-def _dot_general_batching(axis_size, vals, dims, *, dimension_numbers, **params):
+def _dot_general_batching(axis_data, vals, dims, *, dimension_numbers, **params):
     """As JAX's rule: the mapped axis joins the batch dims when both operands have it,
     else it stays a free dim where it is (no transpose is added)."""
     (lc, rc), (lb, rb) = dimension_numbers

@@ -15,7 +15,7 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._batching import broadcast_batcher
 from . import _elementwise as ew
 from ._linalg_kernels import composite_lowering
-from ._structural import full, full_like, select_n
+from ._values import full, full_like, select_n
 from ._util import check_same_dtypes
 
 

@@ -18,16 +18,22 @@ from .. import _core, _dtypes
 from .._config import config
 from .._core import Primitive, Tracer, get_aval
 from .._partial_eval import partial_eval_program
-from .._ad import Zero, instantiate, tangent_aval
-from .._batching import move_batch_axis
-from .._ir import Program, dead_code_elimination, eval_program
+from .._ad import Zero, instantiate, jvp_program, tangent_aval
+from .._batching import batch_program, move_batch_axis
+from .._ir import Program, dead_code_elimination, eval_program, memo
+from .._staging import trace_closed
 from .._traceback_util import api_boundary
-from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
-                       batch_subprogram, batch_fixed_point,
-                       trace_closed, memo, reorder_inputs, with_unused_inputs,
+from ._cf_util import (trace_body, abstractify, jvp_fixed_point, batch_fixed_point,
+                       reorder_inputs, with_unused_inputs,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
 from ._python_loops import python_while
+from ._cond import cond
+from ._scan import scan
+from ._elementwise import lt, add, gt
+from ._values import convert_element_type, select_n
+from ._structural import broadcast_in_dim
+from ._reductions import reduce_max
 
 while_p = Primitive("while", multiple_results=True)
 while_p.accepts_keys = True  # typed PRNG keys pass through
@@ -95,8 +101,6 @@ def _trace_checked_body(body_fun, init_val, what):
 
 
 def _bounded_while(cond_fun, body_fun, init_val, max_steps):
-    from ._cond import cond
-    from ._scan import scan
     max_steps = int(max_steps)
 
     def step(carry, _):
@@ -124,7 +128,6 @@ def fori_loop(lower, upper, body_fun, init_val, unroll=None):
         except TypeError:
             static = False
     if static:
-        from ._scan import scan
         length = max(upper_ - lower_, 0)
 
         def scan_body(carry, _):
@@ -142,13 +145,11 @@ def fori_loop(lower, upper, body_fun, init_val, unroll=None):
     lower, upper = _common_bound_dtype(lower, upper)
 
     def cond_fun(carry):
-        from ._elementwise import lt
         i, upper, _ = carry
         return lt(i, upper)
 
     def while_body(carry):
         i, upper, x = carry
-        from ._elementwise import add
         return add(i, np.ones((), get_aval(i).dtype)), upper, body_fun(i, x)
     return while_loop(cond_fun, while_body, (lower, upper, init_val))[2]
 
@@ -168,7 +169,6 @@ def _fori_key(body_fun):
 
 
 def _common_bound_dtype(lower, upper):
-    from ._structural import convert_element_type
     la, ua = get_aval(lower), get_aval(upper)
     if la.dtype == ua.dtype:
         dtype = la.dtype
@@ -220,7 +220,7 @@ def _while_jvp(primals, tangents, *, cond_program, body_program, cond_nconsts,
     n_carry = len(carry)
     carry_nz = jvp_fixed_point(body_program, nz_bc + nz_carry,
                                slice(n_bc, None), slice(0, None))
-    jvp_body, out_nz = jvp_subprogram(body_program, nz_bc + carry_nz, carry_nz)
+    jvp_body, out_nz = jvp_program(body_program, nz_bc + carry_nz, carry_nz)
     n_bt, n_ct = sum(nz_bc), sum(carry_nz)
     # [bc, carry, bc_t, carry_t] -> [bc, bc_t, carry, carry_t]
     order = [*range(n_bc), *range(n_bc + n_carry, n_bc + n_carry + n_bt),
@@ -298,9 +298,9 @@ def _while_transpose(cts, *args, **params):
         "lax.scan.")
 
 
-def _while_batching(trace, vals, dims, *, cond_program, body_program, cond_nconsts,
+def _while_batching(axis_data, vals, dims, *, cond_program, body_program, cond_nconsts,
                     body_nconsts):
-    size, name = trace.axis_size, trace.axis_name
+    size, name = axis_data.size, axis_data.name
     n_cc, n_bc = cond_nconsts, body_nconsts
     cc, bc, carry = split_list(vals, [n_cc, n_bc])
     cc_d, bc_d, carry_d = split_list(dims, [n_cc, n_bc])
@@ -308,14 +308,14 @@ def _while_batching(trace, vals, dims, *, cond_program, body_program, cond_ncons
                                                       for d in carry_d],
                                 slice(n_bc, None), slice(0, None), size, name)
     carry_dims = [0 if b else None for b in carry_b]
-    _, pred_b = batch_subprogram(cond_program, cc_d + carry_dims, size, name, [False])
+    _, pred_b = batch_program(cond_program, cc_d + carry_dims, size, name, [False])
     if pred_b[0]:
         carry_b = [True] * len(carry)
         carry_dims = [0] * len(carry)
     carry = [move_batch_axis(size, x, d, 0) if b else x
              for x, d, b in zip(carry, carry_d, carry_b)]
-    body, _ = batch_subprogram(body_program, bc_d + carry_dims, size, name, carry_b)
-    cond, _ = batch_subprogram(cond_program, cc_d + carry_dims, size, name, [False])
+    body, _ = batch_program(body_program, bc_d + carry_dims, size, name, carry_b)
+    cond, _ = batch_program(cond_program, cc_d + carry_dims, size, name, [False])
     if not pred_b[0]:
         outs = while_p.bind(*cc, *bc, *carry, cond_program=cond, body_program=body,
                             cond_nconsts=n_cc, body_nconsts=n_bc)
@@ -328,14 +328,10 @@ def _while_batching(trace, vals, dims, *, cond_program, body_program, cond_ncons
     return outs, carry_dims
 
 
-_while_batching.needs_trace = True
 while_p.batching_rule = _while_batching
 
 
 def _any_lane_cond(cond):
-    from ._structural import convert_element_type
-    from ._reductions import reduce_max
-    from ._elementwise import gt
 
     def fun(*args):
         (pred,) = eval_program(cond, args)
@@ -344,7 +340,6 @@ def _any_lane_cond(cond):
 
 
 def _masked_body(cond, body, n_cc):
-    from ._structural import select_n, broadcast_in_dim
 
     def fun(*args):
         cc, rest = args[:n_cc], args[n_cc:]

@@ -11,6 +11,7 @@ from .. import _runtime
 from .._core import Primitive, Tracer, user_source_line
 from .._ir import eval_program
 from ._cf_util import trace_body, abstractify
+from .._lowering import element_type, dense_attr
 
 _PLATFORM_ALIASES = {"cuda": ("cuda", "gpu"), "rocm": ("rocm", "gpu"), "gpu": ("gpu",)}
 
@@ -75,10 +76,8 @@ def _attribute_text(value):
     if isinstance(value, str):
         return '"' + value.replace('"', '\\"') + '"'
     if isinstance(value, np.dtype):
-        from .._lowering import element_type
         return element_type(value)
     if isinstance(value, np.ndarray):
-        from .._lowering import dense_attr
         return dense_attr(value, value.dtype, value.shape)
     if isinstance(value, (tuple, list)):
         return "[" + ", ".join(_attribute_text(v) for v in value) + "]"
@@ -113,5 +112,5 @@ def _composite_transpose(cts, *args, **params):
 
 
 @composite_p.def_batching
-def _composite_batching(axis_size, vals, dims, **params):
+def _composite_batching(axis_data, vals, dims, **params):
     raise NotImplementedError("Batching rule for 'composite' not implemented")

@@ -6,14 +6,13 @@ from .._core import Primitive
 
 # primitives of the linear algebra family are exported by `lax.linalg`, as in JAX
 _OWN_NAMESPACE = ("functorch_lite.lax._linalg",)
-_INTERNAL = ("functorch_lite.lax._cf_util",)  # literal_array: constants of transformed code
 
 
 def export_primitives(namespace):
     """Add `<name>_p` to `namespace` for each primitive defined by a lax module."""
     for module_name, module in list(sys.modules.items()):
         if not module_name.startswith("functorch_lite.lax._") or \
-                module_name.startswith(_OWN_NAMESPACE + _INTERNAL):
+                module_name.startswith(_OWN_NAMESPACE):
             continue
         for value in vars(module).values():
             if isinstance(value, Primitive):

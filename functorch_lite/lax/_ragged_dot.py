@@ -9,10 +9,14 @@ import dataclasses
 
 import numpy as np
 
+from .._batching import vmap_traced
 from .._core import get_aval
 from ._linear import dot_general
-from ._structural import (broadcast, broadcast_in_dim, broadcasted_iota, concatenate, full,
-                          select_n, slice_in_dim, transpose)
+from ._structural import broadcast, broadcast_in_dim, transpose
+from ._values import broadcasted_iota, full, select_n
+from ._slicing import concatenate, slice_in_dim
+from ._reductions import cumsum
+from ._elementwise import bitwise_and, le, lt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +52,6 @@ def _remaining(n, *excluded):
 
 def _ragged_to_dense(x, gs, dim):
     """[g, *x.shape]: copy i keeps the entries of group i along `dim`, zeros elsewhere."""
-    from ._reductions import cumsum
-    from ._elementwise import bitwise_and, le, lt
     g = get_aval(gs).shape[0]
     shape = (g, *get_aval(x).shape)
     x = broadcast_in_dim(x, shape, tuple(range(1, len(shape))))
@@ -65,11 +67,11 @@ def _batched_ragged_to_dense(dim, *x_in_axes):
     """_ragged_to_dense mapped over the prefix axes (group sizes differ per prefix)."""
     if not x_in_axes:
         return lambda x, gs: _ragged_to_dense(x, gs, dim)
-    from .._api_vmap import vmap
     x_axis, *rest = x_in_axes
     decr = lambda d: d - 1 if d >= x_axis else d
-    return vmap(_batched_ragged_to_dense(decr(dim), *[decr(a) for a in rest]),
-                in_axes=(x_axis, 0))
+    inner = _batched_ragged_to_dense(decr(dim), *[decr(a) for a in rest])
+    return lambda x, gs: vmap_traced(lambda *a: [inner(*a)], [x, gs], [x_axis, 0],
+                                     get_aval(x).shape[x_axis])[0]
 
 
 def _expand(x, dim, gs, *axes):

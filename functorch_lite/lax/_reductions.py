@@ -11,16 +11,21 @@ __all__ = ["reduce", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "r
 import weakref
 
 import numpy as np
+from jax import tree_util
 
 from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, defjvp, deflinear, instantiate, tangent_aval
 from .._batching import bdim_at_front
-from . import _elementwise as ew
 from ._logaddexp import logaddexp_p
-from ._structural import (broadcast_in_dim, i64_array, convert_element_type, full, pad,
-                          reshape, slice_in_dim, transpose)
 from ._util import canonicalize_axis
+from .._lowering import LoweringContext, ir_type
+from ._associative_scan import associative_scan
+from ._structural import expand_dims, broadcast_in_dim, i64_array, reshape, transpose
+from ._values import convert_element_type, full
+from ._slicing import pad, slice_in_dim
+from . import _elementwise, _elementwise as ew
+from .._staging import trace_to_program
 
 
 # --- regions ------------------------------------------------------------------------
@@ -30,7 +35,6 @@ def scalar_region(ctx, dtypes, body):
 
     `body(inner_ctx, *arg_names)` emits the region's ops with `inner_ctx.op` and
     returns the list of SSA names to return."""
-    from .._lowering import LoweringContext, ir_type
     scalars = [ShapedArray((), d) for d in dtypes]
     args = []
     for aval in scalars:
@@ -75,8 +79,8 @@ def _reduce_abstract_eval(x, *, axes):
 
 
 def _reduce_batching(prim):
-    def rule(axis_size, vals, dims, *, axes):
-        x = bdim_at_front(axis_size, vals[0], dims[0])
+    def rule(axis_data, vals, dims, *, axes):
+        x = bdim_at_front(axis_data.size, vals[0], dims[0])
         return prim.bind(x, axes=tuple(a + 1 for a in axes)), 0
     return rule
 
@@ -244,8 +248,8 @@ def _arg_reducer(name, direction, identity):
         return out, Zero(tangent_aval(get_aval(out)))
 
     @prim.def_batching
-    def batching(axis_size, vals, dims, *, axes, index_dtype):
-        x = bdim_at_front(axis_size, vals[0], dims[0])
+    def batching(axis_data, vals, dims, *, axes, index_dtype):
+        x = bdim_at_front(axis_data.size, vals[0], dims[0])
         return prim.bind(x, axes=(axes[0] + 1,), index_dtype=index_dtype), 0
 
     def wrapper(operand, axis, index_dtype):
@@ -311,8 +315,8 @@ def cumulative(name, region_body, identity, kinds="any"):
                              "padding": f"dense<{padding}> : tensor<{aval.ndim}x2xi64>"})
 
     @prim.def_batching
-    def batching(axis_size, vals, dims, *, axis, reverse):
-        x = bdim_at_front(axis_size, vals[0], dims[0])
+    def batching(axis_data, vals, dims, *, axis, reverse):
+        x = bdim_at_front(axis_data.size, vals[0], dims[0])
         return prim.bind(x, axis=axis + 1, reverse=reverse), 0
 
     def wrapper(operand, axis=0, reverse=False):
@@ -349,7 +353,6 @@ def _scan_jvp(binary_p):
         return value, instantiate(tangent)
 
     def rule(primals, tangents, *, axis, reverse):
-        from ._associative_scan import associative_scan
         (x,), (g,) = primals, tangents
         return associative_scan(combine, (x, instantiate(g)), reverse=reverse, axis=axis)
     return rule
@@ -364,8 +367,7 @@ cumlogsumexp_p.jvp_rule = _scan_jvp(logaddexp_p)
 def take_along_axis(t, index, axis):
     """out[..., i, ...] = t[..., index[..., i, ...], ...] along `axis` (in-bounds indices;
     every other dimension of `index` matches `t`): one batched gather."""
-    from ._indexing import GatherDimensionNumbers, gather
-    from ._structural import expand_dims
+    from ._indexing import GatherDimensionNumbers, gather  # _indexing imports this module
     ndim = get_aval(t).ndim
     others = tuple(d for d in range(ndim) if d != axis)
     dnums = GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(axis,),
@@ -389,7 +391,6 @@ def reduce(operands, init_values, computation, dimensions):
     `jax.lax.reduce`. A lax monoid (add, mul, max, ...) with its identity as the
     initial value becomes reduce_sum, reduce_prod, ... (differentiable); any other
     computation is staged into the region of one `stablehlo.reduce`."""
-    from jax import tree_util
     flat_ops, tree = tree_util.tree_flatten(operands)
     flat_init, init_tree = tree_util.tree_flatten(init_values)
     if init_tree != tree:
@@ -406,7 +407,6 @@ def reduce(operands, init_values, computation, dimensions):
 
 
 def _monoid_reducer(computation, x, init):
-    from . import _elementwise
     for name, (reduce_fn, identity) in _MONOIDS.items():
         if computation is getattr(_elementwise, name, None):
             if identity is None:
@@ -422,8 +422,6 @@ def _monoid_reducer(computation, x, init):
 
 
 def _computation_program(computation, tree, dtypes):
-    from jax import tree_util
-    from .._staging import trace_to_program
     try:
         cache = _computation_programs.setdefault(computation, {})
     except TypeError:  # not weakly referenceable: trace every time
@@ -459,11 +457,11 @@ def _reduce_general_lowering(ctx, *args, computation, dimensions):
 
 
 @reduce_p.def_batching
-def _reduce_general_batching(axis_size, vals, dims, *, computation, dimensions):
+def _reduce_general_batching(axis_data, vals, dims, *, computation, dimensions):
     n = len(vals) // 2
     if any(d is not None for d in dims[n:]):
         raise NotImplementedError("vmap of lax.reduce over batched initial values")
-    operands = [bdim_at_front(axis_size, x, d) for x, d in zip(vals[:n], dims[:n])]
+    operands = [bdim_at_front(axis_data.size, x, d) for x, d in zip(vals[:n], dims[:n])]
     outs = reduce_p.bind(*operands, *vals[n:], computation=computation,
                          dimensions=tuple(a + 1 for a in dimensions))
     return outs, [0] * n

@@ -14,6 +14,8 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval, user_source_line
 from .._ad import Zero, tangent_aval
 from .._batching import bdim_at_front
+from ._dynamic_slice import dynamic_update_index_in_dim
+from ._slicing import index_in_dim
 
 _BIT_DTYPES = {np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64)}
 
@@ -94,15 +96,13 @@ _zero_tangents(rng_bit_generator_p)
 
 
 @rng_bit_generator_p.def_batching
-def _rng_bit_generator_batching(axis_size, vals, dims, *, shape, dtype, algorithm):
+def _rng_bit_generator_batching(axis_data, vals, dims, *, shape, dtype, algorithm):
     """As JAX: the first key of the batch draws all the bits (one row per batch element)
     and only the first key advances."""
-    from ._dynamic_slice import dynamic_update_index_in_dim
-    from ._structural import index_in_dim
     (keys,), (d,) = vals, dims
-    keys = bdim_at_front(axis_size, keys, d)
+    keys = bdim_at_front(axis_data.size, keys, d)
     new_key, bits = rng_bit_generator_p.bind(
-        index_in_dim(keys, 0, keepdims=False), shape=(axis_size, *shape), dtype=dtype,
+        index_in_dim(keys, 0, keepdims=False), shape=(axis_data.size, *shape), dtype=dtype,
         algorithm=algorithm)
     return [dynamic_update_index_in_dim(keys, new_key, 0, 0), bits], [0, 0]
 
@@ -140,6 +140,6 @@ _zero_tangents(rng_uniform_p)
 
 
 @rng_uniform_p.def_batching
-def _rng_uniform_batching(axis_size, vals, dims, *, shape):
+def _rng_uniform_batching(axis_data, vals, dims, *, shape):
     raise NotImplementedError("vmap of lax.rng_uniform over batched bounds (JAX has no "
                               "rule either): draw with functorch_lite.random.uniform")

@@ -20,17 +20,20 @@ from .. import _core
 from .._config import config
 from .._core import Primitive, ShapedArray, get_aval, is_array_like
 from .._partial_eval import partial_eval_program
-from .._ad import (Zero, UndefinedPrimal, add_tangents, backward_pass, instantiate,
+from .._ad import (Zero, jvp_program, UndefinedPrimal, add_tangents, backward_pass, instantiate,
                    is_undefined, tangent_aval)
-from .._batching import move_batch_axis
-from .._ir import Program, Var, dead_code_elimination, eval_program
+from .._batching import batch_program, move_batch_axis, vmap_traced
+from .._ir import Program, Var, dead_code_elimination, eval_program, memo
+from .._staging import trace_closed
 from .._traceback_util import api_boundary
-from ._cf_util import (trace_body, abstractify, jvp_subprogram, jvp_fixed_point,
-                       describe_fun, batch_subprogram, batch_fixed_point,
-                       trace_closed, memo, reorder_inputs, reorder_outputs, depends_on,
+from ._cf_util import (trace_body, abstractify, jvp_fixed_point,
+                       describe_fun, batch_fixed_point, reorder_inputs, reorder_outputs, depends_on,
                        check_carry_tree, check_carry_types, promote_weak_carry,
                        carry_arg_name, region_with_args, inline_program, split_list)
 from ._python_loops import python_scan
+from ._values import full
+from ._slicing import concatenate, slice_in_dim
+from ._structural import reshape
 
 scan_p = Primitive("scan", multiple_results=True)
 scan_p.accepts_keys = True  # typed PRNG keys pass through
@@ -127,17 +130,25 @@ def map(f, xs, batch_size=None):
     """
     if batch_size is None:
         return scan(lambda _, x: ((), f(x)), (), xs)[1]
-    from .._api_vmap import vmap
     leaves, tree = tree_util.tree_flatten(xs)
     n = _scan_length(leaves, None)
-    return chunked_map(lambda *ls: vmap(f)(tree_util.tree_unflatten(tree, ls)), leaves,
-                       n, int(batch_size))
+
+    def vmapped_f(*chunk_leaves):  # f over a chunk's leading axis: vmap(f)
+        out_tree = []
+
+        def flat_f(*xs):
+            out_leaves, out_def = tree_util.tree_flatten(f(tree_util.tree_unflatten(tree, xs)))
+            out_tree.append(out_def)
+            return out_leaves
+        outs = vmap_traced(flat_f, chunk_leaves, [0] * len(chunk_leaves),
+                           get_aval(chunk_leaves[0]).shape[0])
+        return tree_util.tree_unflatten(out_tree[0], outs)
+    return chunked_map(vmapped_f, leaves, n, int(batch_size))
 
 
 def chunked_map(batched_fun, leaves, n, chunk):
     """Apply `batched_fun` (over a leading batch axis) to `leaves` in chunks of
     `chunk` rows, scanning over the full chunks; the remainder is one more call."""
-    from ._structural import reshape, slice_in_dim
     num, rem = divmod(n, chunk)
     if num == 0:
         return batched_fun(*leaves)
@@ -151,8 +162,7 @@ def chunked_map(batched_fun, leaves, n, chunk):
     if not rem:
         return ys
     rest = batched_fun(*[slice_in_dim(x, num * chunk, n, axis=0) for x in leaves])
-    from .. import numpy as fnp
-    return tree_util.tree_map(lambda a, b: fnp.concatenate([a, b], axis=0), ys, rest)
+    return tree_util.tree_map(lambda a, b: concatenate([a, b], 0), ys, rest)
 
 
 # --- abstract evaluation and lowering ---------------------------------------------
@@ -238,7 +248,7 @@ def _scan_jvp(primals, tangents, *, program, length, reverse, num_consts, num_ca
     carry_nz = jvp_fixed_point(program, nz_c + nz(init_t) + nz_x, slice(nc, nc + ncar),
                                slice(0, ncar))
     n_y = len(program.outs) - ncar
-    jprog, out_nz = jvp_subprogram(program, nz_c + carry_nz + nz_x,
+    jprog, out_nz = jvp_program(program, nz_c + carry_nz + nz_x,
                                    carry_nz + [False] * n_y)
     n_ct, n_cart, n_xt = sum(nz_c), sum(carry_nz), sum(nz_x)
     n_yt = sum(out_nz[ncar:])
@@ -372,7 +382,6 @@ def _scan_transpose(cts, *args, program, length, reverse, num_consts, num_carry,
                  lambda: _transpose_body(program, nc, ncar, lin_c, lin_x, nz_ys))
     res_c = [c for c, l in zip(consts, lin_c) if not l]
     res_x = [x for x, l in zip(xs, lin_x) if not l]
-    from ._structural import full
     acc = [full(c.aval.shape, 0, tangent_aval(c.aval).dtype)
            for c, l in zip(consts, lin_c) if l]
     ct_carry = [instantiate(c) if not isinstance(c, Zero) else
@@ -423,9 +432,9 @@ def map_list(f, xs):
 
 # --- batching -------------------------------------------------------------------------
 
-def _scan_batching(trace, vals, dims, *, program, length, reverse, num_consts,
+def _scan_batching(axis_data, vals, dims, *, program, length, reverse, num_consts,
                    num_carry, unroll):
-    size, name = trace.axis_size, trace.axis_name
+    size, name = axis_data.size, axis_data.name
     nc, ncar = num_consts, num_carry
     consts, init, xs = split_list(vals, [nc, ncar])
     c_d, init_d, x_d = split_list(dims, [nc, ncar])
@@ -435,7 +444,7 @@ def _scan_batching(trace, vals, dims, *, program, length, reverse, num_consts,
     carry_b = batch_fixed_point(program, c_d + [None if d is None else 0 for d in init_d]
                                 + x_body_d, slice(nc, nc + ncar), slice(0, ncar), size, name)
     n_y = len(program.outs) - ncar
-    body, out_b = batch_subprogram(program, c_d + [0 if b else None for b in carry_b]
+    body, out_b = batch_program(program, c_d + [0 if b else None for b in carry_b]
                                    + x_body_d, size, name, carry_b + [False] * n_y)
     init = [move_batch_axis(size, x, d, 0) if b else x
             for x, d, b in zip(init, init_d, carry_b)]
@@ -446,5 +455,4 @@ def _scan_batching(trace, vals, dims, *, program, length, reverse, num_consts,
     return outs, out_dims
 
 
-_scan_batching.needs_trace = True
 scan_p.batching_rule = _scan_batching

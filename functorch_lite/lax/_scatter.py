@@ -9,14 +9,17 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
-from ._elementwise import add, div, eq, mul, sub
-from ._elementwise import max as _max, min as _min
+from ._elementwise import add, div, eq, mul, sub, max as _max, min as _min, neg
 from ._reductions import binary_region
-from ._structural import broadcast_in_dim, full, select_n
+from ._structural import broadcast_in_dim
+from ._values import full, select_n
 from ._util import check_same_dtypes
 from ._indexing import (CLIP, FILL_OR_DROP, GatherScatterMode, ScatterDimensionNumbers, _bool_text,
                         _check, _dims_text, _gather_dnums_of, _int_tuples, _shift, gather,
                         lower_composite)
+from .._lowering import ir_type
+from .._ir import Equation, Literal, Program
+from .._staging import trace_to_program
 
 
 def _scatter_abstract_eval(operand, indices, updates, *, dimension_numbers, **_):
@@ -82,7 +85,6 @@ def _clamp_indices(indices, operand_shape, updates_shape, d):
 
 def _set_region(ctx, dtype):
     """Update computation `(old, new) -> new`."""
-    from .._lowering import ir_type
     t = ir_type(ShapedArray((), dtype))
     a, b = ctx.module.fresh(), ctx.module.fresh()
     return (f"{{\n    ^bb0({a}: {t}, {b}: {t}):\n"
@@ -133,8 +135,8 @@ def _scatter_primitive(name, region):
     prim.abstract_eval_rule = _scatter_abstract_eval
     prim.lowering_rule = lambda ctx, *args, **params: _scatter_lowering(region, ctx, *args,
                                                                         **params)
-    prim.batching_rule = lambda axis_size, vals, dims, **params: _scatter_batching(
-        prim, axis_size, vals, dims, **params)
+    prim.batching_rule = lambda axis_data, vals, dims, **params: _scatter_batching(
+        prim, axis_data.size, vals, dims, **params)
     return prim
 
 
@@ -235,7 +237,6 @@ def _scatter_sub_jvp(primals, tangents, **params):
 
 
 def _scatter_sub_transpose(ct, operand, indices, updates, **params):
-    from ._elementwise import neg
     operand_ct, _, updates_ct = _scatter_add_transpose(ct, operand, indices, updates,
                                                        **params)
     return [operand_ct, None, None if updates_ct is None else neg(updates_ct)]
@@ -395,7 +396,6 @@ scatter_apply_p.lowering_rule = lambda ctx, *args, **params: _scatter_lowering(
 def _with_literal_consts(program, consts):
     """`program` with its scalar constant inputs written in as literals (the update
     computation of a scatter is a closed region)."""
-    from .._ir import Equation, Literal, Program
     n = len(consts)
     literal = {v: Literal(np.asarray(c), v.aval) for v, c in zip(program.in_vars[:n], consts)}
     equations = [Equation(e.primitive, [literal.get(a, a) if not isinstance(a, Literal)
@@ -406,7 +406,6 @@ def _with_literal_consts(program, consts):
 
 
 def _update_program(func, dtype):
-    from .._staging import trace_to_program
     try:
         per_func = _apply_programs.setdefault(func, {})
     except TypeError:  # func cannot be weakly referenced: trace it every time

@@ -13,8 +13,9 @@ from .._core import Primitive, ShapedArray, get_aval
 from .._ad import Zero, instantiate, is_undefined, tangent_aval
 from .._batching import bdim_at_front
 from ._reductions import scalar_region, compare_scalars, take_along_axis
-from ._structural import i64_array
 from ._util import canonicalize_axis
+from ._values import broadcasted_iota
+from ._structural import i64_array
 
 _BOOL = ShapedArray((), np.bool_)
 
@@ -117,7 +118,6 @@ def _sort_lowering(ctx, *operands, dimension, is_stable, num_keys):
 
 
 def _iota_like(operand, dimension):
-    from ._structural import broadcasted_iota
     return broadcasted_iota(np.int32, get_aval(operand).shape, dimension)
 
 
@@ -157,8 +157,8 @@ def _sort_transpose(cts, *operands, dimension, is_stable, num_keys):
 
 
 @sort_p.def_batching
-def _sort_batching(axis_size, vals, dims, *, dimension, is_stable, num_keys):
-    vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+def _sort_batching(axis_data, vals, dims, *, dimension, is_stable, num_keys):
+    vals = [bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims)]
     outs = sort_p.bind(*vals, dimension=dimension + 1, is_stable=is_stable,
                        num_keys=num_keys)
     return outs, [0] * len(outs)
@@ -217,7 +217,7 @@ def _top_k_jvp(primals, tangents, *, k, axis):
 
 
 @top_k_p.def_batching
-def _top_k_batching(axis_size, vals, dims, *, k, axis):
+def _top_k_batching(axis_data, vals, dims, *, k, axis):
     (x,), (d,) = vals, dims
     new_axis = axis + 1 if d <= axis else axis
     outs = top_k_p.bind(x, k=k, axis=new_axis)

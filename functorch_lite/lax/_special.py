@@ -22,11 +22,12 @@ from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
 from .._ad import defjvp
 from .._batching import broadcast_batcher
-from ._elementwise import (REAL_FLOAT, unary, binary, broadcast_operands, check_kind,
-                           _check_same_shapes, abs, add, digamma, div, eq, exp, ge, gt,
-                           le, lgamma, log, log1p, lt, mul, ne, neg, reciprocal, sign,
-                           sqrt, sub, bitwise_and, bitwise_or, bitwise_not, floor)
-from ._structural import convert_element_type, full_like, select
+from ._elementwise_families import (REAL_FLOAT, unary, binary, broadcast_operands,
+                                    check_kind, _check_same_shapes)
+from ._elementwise import (abs, add, digamma, div, eq, exp, ge, gt, le, lgamma, log, log1p,
+                           lt, mul, ne, neg, reciprocal, sign, sqrt, sub, bitwise_and,
+                           bitwise_or, bitwise_not, floor)
+from ._values import convert_element_type, full_like, select
 from ._reductions import reduce_or
 from ._loops import while_loop
 from ._linalg_kernels import composite_lowering

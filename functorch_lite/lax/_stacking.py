@@ -11,7 +11,8 @@ from .._core import Primitive, ShapedArray, get_aval, user_source_line
 from .._ad import Zero, deflinear, instantiate, is_undefined
 from .._batching import bdim_at_front
 from ._util import canonicalize_axis, check_same_dtypes
-from ._structural import i64_array, concatenate
+from ._structural import i64_array
+from ._slicing import concatenate
 from ._reductions import reduce_sum
 from ._structural import reshape
 
@@ -71,7 +72,7 @@ deflinear(split_p, _split_transpose)
 
 
 @split_p.def_batching
-def _split_batching(axis_size, vals, dims, *, sizes, axis):
+def _split_batching(axis_data, vals, dims, *, sizes, axis):
     (x,), (d,) = vals, dims
     outs = split_p.bind(x, sizes=sizes, axis=axis + 1 if axis >= d else axis)
     return outs, [d] * len(sizes)
@@ -123,12 +124,12 @@ deflinear(stack_p, _stack_transpose)
 
 
 @stack_p.def_batching
-def _stack_batching(axis_size, vals, dims, *, axis):
+def _stack_batching(axis_data, vals, dims, *, axis):
     d = dims[0]
     if d is not None and all(e == d for e in dims):
         return stack_p.bind(*vals, axis=axis if axis <= d else axis + 1), \
             d + 1 if axis <= d else d
-    vals = [bdim_at_front(axis_size, x, e) for x, e in zip(vals, dims)]
+    vals = [bdim_at_front(axis_data.size, x, e) for x, e in zip(vals, dims)]
     return stack_p.bind(*vals, axis=axis + 1), 0
 
 
@@ -168,7 +169,7 @@ deflinear(unstack_p, _unstack_transpose)
 
 
 @unstack_p.def_batching
-def _unstack_batching(axis_size, vals, dims, *, axis):
+def _unstack_batching(axis_data, vals, dims, *, axis):
     (x,), (d,) = vals, dims
     outs = unstack_p.bind(x, axis=axis if axis < d else axis + 1)
     return outs, [d - 1 if axis < d else d] * len(outs)
@@ -213,7 +214,7 @@ deflinear(tile_p, _tile_transpose)
 
 
 @tile_p.def_batching
-def _tile_batching(axis_size, vals, dims, *, reps):
+def _tile_batching(axis_data, vals, dims, *, reps):
     (x,), (d,) = vals, dims
     reps = list(reps)
     reps.insert(d, 1)

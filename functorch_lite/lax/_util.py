@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import _dtypes
 from .._core import get_aval, user_source_line
+from ._values import full
 
 
 def standard_lowering(hlo_op):
@@ -39,7 +40,6 @@ def as_lax_operands(*xs):
     """Python scalars among lax operands take the dtype and shape of the others."""
     if all(not isinstance(x, (bool, int, float, complex)) for x in xs):
         return xs
-    from ._structural import full
     ref = next((get_aval(x) for x in xs if not isinstance(x, (bool, int, float, complex))),
                None)
     if ref is None:

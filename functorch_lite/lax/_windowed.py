@@ -6,6 +6,7 @@ select_and_scatter_add (its transpose, routing cotangents to the argmax)."""
 __all__ = ["reduce_window", "reduce_window_sum", "reduce_window_max", "reduce_window_min",
            "reduce_window_shape_tuple"]
 import numpy as np
+from jax import tree_util
 
 from .. import _dtypes
 from .._core import Primitive, ShapedArray, get_aval
@@ -17,6 +18,7 @@ from ._conv import conv_general_vjp_lhs_padding, _dilate_shape, _strided_out_siz
 from ._structural import i64_array
 from ._reductions import scalar_region, _max_identity, _min_identity
 from ._windowed_tiled import tiled_lowering, tiled_sum_transpose, tiles_exactly
+from . import _elementwise
 
 
 def _window_shape(operand_shape, window_dimensions, window_strides, padding, base_dilation,
@@ -112,7 +114,7 @@ def _window_reducer(name, hlo_op, identity):
                       attrs=_window_attrs(**params))
 
     @prim.def_batching
-    def batching(axis_size, vals, dims, **params):
+    def batching(axis_data, vals, dims, **params):
         (x,), (d,) = vals, dims
         return prim.bind(x, **_insert_unit_window(params, d)), d
 
@@ -236,8 +238,8 @@ def _gather_transpose(ct, t, x, *, select, window_dimensions, window_strides, pa
 
 
 @select_and_gather_add_p.def_batching
-def _gather_batching(axis_size, vals, dims, **params):
-    t, x = (bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims))
+def _gather_batching(axis_data, vals, dims, **params):
+    t, x = (bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims))
     return select_and_gather_add_p.bind(t, x, **_insert_unit_window(params, 0)), 0
 
 
@@ -315,8 +317,8 @@ def _scatter_transpose(ct, s, x, *, select, base_dilation, **params):
 
 
 @select_and_scatter_add_p.def_batching
-def _scatter_batching(axis_size, vals, dims, **params):
-    s, x = (bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims))
+def _scatter_batching(axis_data, vals, dims, **params):
+    s, x = (bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims))
     return select_and_scatter_add_p.bind(s, x, **_insert_unit_window(params, 0)), 0
 
 
@@ -325,7 +327,6 @@ def _scatter_batching(axis_size, vals, dims, **params):
 def _monoid_reducer(computation, init_value, dtype):
     """The reduce_window primitive wrapper for `computation` when it is add, max or min
     and `init_value` its identity (else None: the generic reduce_window applies)."""
-    from . import _elementwise
     names = {_elementwise.add: "add", _elementwise.max: "max", _elementwise.min: "min"}
     name = names.get(computation) or getattr(computation, "__name__", None)
     name = {"add": "add", "max": "max", "maximum": "max", "min": "min",
@@ -350,13 +351,12 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     `reduce_window(x, -inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID')`. lax.add,
     lax.max and lax.min with their identities are the differentiable monoid reductions;
     any other computation is the generic `reduce_window` primitive."""
-    from jax import tree_util
     leaves = tree_util.tree_leaves(operand)
     if len(leaves) == 1 and not isinstance(operand, (list, tuple, dict)):
         fn = _monoid_reducer(computation, init_value, get_aval(operand).dtype)
         if fn is not None:
             return fn(operand, window_dimensions, window_strides, padding, base_dilation,
                       window_dilation)
-    from ._windowed_general import generic_reduce_window
+    from ._windowed_general import generic_reduce_window  # it imports this module
     return generic_reduce_window(operand, init_value, computation, window_dimensions,
                                  window_strides, padding, base_dilation, window_dilation)

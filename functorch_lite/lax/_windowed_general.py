@@ -89,12 +89,12 @@ def _reduce_window_jvp(primals, tangents, *, program, **params):
 
 
 @reduce_window_p.def_batching
-def _reduce_window_batching(axis_size, vals, dims, *, program, **params):
+def _reduce_window_batching(axis_data, vals, dims, *, program, **params):
     n = len(vals) // 2
     if any(d is not None for d in dims[n:]):
         raise NotImplementedError("reduce_window batching is not implemented for "
                                   "initial values")
-    operands = [bdim_at_front(axis_size, x, d) for x, d in zip(vals[:n], dims[:n])]
+    operands = [bdim_at_front(axis_data.size, x, d) for x, d in zip(vals[:n], dims[:n])]
     outs = reduce_window_p.bind(*operands, *vals[n:], program=program,
                                 **_insert_unit_window(params, 0))
     return outs, [0] * n
@@ -128,11 +128,12 @@ def _select_and_scatter_lowering(ctx, operand, source, init_value, *, select_pro
 
 
 @select_and_scatter_p.def_batching
-def _select_and_scatter_batching(axis_size, vals, dims, *, window_dimensions,
+def _select_and_scatter_batching(axis_data, vals, dims, *, window_dimensions,
                                  window_strides, padding, **params):
     if dims[2] is not None:
         raise NotImplementedError("select_and_scatter batching over init values")
-    operand, source = (bdim_at_front(axis_size, v, d) for v, d in zip(vals[:2], dims[:2]))
+    operand, source = (bdim_at_front(axis_data.size, v, d)
+                       for v, d in zip(vals[:2], dims[:2]))
     return select_and_scatter_p.bind(
         operand, source, vals[2], window_dimensions=(1, *window_dimensions),
         window_strides=(1, *window_strides), padding=((0, 0), *padding), **params), 0

@@ -7,7 +7,7 @@ from .._core import Tracer
 
 
 def _np():
-    from .. import numpy
+    from .. import numpy  # the package installs these methods
     return numpy
 
 
@@ -36,7 +36,7 @@ _UNARY = {"neg": "negative", "abs": "absolute", "invert": "invert"}
 _METHODS = ["sum", "mean", "max", "min", "prod", "var", "std", "argmax", "argmin", "any",
             "all", "cumsum", "cumprod", "reshape", "transpose", "swapaxes", "squeeze",
             "ravel", "flatten", "clip", "round", "sort", "argsort", "dot", "conj",
-            "conjugate", "diagonal", "trace", "take", "repeat", "nonzero", "item_",
+            "conjugate", "diagonal", "trace", "take", "repeat", "nonzero",
             "astype", "copy", "searchsorted", "ptp"]
 
 

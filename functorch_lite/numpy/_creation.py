@@ -15,6 +15,7 @@ import numpy as np
 from .. import _dtypes, _jax_versions, lax
 from .._core import Tracer, canonicalize_shape, get_aval
 from ._util import asarray, broadcast_arrays_, result_type
+from ._shape import broadcast_to, moveaxis
 
 
 def _arr(x):
@@ -73,7 +74,6 @@ def full(shape, fill_value, dtype=None):
     if np.ndim(fill_value) == 0 and not (_is_array(fill_value) and
                                          get_aval(fill_value).ndim):
         return lax.full(shape, fill_value, dtype)
-    from ._shape import broadcast_to
     return broadcast_to(asarray(fill_value, dtype), shape)
 
 
@@ -212,7 +212,6 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     out = lax.mul(out, _broadcast(lax.reshape(sign, (1, *get_aval(sign).shape)),
                                   get_aval(out).shape))
     if axis != 0:
-        from ._shape import moveaxis
         out = moveaxis(out, 0, axis)
     return lax.convert_element_type(out, dtype)
 

@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import _dtypes
 from ._util import asarray
+from .._core import Tracer
 
 __all__ = ["float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
            "uint8", "uint16", "uint32", "uint64", "bool_", "complex64", "complex128",
@@ -116,7 +117,6 @@ def isrealobj(x):
 
 def isscalar(element):
     """True for Python/NumPy scalars and 0-d arrays (traced ones included)."""
-    from .._core import Tracer
     if np.isscalar(element):
         return True
     if isinstance(element, (np.ndarray, _jax.Array, Tracer)):
@@ -137,7 +137,6 @@ newaxis = None
 
 class _ArrayMeta(type):
     def __instancecheck__(cls, obj):
-        from .._core import Tracer
         return isinstance(obj, (_jax.Array, Tracer))
 
 

@@ -5,6 +5,8 @@ eagerly a repeated signature goes straight to its executable instead of dispatch
 every primitive inside it one by one."""
 from .._jit import jit
 from .._traceback_util import api_boundary
+import functools
+import inspect
 
 _UNARY = """exp exp2 expm1 log log2 log10 log1p sqrt cbrt sin cos tan arcsin arccos arctan
     sinh cosh tanh arcsinh arccosh arctanh asin acos atan asinh acosh atanh sinc deg2rad
@@ -37,8 +39,6 @@ def wrap(namespace):
 
 
 def _eager_jit(fn, static_names):
-    import functools
-    import inspect
     params = list(inspect.signature(fn).parameters)
     static = tuple(n for n in static_names if n in params)
     jitted = jit(fn, static_argnames=static, inline=True)

@@ -8,6 +8,7 @@ from ..lax._indexing import (CLIP, FILL_OR_DROP, PROMISE_IN_BOUNDS, GatherDimens
                              ScatterDimensionNumbers)
 from ._util import (asarray, broadcast_shapes, broadcast_to_shape, check_no_out,
                     promote_dtypes)
+from ._ufuncs import divide, power, remainder
 from ._indexing import (_entries_of, _expand_for_bools, _gather_plan, _index_dtype,
                         _rewriting_take, _wrap_negative)
 
@@ -131,18 +132,16 @@ class _IndexUpdateRef:
     def divide(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
                wrap_negative_indices=True):
         """`x[idx] /= values`."""
-        from .. import numpy as fnp
         factors = self._update(values, lax.scatter_mul, indices_are_sorted, unique_indices,
                                mode, wrap_negative_indices, _ones_like(self.array))
-        return fnp.divide(self.array, factors)
+        return divide(self.array, factors)
 
     def power(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
               wrap_negative_indices=True):
         """`x[idx] **= values`."""
-        from .. import numpy as fnp
         exponents = self._update(values, lax.scatter_mul, indices_are_sorted, unique_indices,
                                  mode, wrap_negative_indices, _ones_like(self.array))
-        return fnp.power(self.array, exponents)
+        return power(self.array, exponents)
 
     def min(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
             wrap_negative_indices=True):
@@ -218,11 +217,10 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
     if mode is None or mode == "fill":
         gather_mode, indices = FILL_OR_DROP, _wrapped(indices, n)
     elif mode == "wrap":
-        from .. import numpy as fnp
         gather_mode = PROMISE_IN_BOUNDS
         with np.errstate(divide="ignore"):  # n == 0: any index fails the gather, as jnp
             indices = np.mod(indices, n) if isinstance(indices, np.ndarray) else \
-                fnp.remainder(indices, n)
+                remainder(indices, n)
     elif mode == "clip":
         gather_mode = CLIP
     elif mode == "raise":

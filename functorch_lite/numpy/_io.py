@@ -5,6 +5,7 @@ fromiter raise as in jax.numpy (they consume their source, which is not pure).""
 __all__ = ["save", "savez", "load", "frombuffer", "fromstring", "fromfile", "fromiter",
            "from_dlpack"]
 import numpy as np
+from jax import dlpack
 
 from .. import _dtypes
 from ._util import asarray
@@ -56,5 +57,4 @@ def fromiter(*args, **kwargs):
 
 def from_dlpack(x, /, *, device=None, copy=None):
     """An array sharing memory with a DLPack-exporting object (e.g. a torch tensor)."""
-    from jax import dlpack
     return dlpack.from_dlpack(x, device=device, copy=copy)

@@ -9,7 +9,10 @@ import numpy as np
 
 from .. import _dtypes, _jax_versions, lax
 from .._core import get_aval, user_source_line
-from ._util import asarray, check_no_out, promote_dtypes
+from ._ufuncs import multiply
+from ._shape import moveaxis
+from ._reductions import sum as _sum
+from ._util import broadcast_arrays_, asarray, check_no_out, promote_dtypes
 
 
 def _arrays(*xs):
@@ -28,7 +31,6 @@ def _dot(a, b, dimension_numbers, precision=None, preferred_element_type=None):
 
 
 def _multiply(a, b):
-    from ._ufuncs import multiply
     return multiply(a, b)
 
 
@@ -104,8 +106,7 @@ def vdot(a, b, *, precision=None, preferred_element_type=None):
 
 def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
     """Conjugated dot products of the vectors along `axis` (other axes broadcast)."""
-    from ._vectorize import vectorize
-    from ._shape import moveaxis
+    from ._vectorize import vectorize  # _vectorize imports the package
     x1, x2 = _arrays(x1, x2)
     s1, s2 = get_aval(x1).shape, get_aval(x2).shape
     if s1[axis] != s2[axis]:
@@ -118,13 +119,13 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
 
 def matvec(x1, x2, /):
     """Matrix-vector products over broadcast stacks: (..., n, m) x (..., m)."""
-    from ._vectorize import vectorize
+    from ._vectorize import vectorize  # _vectorize imports the package
     return vectorize(matmul, signature="(n,m),(m)->(n)")(*_arrays(x1, x2))
 
 
 def vecmat(x1, x2, /):
     """Conjugated vector-matrix products over broadcast stacks: (..., n) x (..., n, m)."""
-    from ._vectorize import vectorize
+    from ._vectorize import vectorize  # _vectorize imports the package
     x1, x2 = _arrays(x1, x2)
     if _dtypes.is_complex(get_aval(x1).dtype):
         x1 = lax.conj(x1)
@@ -218,7 +219,6 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     """`jnp.trace`: sum of the (offset) diagonal."""
     check_no_out(out, "trace")
-    from ._reductions import sum as _sum
     return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
@@ -250,7 +250,6 @@ def diagflat(v, k=0):
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """`jnp.cross`: cross product of 3-vectors (and, before JAX 0.12, 2-vectors) along
     the given axes."""
-    from ._util import broadcast_arrays_
     a, b = _arrays(a, b)
     if axis is not None:
         axisa = axisb = axisc = axis

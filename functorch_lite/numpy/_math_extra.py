@@ -6,11 +6,12 @@ __all__ = ["ldexp", "frexp", "modf", "gcd", "lcm", "spacing", "i0", "packbits",
            "unpackbits"]
 import numpy as np
 
-from .. import _dtypes, lax
+from .. import _dtypes, lax, numpy as jnp
 from .._core import get_aval, user_source_line
 from .._custom import custom_jvp
-from .. import numpy as jnp
 from ._util import asarray, compiled, promote_dtypes, promote_to_inexact
+from ._promotion import _promote_inexact
+from .._api import jvp
 
 _INT_OF_BITS = {16: np.int16, 32: np.int32, 64: np.int64}
 
@@ -70,7 +71,6 @@ def ldexp(x1, x2, /):
     x1, x2 = asarray(x1), asarray(x2)
     if _dtypes.is_complex(_dtype(x1)) or _dtypes.is_inexact(_dtype(x2)):
         raise ValueError(f"ldexp not supported for input types {(_dtype(x1), _dtype(x2))}")
-    from ._ufuncs import _promote_inexact
     (x1,) = _promote_inexact(x1)
     x2 = lax.convert_element_type(x2, _dtype(x1))
     m, e = frexp(x1)
@@ -94,7 +94,6 @@ def modf(x, /, out=None):
 @compiled()
 def spacing(x, /):
     """The distance from x to the next representable number away from zero."""
-    from ._ufuncs import _promote_inexact
     (arr,) = _promote_inexact(x)
     if _dtypes.is_complex(_dtype(arr)):
         raise ValueError("jnp.spacing is not defined for complex inputs.")
@@ -163,7 +162,6 @@ def _i0(x):
 
 @_i0.defjvp
 def _i0_jvp(primals, tangents):
-    from .._api import jvp
     primal_out, tangent_out = jvp(_i0.fun, primals, tangents)
     return primal_out, jnp.where(primals[0] == 0, 0.0, tangent_out)
 
@@ -171,7 +169,6 @@ def _i0_jvp(primals, tangents):
 @compiled()
 def i0(x):
     """The modified Bessel function of the first kind, order 0 (real input)."""
-    from ._ufuncs import _promote_inexact
     (x,) = _promote_inexact(x)
     if not _dtypes.is_float(_dtype(x)):
         raise ValueError(f"Unsupported input type to jax.numpy.i0: {_dtype(x)}")

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _dtypes, lax
 from .._core import Tracer, get_aval
-from ._util import asarray
+from ._util import asarray, broadcast_to_shape
 
 _MODES = ("constant", "empty", "edge", "reflect", "symmetric", "wrap", "maximum",
           "minimum", "mean")
@@ -65,7 +65,6 @@ def _pad_constant(x, widths, constant_values):
         return lax.pad(x, value, [(lo, hi, 0) for lo, hi in widths])
     if isinstance(constant_values, Tracer) or hasattr(constant_values, "aval"):
         values = lax.convert_element_type(constant_values, aval.dtype)
-        from ._util import broadcast_to_shape
         values = broadcast_to_shape(values, (aval.ndim, 2))
         pick = lambda i, j: lax.index_in_dim(lax.index_in_dim(values, i, 0, False), j, 0,
                                              False)

@@ -8,13 +8,16 @@ from .. import _core, _dtypes, lax
 from .._core import get_aval
 from ..lax._util import canonicalize_axis
 from ._util import asarray
+from ._shape import concatenate, broadcast_to, ravel
+from ._reductions import any as any_, all as all_
+from ._ufuncs import equal, clip, isnan, logical_or, logical_and
+from ._creation import zeros
 
 __all__ = ["diff", "ediff1d", "isin", "bincount", "array_equal", "array_equiv"]
 
 
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """The n-th discrete difference along `axis` (a[1:] - a[:-1], n times)."""
-    from ._shape import concatenate, broadcast_to
     a = asarray(a)
     axis = canonicalize_axis(axis, get_aval(a).ndim)
     pieces = [a]
@@ -41,7 +44,6 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 
 def ediff1d(ary, to_end=None, to_begin=None):
     """Differences of the flattened array, with optional values at either end."""
-    from ._shape import ravel, concatenate
     out = diff(ravel(asarray(ary)))
     parts = [ravel(asarray(to_begin, get_aval(out).dtype))] if to_begin is not None else []
     parts.append(out)
@@ -52,9 +54,6 @@ def ediff1d(ary, to_end=None, to_begin=None):
 
 def isin(element, test_elements, assume_unique=False, invert=False):
     """Whether each entry of `element` occurs in `test_elements` (compared all-pairs)."""
-    from ._shape import ravel
-    from ._reductions import any as any_
-    from ._ufuncs import equal
     element, tests = asarray(element), ravel(asarray(test_elements))
     found = any_(equal(lax.expand_dims(element, (get_aval(element).ndim,)), tests), axis=-1)
     return lax.bitwise_not(found) if invert else found
@@ -79,8 +78,6 @@ def bincount(x, weights=None, minlength=0, *, length=None):
             raise _core.ConcretizationTypeError(x, "bincount without a static length=")
         values = np.asarray(x)
         length = max(minlength, values.size and int(max(0, values.max())) + 1)
-    from ._creation import zeros
-    from ._ufuncs import clip
     if weights is None:
         weights = lax.full(get_aval(x).shape, 1, _dtypes.default_int())
     weights = asarray(weights)
@@ -94,8 +91,6 @@ def bincount(x, weights=None, minlength=0, *, length=None):
 
 def array_equal(a1, a2, equal_nan=False):
     """True when the arrays have one shape and equal elements."""
-    from ._reductions import all as all_
-    from ._ufuncs import equal, isnan, logical_or, logical_and
     a1, a2 = asarray(a1), asarray(a2)
     if get_aval(a1).shape != get_aval(a2).shape:
         return asarray(False)
@@ -107,8 +102,6 @@ def array_equal(a1, a2, equal_nan=False):
 
 def array_equiv(a1, a2):
     """True when the arrays broadcast to one shape with equal elements."""
-    from ._reductions import all as all_
-    from ._ufuncs import equal
     try:
         return all_(equal(asarray(a1), asarray(a2)))
     except ValueError:

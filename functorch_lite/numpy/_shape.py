@@ -19,6 +19,7 @@ from .._core import Tracer, canonicalize_shape, get_aval
 from ._util import (asarray, broadcast_arrays_, broadcast_to_shape, check_no_out,
                     promote_dtypes)
 from ._pad import pad
+from .._device import check_device
 
 
 def _arr(x):
@@ -522,7 +523,6 @@ def copy(a, order=None):
 def astype(x, dtype, /, *, copy=False, device=None):
     """`x` converted to `dtype` (`copy` does not matter: arrays are immutable; `device`
     may only name the default device)."""
-    from .._device import check_device
     check_device(device, "jnp.astype")
     return lax.convert_element_type(_arr(x), dtype)
 

@@ -5,6 +5,12 @@ import numpy as np
 from .. import _dtypes, lax
 from .._core import get_aval
 from ._util import asarray
+from ._shape import atleast_2d, concatenate, swapaxes
+from ._reductions import sum as sum_
+from ._linalg_basic import matmul, diagonal
+from ._promotion import _promote_inexact
+from ._ufuncs import sqrt, clip, where, remainder
+from ._sorting import searchsorted
 
 __all__ = ["cov", "corrcoef", "interp"]
 
@@ -12,10 +18,6 @@ __all__ = ["cov", "corrcoef", "interp"]
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
     """Covariance matrix of the variables in `m` (rows are variables unless
     `rowvar=False`), with optional frequency and analytic weights."""
-    from ._shape import atleast_2d, concatenate, swapaxes
-    from ._reductions import sum as sum_
-    from ._linalg_basic import matmul
-    from ._ufuncs import _promote_inexact
     m = asarray(m)
     transpose = not rowvar and get_aval(m).ndim != 1  # (jnp's rule; NumPy's differs)
     m = atleast_2d(m)
@@ -64,8 +66,6 @@ def _squeeze_scalar(c):
 def corrcoef(x, y=None, rowvar=True):
     """Pearson correlation coefficients (the covariance normalised by the variances),
     clipped to [-1, 1]."""
-    from ._ufuncs import sqrt, clip
-    from ._linalg_basic import diagonal
     c = cov(x, y, rowvar)
     if get_aval(c).ndim == 0:
         return c / c
@@ -78,9 +78,6 @@ def corrcoef(x, y=None, rowvar=True):
 def interp(x, xp, fp, left=None, right=None, period=None):
     """Piecewise-linear interpolation of the points (xp, fp) (xp increasing) at x;
     values beyond the ends are fp[0]/fp[-1] unless `left`/`right` are given."""
-    from ._sorting import searchsorted
-    from ._ufuncs import where, clip, remainder
-    from ._shape import concatenate
     x, xp, fp = asarray(x), asarray(xp), asarray(fp)
     dtype = _dtypes.result_type_of([(get_aval(a).dtype, get_aval(a).weak_type)
                                     for a in (x, xp, fp)])[0]

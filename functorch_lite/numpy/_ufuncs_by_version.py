@@ -9,9 +9,9 @@ import numpy as np
 from .. import _dtypes, _jax_versions, lax
 from .._core import get_aval
 from .._custom import custom_jvp
-from ._ufuncs import (_lax_const, _like, _promote_inexact, _where, abs, add, equal,
-                      isposinf, maximum, minimum, multiply, negative, not_equal, sin,
-                      subtract, true_divide)
+from ._promotion import _lax_const, _like, _promote_inexact, _where
+from ._ufuncs import (abs, add, equal, isposinf, maximum, minimum, multiply, negative,
+                      not_equal, sin, subtract, true_divide)
 from ._util import broadcast_arrays_
 
 

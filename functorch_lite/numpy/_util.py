@@ -1,16 +1,17 @@
 """Array conversion, JAX-style type promotion with weak Python scalars, and NumPy
 broadcasting, on top of lax primitives."""
-
 __all__ = ["asarray", "result_type", "broadcast_shapes"]
 import functools
 import warnings
 
 import numpy as np
 
-from .. import _dtypes
+from .. import _dtypes, lax
 from .._config import config
 from .._core import Tracer, get_aval, user_source_line
-from .. import lax
+from .._jit import jit
+from .._runtime import mark_weak, to_device
+from ..lax._composites import broadcast_to_shape, common_shape
 
 
 def check_no_out(out, name):
@@ -33,17 +34,15 @@ def asarray(x, dtype=None):
         return x if dtype is None else lax.convert_element_type(x, dtype)
     if isinstance(x, (list, tuple)):
         if any(isinstance(e, Tracer) or hasattr(e, "aval") for e in _flatten(x)):
-            from ._shape import stack
+            from ._shape import stack  # _shape imports this module
             return stack([asarray(e, dtype) for e in x])
     if is_scalar(x):
-        from .._runtime import to_device, mark_weak
         aval = get_aval(x)
         out = to_device(x, dtype or aval.dtype)
         return mark_weak(out) if dtype is None and aval.weak_type else out
     value = np.asarray(x)
     if value.dtype == object:
         raise TypeError(f"cannot convert {type(x).__name__} to an array")
-    from .._runtime import to_device
     return to_device(value, dtype or _dtypes.canonicalize_dtype(value.dtype))
 
 
@@ -106,21 +105,6 @@ def broadcast_shapes(*shapes):
     return common_shape(shapes, ValueError)
 
 
-def common_shape(shapes, error):
-    """`broadcast_shapes`, raising `error` when the shapes do not broadcast (JAX:
-    ValueError from broadcasting, TypeError from an elementwise op of equal ranks)."""
-    ndim = max((len(s) for s in shapes), default=0)
-    out = []
-    for dims in zip(*[(1,) * (ndim - len(s)) + tuple(s) for s in shapes]):
-        sizes = {d for d in dims if d != 1}
-        if len(sizes) > 1:
-            raise error(f"Incompatible shapes for broadcasting: "
-                             f"{', '.join(map(str, map(tuple, shapes)))}\n"
-                             f"  at {user_source_line()}")
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(out)
-
-
 def check_rank_promotion(shapes):
     """Under `jax_numpy_rank_promotion` 'warn' or 'raise', operands of different
     non-zero ranks (NumPy would prepend dimensions) warn or raise, as JAX's elementwise
@@ -142,22 +126,6 @@ def check_rank_promotion(shapes):
             f"(x[None], expand_dims), or set the option to 'allow'.")
 
 
-def broadcast_to_shape(x, shape):
-    aval = get_aval(x)
-    if aval.shape == tuple(shape):
-        return x
-    nlead = len(shape) - aval.ndim
-    if nlead < 0:
-        raise ValueError(f"cannot broadcast shape {aval.shape} to {tuple(shape)}")
-    keep = [i for i, d in enumerate(aval.shape) if d == shape[nlead + i]]
-    squeezed = [i for i, d in enumerate(aval.shape) if d != shape[nlead + i]]
-    if any(aval.shape[i] != 1 for i in squeezed):
-        raise ValueError(f"cannot broadcast shape {aval.shape} to {tuple(shape)}")
-    if squeezed:
-        x = lax.reshape(x, [aval.shape[i] for i in keep])
-    return lax.broadcast_in_dim(x, tuple(shape), tuple(nlead + i for i in keep))
-
-
 def broadcast_arrays_(*args, error=ValueError):
     shape = common_shape([get_aval(a).shape for a in args], error)
     return [broadcast_to_shape(a, shape) for a in args]
@@ -172,6 +140,5 @@ def compiled(*static_argnames):
     `static_argnames` are static), calls under a transformation are traced in place,
     as jax.numpy's `@jit` functions."""
     def wrap(fn):
-        from .._jit import jit
         return functools.wraps(fn)(jit(fn, static_argnames=static_argnames, inline=True))
     return wrap

@@ -10,12 +10,12 @@ import re
 
 import numpy as np
 
-from .. import lax
+from .. import lax, numpy as jnp
 from .._api_vmap import vmap
 from .._core import get_aval
 from ..lax._util import canonicalize_axis
-from .. import numpy as jnp
 from ._util import asarray, broadcast_shapes
+from .._jit import eval_shape
 
 _DIM = r"\w+"
 _CORE_DIMS = "(?:{0:}(?:,{0:})*)?".format(_DIM)
@@ -166,7 +166,6 @@ def apply_over_axes(func, a, axes):
 
 
 def _dtype_of(func, *args):
-    from .._jit import eval_shape
     return eval_shape(func, *args).dtype
 
 

@@ -12,6 +12,7 @@ from .. import _dtypes, _jax_versions, lax
 from .._jit import jit
 from ._prng import _check_key, _split
 from ._samplers import _check_shape, _jnp, _shape, _uniform
+from ..numpy._util import promote_to_inexact
 
 
 def _isnan(x):
@@ -236,7 +237,6 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
 
 @functools.partial(jit, static_argnums=(3, 4, 5))
 def _multinomial(key, n, p, shape, dtype, unroll):
-    from ..numpy._util import promote_to_inexact
     jnp = _jnp()
     n, p = promote_to_inexact(n, p)
     if shape is not None and _jax_versions.MULTINOMIAL_BATCH_SHAPE:

@@ -22,6 +22,7 @@ from ..lax._linalg_kernels import composite_lowering
 from ._prng import _check_key, _split
 from ._samplers import (_broadcast_shape, _exponential, _finfo, _float_dtype, _jnp, _normal,
                         _shape, _check_shape, _uniform, rademacher)
+from ..nn import softmax
 
 
 def _gamma_one(key, alpha, log_space):
@@ -112,8 +113,8 @@ defjvp(random_gamma_p, None, _random_gamma_grad)  # the key is integer: no tange
 
 
 @random_gamma_p.def_batching
-def _random_gamma_batching(axis_size, vals, dims, *, log_space):
-    key, a = (bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims))
+def _random_gamma_batching(axis_data, vals, dims, *, log_space):
+    key, a = (bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims))
     return random_gamma_p.bind(key, a, log_space=log_space), 0
 
 
@@ -173,7 +174,6 @@ def dirichlet(key, alpha, shape=None, dtype=None):
 
 @functools.partial(jit, static_argnums=(2, 3))
 def _dirichlet(key, alpha, shape, dtype):
-    from ..nn import softmax
     alpha_shape = get_aval(alpha).shape
     if not alpha_shape:
         raise ValueError(f"dirichlet requires alpha.ndim >= 1, got alpha.ndim == 0")

@@ -72,10 +72,10 @@ random_wrap_p.jvp_rule = lambda primals, tangents, *, dtype: (
 
 
 @random_wrap_p.def_batching
-def _wrap_batching(axis_size, vals, dims, *, dtype):
+def _wrap_batching(axis_data, vals, dims, *, dtype):
     data, d = vals[0], dims[0]
     if d >= get_aval(data).ndim - len(KEY_DATA_SHAPE):  # batched along the key data
-        data, d = move_batch_axis(axis_size, data, d, 0), 0
+        data, d = move_batch_axis(axis_data.size, data, d, 0), 0
     return wrap(data, dtype), d
 
 
@@ -92,7 +92,7 @@ random_unwrap_p.lowering_rule = lambda ctx, keys: keys
 random_unwrap_p.def_impl(_runtime.key_data)
 random_unwrap_p.jvp_rule = lambda primals, tangents: (
     unwrap(primals[0]), Zero(tangent_aval(_runtime.physical_aval(get_aval(primals[0])))))
-random_unwrap_p.batching_rule = lambda axis_size, vals, dims: (unwrap(vals[0]), dims[0])
+random_unwrap_p.batching_rule = lambda axis_data, vals, dims: (unwrap(vals[0]), dims[0])
 
 
 # --- the public key functions -----------------------------------------------------------

@@ -18,6 +18,7 @@ from .._lowering import composite_lowering, target_platform
 from ..lax import fori_loop
 from .._jit import jit
 from ._keys import check_key, resolve_impl, return_keys, wrap
+from ..numpy import asarray
 
 UINT_DTYPES = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: np.dtype(np.uint32),
                64: np.dtype(np.uint64)}
@@ -60,8 +61,8 @@ def _threefry2x32_abstract_eval(k1, k2, x1, x2):
 
 
 @threefry2x32_p.def_batching
-def _threefry2x32_batching(axis_size, vals, dims):
-    vals = [bdim_at_front(axis_size, v, d) for v, d in zip(vals, dims)]
+def _threefry2x32_batching(axis_data, vals, dims):
+    vals = [bdim_at_front(axis_data.size, v, d) for v, d in zip(vals, dims)]
     return threefry2x32_p.bind(*vals), [0, 0]
 
 
@@ -136,7 +137,6 @@ def PRNGKey(seed, *, impl=None):
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
         seed = int(seed)
         hi = (seed >> 32) & 0xFFFFFFFF if config.jax_enable_x64 else 0
-        from ..numpy import asarray
         return asarray(np.array([hi, seed & 0xFFFFFFFF], np.uint32))
     if isinstance(seed, Tracer) or hasattr(seed, "aval") or isinstance(seed, np.ndarray):
         aval = get_aval(seed)

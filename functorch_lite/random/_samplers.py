@@ -2,9 +2,10 @@
 JAX writes it so that the draws are bit-identical for the same key."""
 import functools
 
+import ml_dtypes
 import numpy as np
 
-from .. import _dtypes, lax
+from .. import _dtypes, lax, numpy
 from .._core import canonicalize_shape, get_aval
 from .._jit import jit
 from ._prng import UINT_DTYPES, _check_key, random_bits, split
@@ -47,7 +48,6 @@ def _broadcast_shape(name, shape, *params):
 
 
 def _jnp():
-    from .. import numpy
     return numpy
 
 
@@ -87,7 +87,6 @@ def _uniform(key, minval, maxval, shape, dtype):
 
 
 def _finfo(dtype):
-    import ml_dtypes
     return ml_dtypes.finfo(dtype) if dtype == _dtypes.bfloat16 else np.finfo(dtype)
 
 

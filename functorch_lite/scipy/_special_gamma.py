@@ -4,12 +4,12 @@ import operator
 
 import numpy as np
 
-from .. import _dtypes, lax
-from .. import numpy as jnp
+from .. import _dtypes, lax, numpy as jnp
 from .._core import Tracer, get_aval
 from .._custom import custom_jvp
 from ..numpy._util import promote_to_inexact
 from ._prob_util import compile_eager, promote_real as _real
+from .._api import jvp
 
 
 def gammaln(x):
@@ -203,7 +203,6 @@ def zeta(x, q=None):
 
 @zeta.defjvp
 def _zeta_jvp(primals, tangents):
-    from .._api import jvp
     x, q = primals
     x, q = _real("zeta", x, q)
     return zeta(x, q), jvp(_zeta_euler_maclaurin, (x, q), tuple(

@@ -45,7 +45,7 @@ def _named_window(window, nperseg):
         return np.ones(1) if nperseg == 1 else np.sin(
             np.linspace(0, np.pi, nperseg, endpoint=False)) ** 2
     try:
-        from scipy.signal import get_window
+        from scipy.signal import get_window  # SciPy is optional
     except ImportError as err:
         raise ImportError(f"scipy must be installed to use window={window!r}; install it "
                           f"or pass the window as an array") from err
