@@ -22,6 +22,7 @@ from ._ir import eval_program
 from ._jit import jit_p
 from ._staging import trace_to_program
 from ._traceback_util import api_boundary
+from .lax import map as lax_map
 
 
 class custom_vmap:
@@ -108,8 +109,8 @@ def _lowering(ctx, *args, program, rule, num_consts, name):
     return ctx.call(program, list(args), hint=name)
 
 
-def _batching(trace, vals, dims, *, program, rule, num_consts, name):
-    size = trace.axis_size
+def _batching(axis_data, vals, dims, *, program, rule, num_consts, name):
+    size = axis_data.size
     if any(d is not None for d in dims[:num_consts]):
         raise NotImplementedError(
             f"custom_vmap function {name} closes over a value batched by this vmap; "
@@ -127,7 +128,6 @@ def _batching(trace, vals, dims, *, program, rule, num_consts, name):
     return outs, [0 if b else None for b in out_batched]
 
 
-_batching.needs_trace = True
 custom_vmap_call_p.batching_rule = _batching
 
 
@@ -198,7 +198,6 @@ class _JVPOfRule:
 def sequential_vmap(f):
     """`f` as a `custom_vmap` whose batching rule loops over the batch (`lax.map`),
     as `jax.custom_batching.sequential_vmap`."""
-    from .lax import map as lax_map
     f = custom_vmap(f)
 
     @f.def_vmap

@@ -24,6 +24,7 @@ from ._custom import custom_jvp
 from ._custom_vjp import custom_vjp
 from ._checkpoint import checkpoint
 from . import _from_jax_table as table
+from ._jax_call import call_jax, jax_precision
 
 
 def _is_array_leaf(x):
@@ -47,7 +48,6 @@ class FromJax:
         self.unsupported = set()   # JAX primitives run as an opaque jax_call
 
     def __call__(self, *args, **kwargs):
-        from .interop import jax_precision
         leaves, tree = tree_util.tree_flatten((args, kwargs))
         if _core.current_trace() is _core.eval_trace and \
                 not any(isinstance(x, Tracer) for x in leaves):
@@ -63,7 +63,6 @@ class FromJax:
         return tree_util.tree_unflatten(out_tree, outs)
 
     def _trace(self, leaves, dynamic, tree):
-        from .interop import jax_precision
         out_trees = []
 
         def flat_fun(*dyn):
@@ -190,7 +189,6 @@ class Translator:
 
     def opaque(self, eqn, args):
         """Run one JAX equation as a `jax_call` (rules from jax.jvp/jax.vjp/jax.vmap)."""
-        from .interop import call_jax
         if any(jax.dtypes.issubdtype(v.aval.dtype, jax.dtypes.extended)
                for v in [*eqn.invars, *eqn.outvars]):
             raise NotImplementedError(
@@ -363,3 +361,13 @@ def custom_linear_solve(tr, eqn, *args):
         (lambda _, x: run("transpose_solve")(x))
     return list(lax.custom_linear_solve(run("matvec"), b, lambda _, x: run("solve")(x),
                                         transpose_solve))
+
+
+table.SUB_PROGRAM_RULES.update({
+    "jit": inline("jaxpr"), "pjit": inline("jaxpr"),
+    "closed_call": inline("call_jaxpr"), "core_call": inline("call_jaxpr"),
+    "checkpoint": remat, "remat": remat,
+    "cond": cond, "while": while_loop, "scan": scan,
+    "custom_jvp_call": custom_jvp_call, "custom_vjp_call": custom_vjp_call,
+    "custom_linear_solve": custom_linear_solve,
+})

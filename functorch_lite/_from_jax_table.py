@@ -9,6 +9,8 @@ never a silently different computation.
 import inspect
 
 from . import lax, random
+from .lax import linalg
+from .numpy import issubdtype, integer
 from ._core import get_aval
 
 # parameters JAX records that change nothing in what is computed when they hold these
@@ -55,7 +57,6 @@ def _generic(fn_name, kwargs_of):
 
 def _pow(tr, eqn, x, y):
     """JAX's pow takes an integer exponent with a float base; ours takes floats."""
-    from .numpy import issubdtype, integer
     if issubdtype(get_aval(y).dtype, integer):
         y = lax.convert_element_type(y, get_aval(x).dtype)
     return lax.pow(x, y)
@@ -63,7 +64,6 @@ def _pow(tr, eqn, x, y):
 
 def _linalg(name, params):
     """JAX's linear-algebra primitives take no symmetrization (jnp does it before)."""
-    from .lax import linalg
     if name == "cholesky" and not params:
         return lambda tr, eqn, x: linalg.cholesky(x, symmetrize_input=False)
     if name == "eigh" and params.get("subset_by_index") is None and \
@@ -114,15 +114,13 @@ def _variadic(name, params):
     return None
 
 
+# Call-like and control-flow rules recurse into the translator: _from_jax registers them
+SUB_PROGRAM_RULES = {}
+
+
 def _special(name, params):
-    from . import _from_jax as fj
     rules = {
-        "jit": fj.inline("jaxpr"), "pjit": fj.inline("jaxpr"),
-        "closed_call": fj.inline("call_jaxpr"), "core_call": fj.inline("call_jaxpr"),
-        "checkpoint": fj.remat, "remat": fj.remat,
-        "cond": fj.cond, "while": fj.while_loop, "scan": fj.scan,
-        "custom_jvp_call": fj.custom_jvp_call, "custom_vjp_call": fj.custom_vjp_call,
-        "custom_linear_solve": fj.custom_linear_solve,
+        **SUB_PROGRAM_RULES,
         "regularized_incomplete_beta": lambda tr, eqn, a, b, x: lax.betainc(a, b, x),
         "iota": lambda tr, eqn: lax.broadcasted_iota(
             eqn.params["dtype"], eqn.params["shape"], eqn.params["dimension"]),

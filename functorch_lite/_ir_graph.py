@@ -13,8 +13,11 @@ import shutil
 import numpy as np
 
 from . import _core
+from ._api import vjp
+from ._jit import make_jaxpr
 from ._ir import Literal, Program
 from ._traceback_util import api_boundary, check_callable
+from .numpy import ones_like
 
 _FORWARD, _BACKWARD = "#dbe9f6", "#fde0c5"
 _INSTALL = ('pip install "functorch-lite[graph]" (the graphviz package) and the '
@@ -31,7 +34,6 @@ def ir_graph(fun, *, backward=False, argnums=0, static_argnums=()):
     if backward and (not isinstance(argnums, int) or isinstance(argnums, bool)):
         raise TypeError(f"ir_graph(backward=True) differentiates one argument: argnums "
                         f"must be an int, got {argnums!r}")
-    from ._jit import make_jaxpr
 
     @api_boundary
     def draw(*args, **kwargs):
@@ -49,8 +51,6 @@ def ir_graph(fun, *, backward=False, argnums=0, static_argnums=()):
 def _split_grad(fun, argnums, forward_vars):
     """`grad(fun, argnums)` that records, in `forward_vars`, the outputs of the
     equations staged before the backward pass starts (the forward computation)."""
-    from ._api import vjp
-    from .numpy import ones_like
 
     def grad_fun(*args, **kwargs):
         i = argnums % len(args) if -len(args) <= argnums < len(args) else None

@@ -19,8 +19,10 @@ import numpy as np
 from .._lowering import composite_lowering
 from . import _elementwise as ew
 from ._reductions import reduce_max, reduce_min, reduce_sum, _max_identity, _min_identity
-from ._structural import broadcast_in_dim, full, pad, reshape, slice
-from ._structural import select as where  # `select` names the GE/LE parameter
+from ._slicing import pad, slice
+from ._structural import broadcast_in_dim, reshape
+from ._values import full
+from ._values import select as where  # `select` names the GE/LE parameter
 
 # windows with more elements than this keep the general lowering for the max/min
 # derivatives (their chain is unrolled once per window element)

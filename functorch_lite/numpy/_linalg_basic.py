@@ -104,32 +104,34 @@ def vdot(a, b, *, precision=None, preferred_element_type=None):
                precision=precision, preferred_element_type=preferred_element_type)
 
 
+def _vectorize(fun, signature):
+    from ._vectorize import vectorize  # _vectorize imports the package
+    return vectorize(fun, signature=signature)
+
+
 def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
     """Conjugated dot products of the vectors along `axis` (other axes broadcast)."""
-    from ._vectorize import vectorize  # _vectorize imports the package
     x1, x2 = _arrays(x1, x2)
     s1, s2 = get_aval(x1).shape, get_aval(x2).shape
     if s1[axis] != s2[axis]:
         raise ValueError(f"axes must match; got shapes {s1} and {s2} with axis={axis}")
     x1, x2 = moveaxis(x1, axis, -1), moveaxis(x2, axis, -1)
-    return vectorize(lambda a, b: vdot(a, b, precision=precision,
+    return _vectorize(lambda a, b: vdot(a, b, precision=precision,
                                        preferred_element_type=preferred_element_type),
                      signature="(n),(n)->()")(x1, x2)
 
 
 def matvec(x1, x2, /):
     """Matrix-vector products over broadcast stacks: (..., n, m) x (..., m)."""
-    from ._vectorize import vectorize  # _vectorize imports the package
-    return vectorize(matmul, signature="(n,m),(m)->(n)")(*_arrays(x1, x2))
+    return _vectorize(matmul, signature="(n,m),(m)->(n)")(*_arrays(x1, x2))
 
 
 def vecmat(x1, x2, /):
     """Conjugated vector-matrix products over broadcast stacks: (..., n) x (..., n, m)."""
-    from ._vectorize import vectorize  # _vectorize imports the package
     x1, x2 = _arrays(x1, x2)
     if _dtypes.is_complex(get_aval(x1).dtype):
         x1 = lax.conj(x1)
-    return vectorize(matmul, signature="(n),(n,m)->(m)")(x1, x2)
+    return _vectorize(matmul, signature="(n),(n,m)->(m)")(x1, x2)
 
 
 def inner(a, b, *, precision=None, preferred_element_type=None):
