@@ -30,6 +30,7 @@ from ._ad import Zero, tangent_aval
 from ._batching import batched_avals
 from ._traceback_util import api_boundary
 from ._lowering import target_platform
+from ._to_jax import to_jax  # noqa: F401  (our functions inside JAX's transformations)
 
 jax_call_p = Primitive("jax_call", multiple_results=True)
 

@@ -1,0 +1,256 @@
+"""`interop.to_jax(f)`: one of our functions as a JAX function.
+
+`f` is traced by OUR tracer into a Program (once per input types and pytree
+structure); the Program is then evaluated with JAX, equation by equation, through the
+`jax.lax` calls of `_to_jax_rules`. What JAX sees is therefore ordinary `jax.lax` code,
+which every JAX transformation (jit, grad, vmap, jvp, scan, checkpoint, export)
+accepts. Programs inside equations are translated the same way: cond, while and scan
+become `lax.switch`, `lax.while_loop` and `lax.scan`; jit calls are inlined;
+checkpoint becomes `jax.checkpoint`; custom_jvp/custom_vjp calls become
+`jax.custom_jvp`/`jax.custom_vjp` whose rules are our rules, traced into programs and
+translated. An equation without a translation raises NotImplementedError naming it.
+"""
+import functools
+
+import numpy as np
+import jax
+from jax import lax, tree_util
+import jax.numpy as jnp
+
+from ._core import ShapedArray, get_aval
+from ._ir import Literal
+from ._staging import trace_to_program
+from ._to_jax_rules import RULES
+
+_PROGRAM_RULES = {}  # primitive name -> rule(args, **params) for programs in params
+
+
+def translates(name):
+    """Whether our primitive `name` has a translation to jax.lax."""
+    return name in RULES or name in _PROGRAM_RULES
+
+
+def to_jax(fun):
+    """`fun` (a function written with functorch_lite) as a function that JAX's
+    transformations accept: `jax.jit(jax.grad(to_jax(loss)))` computes what
+    `fl.jit(fl.grad(loss))` does, with JAX.
+
+    `fun` is traced with functorch_lite once per argument types and pytree structure
+    (arguments are pytrees of arrays); its program is then evaluated with `jax.lax`.
+
+    >>> import jax, functorch_lite as fl, functorch_lite.numpy as fnp
+    >>> f = fl.interop.to_jax(lambda x: fnp.sum(fnp.sin(x) ** 2))
+    >>> print(jax.grad(f)(1.0))
+    0.9092974
+    """
+    cache = {}
+
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        leaves, in_tree = tree_util.tree_flatten((args, kwargs))
+        avals = tuple(_aval(x) for x in leaves)
+        key = (in_tree, avals)
+        if key not in cache:
+            cache[key] = _trace(fun, in_tree, avals)
+        program, consts, out_tree = cache[key]
+        outs = eval_program(program, [*consts, *leaves])
+        return tree_util.tree_unflatten(out_tree, outs)
+    wrapped.programs = cache  # the traced programs, for inspection
+    return wrapped
+
+
+def _aval(x):
+    aval = getattr(x, "aval", None)  # jax.Array or a JAX tracer
+    if aval is not None:
+        return ShapedArray(aval.shape, aval.dtype, getattr(aval, "weak_type", False))
+    return get_aval(x)
+
+
+def _trace(fun, in_tree, avals):
+    out_trees = []
+
+    def flat_fun(*flat):
+        args, kwargs = tree_util.tree_unflatten(in_tree, flat)
+        out_leaves, out_tree = tree_util.tree_flatten(fun(*args, **kwargs))
+        out_trees.append(out_tree)
+        return out_leaves
+    program, consts = trace_to_program(flat_fun, list(avals), "to_jax")
+    return program, consts, out_trees[0]
+
+
+def eval_program(program, args):
+    """Evaluate our Program on JAX values (arrays or JAX tracers) with jax.lax."""
+    env = {}
+
+    def read(atom):
+        if isinstance(atom, Literal):
+            return jnp.asarray(atom.val, atom.aval.dtype)
+        return env[atom]
+
+    for v, x in zip(program.in_vars, args):
+        env[v] = x
+    for eqn in program.equations:
+        outs = translate(eqn.primitive, [read(a) for a in eqn.inputs], eqn.params)
+        if not eqn.primitive.multiple_results:
+            outs = [outs]
+        for v, x in zip(eqn.outputs, outs):
+            env[v] = x
+    return [read(a) for a in program.outs]
+
+
+def translate(primitive, args, params):
+    rule = RULES.get(primitive.name) or _PROGRAM_RULES.get(primitive.name)
+    if rule is None:
+        raise NotImplementedError(
+            f"interop.to_jax: our primitive '{primitive.name}' has no jax.lax "
+            f"translation, so this function cannot run inside JAX. Fix: call it with "
+            f"functorch_lite's own transformations, or open an issue naming "
+            f"'{primitive.name}'.")
+    return rule(args, **params)
+
+
+def _program_rule(name):
+    def register(fn):
+        _PROGRAM_RULES[name] = fn
+        return fn
+    return register
+
+
+def _run(program):
+    return lambda *xs: eval_program(program, xs)
+
+
+@_program_rule("jit")
+def _jit(args, *, program, name, donated=()):
+    return eval_program(program, args)
+
+
+_program_rule("composite")(lambda args, *, program, **_: eval_program(program, args))
+
+
+@_program_rule("checkpoint")
+def _checkpoint(args, *, program, prevent_cse, policy, differentiated, name):
+    if policy is not None:
+        jax_policy = getattr(jax.checkpoint_policies, getattr(policy, "__name__", ""), None)
+        if jax_policy is None:
+            raise NotImplementedError(
+                f"interop.to_jax: checkpoint policy {policy!r} has no JAX counterpart of "
+                f"the same name in jax.checkpoint_policies")
+        policy = jax_policy
+    return jax.checkpoint(_run(program), prevent_cse=prevent_cse, policy=policy)(*args)
+
+
+@_program_rule("cond")
+def _cond(args, *, branches):
+    index, operands = args[0], args[1:]
+    return lax.switch(index, [_run(b) for b in branches], *operands)
+
+
+@_program_rule("while")
+def _while(args, *, cond_program, body_program, cond_nconsts, body_nconsts):
+    cond_consts = args[:cond_nconsts]
+    body_consts = args[cond_nconsts:cond_nconsts + body_nconsts]
+    carry = list(args[cond_nconsts + body_nconsts:])
+    return lax.while_loop(
+        lambda c: eval_program(cond_program, [*cond_consts, *c])[0],
+        lambda c: eval_program(body_program, [*body_consts, *c]), carry)
+
+
+@_program_rule("scan")
+def _scan(args, *, program, length, reverse, num_consts, num_carry, unroll):
+    consts, carry = args[:num_consts], list(args[num_consts:num_consts + num_carry])
+    xs = list(args[num_consts + num_carry:])
+
+    def body(c, x):
+        outs = eval_program(program, [*consts, *c, *x])
+        return outs[:num_carry], outs[num_carry:]
+    carry, ys = lax.scan(body, carry, xs, length=length, reverse=reverse,
+                         unroll=unroll)
+    return [*carry, *ys]
+
+
+# --- custom rules: our rules, traced into programs and translated -------------------
+
+def _avals_of(values):
+    return [_aval(v) for v in values]
+
+
+@_program_rule("custom_jvp_call")
+def _custom_jvp_call(args, *, program, jvp, num_consts, name):
+    consts = args[:num_consts]
+    n = len(args) - num_consts
+    out_avals = program.out_avals
+    inexact = [jnp.issubdtype(a.dtype, jnp.inexact) for a in out_avals]
+
+    @jax.custom_jvp
+    def call(*xs):
+        return eval_program(program, [*consts, *xs])
+
+    @call.defjvp
+    def call_jvp(primals, tangents):
+        rule_program, rule_consts = trace_to_program(
+            lambda *pt: _flat_jvp_outputs(jvp, pt[:n], pt[n:]),
+            _avals_of(primals) + _avals_of(tangents), f"to_jax custom_jvp {name}")
+        outs = eval_program(rule_program, [*rule_consts, *primals, *tangents])
+        primal_outs, float_touts = outs[:len(out_avals)], iter(outs[len(out_avals):])
+        touts = [next(float_touts) if f else _float0_zeros(p)
+                 for p, f in zip(primal_outs, inexact)]
+        return primal_outs, touts
+    return call(*args[num_consts:])
+
+
+def _flat_jvp_outputs(rule, primals, tangents):
+    outs, float_touts = rule(list(primals), list(tangents))
+    return [*outs, *float_touts]
+
+
+def _float0_zeros(x):
+    return np.zeros(np.shape(x), jax.dtypes.float0)
+
+
+@_program_rule("custom_vjp_call")
+def _custom_vjp_call(args, *, program, fwd, bwd, num_consts, name):
+    """Values the function closes over (the first `num_consts` args) are arguments of
+    the JAX custom_vjp; their cotangents come from differentiating the function itself
+    with respect to them (the rule gives only the arguments')."""
+    n_out = len(program.outs)
+
+    @jax.custom_vjp
+    def call(consts, xs):
+        return eval_program(program, [*consts, *xs])
+
+    def call_fwd(consts, xs):
+        fwd_program, fwd_consts = trace_to_program(
+            lambda *p: _flat_fwd_outputs(fwd, p), _avals_of(xs), f"to_jax fwd {name}")
+        outs = eval_program(fwd_program, [*fwd_consts, *xs])
+        return outs[:n_out], (consts, xs, outs[n_out:])
+
+    def call_bwd(saved, cts):
+        consts, xs, res = saved
+        float_cts = [ct for ct, a in zip(cts, program.out_avals)
+                     if jnp.issubdtype(a.dtype, jnp.inexact)]
+        bwd_program, bwd_consts = trace_to_program(
+            lambda *rc: list(bwd(list(rc[:len(res)]), _full_cts(rc[len(res):], program))),
+            _avals_of(res) + _avals_of(float_cts), f"to_jax bwd {name}")
+        float_x_cts = iter(eval_program(bwd_program, [*bwd_consts, *res, *float_cts]))
+        x_cts = [next(float_x_cts) if jnp.issubdtype(x.dtype, jnp.inexact)
+                 else _float0_zeros(x) for x in xs]
+        const_cts = [_float0_zeros(c) for c in consts]
+        if consts:
+            _, const_vjp = jax.vjp(lambda *cs: eval_program(program, [*cs, *xs]), *consts)
+            const_cts = list(const_vjp(list(cts)))
+        return const_cts, x_cts
+
+    call.defvjp(call_fwd, call_bwd)
+    return call(list(args[:num_consts]), list(args[num_consts:]))
+
+
+def _flat_fwd_outputs(fwd, primals):
+    outs, res = fwd(list(primals))
+    return [*outs, *res]
+
+
+def _full_cts(float_cts, program):
+    """bwd takes one cotangent per output (float0 zeros for integer outputs)."""
+    from ._custom_vjp import _full_cotangents
+    return _full_cotangents(list(float_cts), program.out_avals)
