@@ -254,3 +254,29 @@ def _full_cts(float_cts, program):
     """bwd takes one cotangent per output (float0 zeros for integer outputs)."""
     from ._custom_vjp import _full_cotangents
     return _full_cotangents(list(float_cts), program.out_avals)
+
+
+# --- general reductions: the computation is one of our programs ----------------------
+
+@_program_rule("reduce")
+def _reduce(args, *, computation, dimensions):
+    n = len(args) // 2
+    return list(lax.reduce(tuple(args[:n]), tuple(args[n:]), _pairwise(computation, n),
+                           dimensions))
+
+
+@_program_rule("reduce_window")
+def _reduce_window(args, *, program, window_dimensions, window_strides, padding,
+                   base_dilation, window_dilation):
+    n = len(args) // 2
+    return list(lax.reduce_window(tuple(args[:n]), tuple(args[n:]), _pairwise(program, n),
+                                  window_dimensions, window_strides, padding,
+                                  base_dilation, window_dilation))
+
+
+def _pairwise(program, n):
+    return lambda a, b: tuple(eval_program(program, [*a, *b]))
+
+
+# JAX functions embedded with interop.call_jax (or from_jax) are JAX code already
+_program_rule("jax_call")(lambda args, *, function: list(function.flat_fun(*args)))

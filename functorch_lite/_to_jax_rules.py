@@ -258,3 +258,29 @@ rule("pmin")(lambda args, *, axis_name: lax.pmin(args[0], axis_name))
 rule("axis_index")(lambda args, *, axis_name: lax.axis_index(axis_name))
 rule("all_gather")(lambda args, *, axis_name, axis, tiled, axis_size: lax.all_gather(
     args[0], axis_name, axis=axis, tiled=tiled))
+rule("psum_scatter")(lambda args, *, axis_name, scatter_dimension, tiled, axis_size:
+                     lax.psum_scatter(args[0], axis_name,
+                                      scatter_dimension=scatter_dimension, tiled=tiled))
+
+rule("log2")(lambda args: jnp.log2(args[0]))
+rule("tridiagonal_solve")(lambda args, *, perturb_singular: lax.linalg.tridiagonal_solve(
+    *args, perturb_singular=perturb_singular))
+rule("hessenberg")(lambda args: list(lax.linalg.hessenberg(args[0])))
+rule("householder_product")(lambda args: lax.linalg.householder_product(*args))
+rule("schur")(lambda args, *, compute_schur_vectors: list(lax.linalg.schur(
+    args[0], compute_schur_vectors=compute_schur_vectors)))
+rule("eig")(lambda args, *, compute_left_eigenvectors, compute_right_eigenvectors, **_: list(
+    lax.linalg.eig(args[0], compute_left_eigenvectors=compute_left_eigenvectors,
+                   compute_right_eigenvectors=compute_right_eigenvectors)))
+
+
+@rule("approx_top_k")
+def _approx_top_k(args, *, k, reduction_dimension, recall_target, is_max_k,
+                  reduction_input_size_override, aggregate_to_topk):
+    fn = lax.approx_max_k if is_max_k else lax.approx_min_k
+    return list(fn(args[0], k, reduction_dimension=reduction_dimension,
+                   recall_target=recall_target,
+                   reduction_input_size_override=reduction_input_size_override,
+                   aggregate_to_topk=aggregate_to_topk))
+rule("lu_solve")(lambda args, *, transpose_a: jnp.linalg.solve(
+    jnp.swapaxes(args[0], -1, -2) if transpose_a else args[0], args[1]))

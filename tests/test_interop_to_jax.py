@@ -1,0 +1,262 @@
+"""interop.to_jax: our functions inside JAX's transformations give our numbers; our
+functions given JAX tracers without it raise an error naming it; JAX's keys and
+initializers cross over into nn layers.
+
+JAX is the oracle: `jax.jit(jax.grad(to_jax(f)))` against `fl.jit(fl.grad(f))` on the
+same inputs, and JAX's initializers called directly against the params a layer made.
+"""
+import gc
+
+import jax
+import jax.numpy as jjnp
+import numpy as np
+import pytest
+from flax import linen as flax_nn
+
+import functorch_lite as fl
+import functorch_lite.numpy as fnp
+import nn
+from functorch_lite import lax
+from functorch_lite._core import Primitive
+from functorch_lite._errors import JaxTracerError
+from functorch_lite._to_jax import translates
+from functorch_lite.interop import to_jax
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(5, 3)).astype(np.float32)
+W = {"a": RNG.normal(size=(3, 4)).astype(np.float32),
+     "b": RNG.normal(size=(4, 2)).astype(np.float32)}
+XS = RNG.normal(size=(6, 3)).astype(np.float32)
+
+
+def close(ours, theirs, rtol=1e-5, atol=1e-6):
+    jax.tree_util.tree_map(lambda a, b: np.testing.assert_allclose(
+        np.asarray(a), np.asarray(b), rtol=rtol, atol=atol), ours, theirs)
+
+
+def mlp_loss(w, x):
+    h = fnp.tanh(x @ w["a"] + 1.0)
+    return fnp.mean((h @ w["b"]) ** 2) + fnp.sum(fnp.maximum(h, 0)) + h[0, 1:3].sum()
+
+
+def rnn_loss(h0, xs):
+    def cell(h, x):
+        h = fnp.tanh(h * 0.5 + x)
+        return h, h.sum()
+    h, ys = lax.scan(cell, h0, xs)
+    return (h ** 2).sum() + ys.sum()
+
+
+def cond_loss(x, y):
+    z = lax.cond(x.sum() > 0, lambda v: fnp.sin(v) * 2.0, lambda v: v ** 3, x * y)
+    return lax.fori_loop(0, 3, lambda i, c: c * 0.5 + fnp.cos(c), z).sum()
+
+
+@fl.custom_vjp
+def clipped_sin(x):
+    return fnp.sin(x)
+
+
+clipped_sin.defvjp(lambda x: (fnp.sin(x), fnp.cos(x)),
+                   lambda cos_x, ct: (fnp.clip(ct * cos_x, -0.5, 0.5),))
+
+
+@fl.custom_jvp
+def soft_exp(x):
+    return fnp.exp(x)
+
+
+soft_exp.defjvp(lambda p, t: (fnp.exp(p[0]), t[0] * 0.25))
+
+
+def custom_loss(x, y):
+    return (clipped_sin(x * 3.0) * soft_exp(y)).sum()
+
+
+MODEL = nn.Sequential(hidden=nn.Dense(8), act=nn.ReLU(), out=nn.Dense(2))
+MODEL_PARAMS, MODEL_STATE = MODEL.init(fl.random.PRNGKey(0), nn.Spec((5, 3)))
+
+
+def model_loss(params, x):
+    out, _ = MODEL.apply(params, MODEL_STATE, x)
+    return fnp.mean(out ** 2)
+
+
+@pytest.mark.parametrize("fun,args", [
+    (mlp_loss, (W, X)),
+    (model_loss, (MODEL_PARAMS, X)),
+    (rnn_loss, (X[0], XS)),
+    (cond_loss, (X[0], X[1])),
+    (cond_loss, (-X[0] ** 2, X[1] ** 2)),  # the other branch
+    (custom_loss, (X[0], X[1])),
+], ids=["mlp", "nn_model", "scan_rnn", "cond", "cond_other_branch", "custom_vjp_jvp"])
+def test_jax_jit_grad_matches_ours(fun, args):
+    theirs = jax.jit(jax.value_and_grad(to_jax(fun)))(*args)
+    ours = fl.jit(fl.value_and_grad(fun))(*args)
+    close(theirs, ours)
+
+
+def test_custom_rules_are_ours_not_the_functions_derivative():
+    g = jax.grad(to_jax(custom_loss), argnums=(0, 1))(X[0], X[1])
+    cos3x = np.cos(3 * X[0])
+    np.testing.assert_allclose(g[0], np.clip(np.exp(X[1]) * cos3x, -0.5, 0.5) * 3,
+                               rtol=1e-5)
+    np.testing.assert_allclose(g[1], np.sin(3 * X[0]) * 0.25, rtol=1e-5)
+
+
+def test_vmap_jvp_and_per_example_grads():
+    f = to_jax(lambda x: fnp.sum(fnp.sin(x) * x[::-1]))
+    ours = lambda x: fnp.sum(fnp.sin(x) * x[::-1])  # noqa: E731
+    close(jax.vmap(f)(XS), fl.vmap(ours)(XS))
+    close(jax.vmap(jax.grad(f))(XS), fl.vmap(fl.grad(ours))(XS))
+    close(jax.jvp(f, (X[0],), (X[1],)), fl.jvp(ours, (X[0],), (X[1],)))
+    per_example = jax.vmap(jax.grad(to_jax(mlp_loss)), in_axes=(None, 0))(W, X[:, None])
+    close(per_example, fl.vmap(fl.grad(mlp_loss), in_axes=(None, 0))(W, X[:, None]))
+
+
+def test_jax_scan_over_our_step_and_checkpoint():
+    step = to_jax(lambda h, x: (fnp.tanh(h * 0.5 + x), fnp.sum(h)))
+
+    def ours_step(h, x):
+        return fnp.tanh(h * 0.5 + x), fnp.sum(h)
+    close(jax.lax.scan(step, X[0], XS), lax.scan(ours_step, X[0], XS))
+    remat = jax.grad(jax.checkpoint(to_jax(rnn_loss)))(X[0], XS)
+    close(remat, fl.grad(rnn_loss)(X[0], XS))
+    ours_remat = jax.grad(to_jax(fl.checkpoint(rnn_loss)))(X[0], XS)
+    close(ours_remat, fl.grad(rnn_loss)(X[0], XS))
+
+
+def test_second_order_and_export():
+    f = to_jax(lambda x: fnp.sum(fnp.sin(x) ** 3))
+    ours = lambda x: fnp.sum(fnp.sin(x) ** 3)  # noqa: E731
+    close(jax.hessian(f)(X[0]), fl.hessian(ours)(X[0]))
+    exported = jax.export.export(jax.jit(jax.grad(to_jax(mlp_loss))))(W, X)
+    close(exported.call(W, X), fl.grad(mlp_loss)(W, X))
+
+
+def test_many_primitives_translate_with_our_values():
+    """Indexing, scatter, sort, cumulative ops, convolution, pooling, FFT and linear
+    algebra through to_jax equal ours."""
+    def many(x, m):
+        idx = fnp.argsort(x[0])
+        a = x[:, idx].at[1, 2].add(5.0).at[0].max(fnp.ones(3))
+        b = fnp.cumsum(a, axis=1) + fnp.cumprod(a, axis=0) + fnp.sort(a, axis=0)
+        c = lax.conv_general_dilated(m[None, None], m[None, None, :2, :2], (1, 1), "SAME")
+        d = lax.reduce_window(m, -fnp.inf, lax.max, (2, 2), (1, 1), "VALID")
+        e = fnp.abs(fnp.fft.rfft(x[0])).sum()
+        spd = m @ m.T + 3 * fnp.eye(3)
+        f = fnp.linalg.cholesky(spd).sum() + fnp.linalg.solve(spd, x[0]).sum()
+        g = lax.top_k(x[1], 2)[0].sum() + fnp.where(x > 0, x, 0).sum()
+        return b.sum() + c.sum() + d.sum() + e + f + g + fnp.linalg.eigh(spd)[0].sum()
+    m = RNG.normal(size=(3, 3)).astype(np.float32)
+    close(jax.jit(to_jax(many))(X[:3], m), fl.jit(many)(X[:3], m), rtol=1e-4, atol=1e-4)
+    close(jax.grad(to_jax(many))(X[:3], m), fl.grad(many)(X[:3], m), rtol=1e-4, atol=1e-4)
+
+
+def all_primitives():
+    return sorted({p.name for p in gc.get_objects() if isinstance(p, Primitive)})
+
+
+# our primitives without a jax.lax translation, and why (to_jax raises
+# NotImplementedError naming them)
+UNTRANSLATED = {
+    "cudnn_attention_fwd": "cuDNN kernel: JAX has no public primitive for it",
+    "cudnn_attention_bwd": "as cudnn_attention_fwd",
+    "custom_lin": "our linearization of custom_vjp; appears only in our own jvp programs",
+    "custom_linear_solve": "needs its solve programs re-expressed as JAX callables",
+    "debug_callback": "host callbacks keep their Python functions in our params",
+    "io_callback": "as debug_callback", "pure_callback": "as debug_callback",
+    "linalg_kernel": "internal LAPACK call inside our linalg lowerings",
+    "mulhi": "no jax.lax function",
+    "random_gamma": "JAX's gamma sampler primitive is private",
+    "rng_uniform": "deprecated XLA RngUniform; no jax.lax function",
+    "scaled_dot": "block-scaled float8 products: no public jax.lax function",
+    "scatter_apply": "arbitrary update function per element",
+    "select_and_gather_add": "internal JVP of max pooling: JAX differentiates the "
+                             "translated reduce_window_max itself",
+    "select_and_scatter_add": "as select_and_gather_add",
+    "select_and_scatter": "no public jax.lax function",
+}
+
+
+def test_translation_table_coverage():
+    names = all_primitives()
+    missing = {n for n in names if not translates(n)}
+    assert missing == set(UNTRANSLATED), sorted(missing ^ set(UNTRANSLATED))
+    coverage = 1 - len(missing) / len(names)
+    assert coverage > 0.9, coverage
+
+
+def test_untranslated_primitive_raises_naming_it():
+    f = to_jax(lambda x: lax.rng_uniform(0.0, 1.0, (2,)) + x)
+    with pytest.raises(NotImplementedError, match="'rng_uniform' has no jax.lax"):
+        f(np.float32(1.0))
+
+
+@pytest.mark.parametrize("transform", [jax.jit, jax.grad, jax.vmap])
+def test_our_function_under_a_jax_transformation_names_to_jax(transform):
+    with pytest.raises(TypeError, match="interop.to_jax") as info:
+        transform(lambda x: fnp.sum(fnp.sin(x)))(X[0])
+    assert isinstance(info.value, JaxTracerError)
+    with pytest.raises(TypeError, match="interop.to_jax"):
+        transform(fl.jit(lambda x: fnp.sum(fnp.sin(x))))(X[0])
+
+
+# --- item 5: keys and initializers cross over -----------------------------------------
+
+KEY = fl.random.PRNGKey(7)
+
+
+def test_jax_keys_are_accepted_where_ours_are():
+    raw, typed = jax.random.PRNGKey(3), jax.random.key(3)
+    np.testing.assert_array_equal(fl.random.normal(raw, (4,)), jax.random.normal(raw, (4,)))
+    np.testing.assert_array_equal(fl.random.normal(typed, (4,)),
+                                  jax.random.normal(typed, (4,)))
+    np.testing.assert_array_equal(fl.random.uniform(fl.random.split(raw)[1], (3,)),
+                                  jax.random.uniform(jax.random.split(raw)[1], (3,)))
+    ours = fl.random.split(fl.random.key(3))[0]  # ours, into JAX's samplers
+    np.testing.assert_array_equal(jax.random.normal(ours, (2,)),
+                                  jax.random.normal(jax.random.split(typed)[0], (2,)))
+
+
+def _child_key(key, *path):
+    for name in path:
+        key = nn.fold_name(key, name)
+    return jax.numpy.asarray(key)
+
+
+LAYERS = [  # (make(kernel_init, bias_init), input spec, {param path: which init})
+    (lambda k, b: nn.Dense(4, kernel_init=k, bias_init=b), nn.Spec((2, 3)),
+     {("kernel",): "k", ("bias",): "b"}),
+    (lambda k, b: nn.Conv(3, 2, kernel_init=k, bias_init=b), nn.Spec((1, 5, 5, 2)),
+     {("kernel",): "k", ("bias",): "b"}),
+    (lambda k, b: nn.LSTM(4, kernel_init=k, recurrent_init=k, bias_init=b),
+     nn.Spec((2, 3, 5)), {("cell", "kernel"): "k", ("cell", "recurrent_kernel"): "k",
+                          ("cell", "bias"): "b_forget_one"}),
+    (lambda k, b: nn.GRU(4, kernel_init=k, recurrent_init=k, bias_init=b),
+     nn.Spec((2, 3, 5)), {("cell", "kernel"): "k", ("cell", "recurrent_kernel"): "k",
+                          ("cell", "bias"): "b", ("cell", "recurrent_bias"): "b"}),
+    (lambda k, b: nn.Embedding(10, 4, embedding_init=k), nn.Spec((2, 3), "int32"),
+     {("embedding",): "k"}),
+    (lambda k, b: nn.LayerNorm(scale_init=k, bias_init=b), nn.Spec((2, 5)),
+     {("scale",): "k", ("bias",): "b"}),
+]
+
+
+@pytest.mark.parametrize("source", ["jax", "flax"])
+@pytest.mark.parametrize("make,spec,inits", LAYERS,
+                         ids=["Dense", "Conv", "LSTM", "GRU", "Embedding", "LayerNorm"])
+def test_layers_take_jax_and_flax_initializers(source, make, spec, inits):
+    lib = jax.nn.initializers if source == "jax" else flax_nn.initializers
+    chosen = {"k": lib.lecun_normal() if make is not LAYERS[5][0] else lib.normal(0.3),
+              "b": lib.uniform(0.2)}
+    params, _ = make(chosen["k"], chosen["b"]).init(KEY, spec)
+    for path, which in inits.items():
+        value = params
+        for name in path:
+            value = value[name]
+        expected = chosen[which[0]](_child_key(KEY, *path), value.shape, value.dtype)
+        if which == "b_forget_one":  # LSTM's unit_forget_bias: the forget gate at 1
+            n = value.shape[0] // 4
+            expected = expected.at[n:2 * n].set(1)
+        np.testing.assert_array_equal(value, expected, err_msg=f"{source} {path}")
