@@ -17,7 +17,7 @@ import jax
 from jax import lax, tree_util
 import jax.numpy as jnp
 
-from ._core import ShapedArray, get_aval
+from ._core import ShapedArray, UnexpectedTracerError, get_aval
 from ._ir import Literal
 from ._staging import trace_to_program
 from ._to_jax_rules import RULES
@@ -188,15 +188,28 @@ def _custom_jvp_call(args, *, program, jvp, num_consts, name):
 
     @call.defjvp
     def call_jvp(primals, tangents):
-        rule_program, rule_consts = trace_to_program(
+        rule_program, rule_consts = _trace_rule(
             lambda *pt: _flat_jvp_outputs(jvp, pt[:n], pt[n:]),
-            _avals_of(primals) + _avals_of(tangents), f"to_jax custom_jvp {name}")
+            _avals_of(primals) + _avals_of(tangents), "custom_jvp", name)
         outs = eval_program(rule_program, [*rule_consts, *primals, *tangents])
         primal_outs, float_touts = outs[:len(out_avals)], iter(outs[len(out_avals):])
         touts = [next(float_touts) if f else _float0_zeros(p)
                  for p, f in zip(primal_outs, inexact)]
         return primal_outs, touts
     return call(*args[num_consts:])
+
+
+def _trace_rule(flat_rule, avals, kind, name):
+    """Our rule as a program, traced when JAX applies it (after to_jax's own trace
+    finished: a rule that closes over a traced value of the function cannot be)."""
+    try:
+        return trace_to_program(flat_rule, avals, f"to_jax {kind} rule of {name}")
+    except UnexpectedTracerError:
+        raise NotImplementedError(
+            f"interop.to_jax: the {kind} rules of {name} close over a value traced by "
+            f"to_jax (an argument of the function, or a value computed from one), which "
+            f"JAX applies only after that trace ended. Fix: pass the value to {name} as "
+            f"an explicit argument.") from None
 
 
 def _flat_jvp_outputs(rule, primals, tangents):
@@ -220,8 +233,8 @@ def _custom_vjp_call(args, *, program, fwd, bwd, num_consts, name):
         return eval_program(program, [*consts, *xs])
 
     def call_fwd(consts, xs):
-        fwd_program, fwd_consts = trace_to_program(
-            lambda *p: _flat_fwd_outputs(fwd, p), _avals_of(xs), f"to_jax fwd {name}")
+        fwd_program, fwd_consts = _trace_rule(
+            lambda *p: _flat_fwd_outputs(fwd, p), _avals_of(xs), "custom_vjp", name)
         outs = eval_program(fwd_program, [*fwd_consts, *xs])
         return outs[:n_out], (consts, xs, outs[n_out:])
 
@@ -229,16 +242,23 @@ def _custom_vjp_call(args, *, program, fwd, bwd, num_consts, name):
         consts, xs, res = saved
         float_cts = [ct for ct, a in zip(cts, program.out_avals)
                      if jnp.issubdtype(a.dtype, jnp.inexact)]
-        bwd_program, bwd_consts = trace_to_program(
+        bwd_program, bwd_consts = _trace_rule(
             lambda *rc: list(bwd(list(rc[:len(res)]), _full_cts(rc[len(res):], program))),
-            _avals_of(res) + _avals_of(float_cts), f"to_jax bwd {name}")
+            _avals_of(res) + _avals_of(float_cts), "custom_vjp", name)
         float_x_cts = iter(eval_program(bwd_program, [*bwd_consts, *res, *float_cts]))
         x_cts = [next(float_x_cts) if jnp.issubdtype(x.dtype, jnp.inexact)
                  else _float0_zeros(x) for x in xs]
         const_cts = [_float0_zeros(c) for c in consts]
-        if consts:
-            _, const_vjp = jax.vjp(lambda *cs: eval_program(program, [*cs, *xs]), *consts)
-            const_cts = list(const_vjp(list(cts)))
+        floats = [i for i, c in enumerate(consts) if jnp.issubdtype(c.dtype, jnp.inexact)]
+        if floats:
+            def of_float_consts(*fs):
+                cs = list(consts)
+                for i, f in zip(floats, fs):
+                    cs[i] = f
+                return eval_program(program, [*cs, *xs])
+            _, const_vjp = jax.vjp(of_float_consts, *[consts[i] for i in floats])
+            for i, ct in zip(floats, const_vjp(list(cts))):
+                const_cts[i] = ct
         return const_cts, x_cts
 
     call.defvjp(call_fwd, call_bwd)

@@ -104,6 +104,20 @@ def test_custom_rules_are_ours_not_the_functions_derivative():
     np.testing.assert_allclose(g[1], np.sin(3 * X[0]) * 0.25, rtol=1e-5)
 
 
+def test_custom_rules_closing_over_traced_values_raise():
+    def loss(x, y):
+        @fl.custom_vjp
+        def scaled_sin(v):
+            return fnp.sin(v) * y
+        scaled_sin.defvjp(lambda v: (fnp.sin(v) * y, fnp.cos(v) * y),
+                          lambda r, ct: (ct * r,))
+        return scaled_sin(x).sum()
+    np.testing.assert_allclose(to_jax(loss)(X[0], X[1]), fl.jit(loss)(X[0], X[1]),
+                               rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="pass the value to scaled_sin"):
+        jax.grad(to_jax(loss))(X[0], X[1])
+
+
 def test_vmap_jvp_and_per_example_grads():
     f = to_jax(lambda x: fnp.sum(fnp.sin(x) * x[::-1]))
     ours = lambda x: fnp.sum(fnp.sin(x) * x[::-1])  # noqa: E731
