@@ -40,8 +40,8 @@ def to_jax(fun):
 
     >>> import jax, functorch_lite as fl, functorch_lite.numpy as fnp
     >>> f = fl.interop.to_jax(lambda x: fnp.sum(fnp.sin(x) ** 2))
-    >>> print(jax.grad(f)(1.0))
-    0.9092974
+    >>> print(round(float(jax.grad(f)(1.0)), 5))  # d sin(x)**2 = sin(2x)
+    0.9093
     """
     cache = {}
 

@@ -113,10 +113,17 @@ rule("tile")(lambda args, *, reps: jnp.tile(args[0], reps))
 rule("pad")(lambda args, *, padding_config: lax.pad(args[0], args[1], padding_config))
 rule("slice")(lambda args, *, start_indices, limit_indices, strides: lax.slice(
     args[0], start_indices, limit_indices, strides))
+# our primitives clamp start indices into range (negative ones are wrapped by our
+# wrappers before they bind); jax.lax's wrappers would wrap them again: clamp first
 rule("dynamic_slice")(lambda args, *, slice_sizes: lax.dynamic_slice(
-    args[0], args[1:], slice_sizes))
+    args[0], _clamped(args[1:], args[0].shape, slice_sizes), slice_sizes))
 rule("dynamic_update_slice")(lambda args: lax.dynamic_update_slice(
-    args[0], args[1], args[2:]))
+    args[0], args[1], _clamped(args[2:], args[0].shape, args[1].shape)))
+
+
+def _clamped(indices, shape, sizes):
+    return [lax.clamp(jnp.zeros((), i.dtype), i, jnp.asarray(d - s, i.dtype))
+            for i, d, s in zip(indices, shape, sizes)]
 
 
 # --- reductions and scans -------------------------------------------------------------
