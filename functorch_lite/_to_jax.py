@@ -55,7 +55,6 @@ def to_jax(fun):
         program, consts, out_tree = cache[key]
         outs = eval_program(program, [*consts, *leaves])
         return tree_util.tree_unflatten(out_tree, outs)
-    wrapped.programs = cache  # the traced programs, for inspection
     return wrapped
 
 

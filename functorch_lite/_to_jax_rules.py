@@ -230,7 +230,8 @@ def _fft(args, *, fft_type, fft_lengths):
 
 
 rule("cholesky")(lambda args, **_: lax.linalg.cholesky(args[0]))
-rule("eigh")(lambda args, *, lower, **_: list(lax.linalg.eigh(args[0], lower=lower)))
+rule("eigh")(lambda args, *, lower, **_: list(lax.linalg.eigh(
+    args[0], lower=lower, symmetrize_input=False)))  # as our primitive: one triangle
 rule("qr")(lambda args, *, full_matrices: list(lax.linalg.qr(
     args[0], full_matrices=full_matrices)))
 
@@ -238,7 +239,10 @@ rule("qr")(lambda args, *, full_matrices: list(lax.linalg.qr(
 @rule("svd")
 def _svd(args, *, full_matrices, compute_uv, **_):
     out = lax.linalg.svd(args[0], full_matrices=full_matrices, compute_uv=compute_uv)
-    return list(out) if compute_uv else [out]
+    if not compute_uv:
+        return [out]
+    u, s, vh = out
+    return [s, u, vh]  # our order
 
 
 @rule("triangular_solve")
@@ -275,7 +279,7 @@ rule("tridiagonal_solve")(lambda args, *, perturb_singular: lax.linalg.tridiagon
 rule("hessenberg")(lambda args: list(lax.linalg.hessenberg(args[0])))
 rule("householder_product")(lambda args: lax.linalg.householder_product(*args))
 rule("schur")(lambda args, *, compute_schur_vectors: list(lax.linalg.schur(
-    args[0], compute_schur_vectors=compute_schur_vectors)))
+    args[0], compute_schur_vectors=compute_schur_vectors))[:1 + compute_schur_vectors])
 rule("eig")(lambda args, *, compute_left_eigenvectors, compute_right_eigenvectors, **_: list(
     lax.linalg.eig(args[0], compute_left_eigenvectors=compute_left_eigenvectors,
                    compute_right_eigenvectors=compute_right_eigenvectors)))

@@ -197,7 +197,7 @@ UNTRANSLATED = {
 
 RECORD_MODULES = ["test_lax_elementwise", "test_lax_indexing", "test_lax_linear",
                   "test_lax_reductions", "test_lax_special", "test_lax_structural",
-                  "test_fft", "test_lax_additions"]
+                  "test_fft", "test_lax_additions", "test_linalg"]
 
 
 def _records():
