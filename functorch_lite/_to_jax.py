@@ -74,7 +74,25 @@ def _trace(fun, in_tree, avals):
         out_trees.append(out_tree)
         return out_leaves
     program, consts = trace_to_program(flat_fun, list(avals), "to_jax")
+    _check_precision(program, fun)
     return program, consts, out_trees[0]
+
+
+def _check_precision(program, fun):
+    """64-bit values (functorch_lite's x64 mode) need JAX's x64 mode: without it JAX
+    would compute them in 32 bits."""
+    if jax.enable_x64.value:
+        return
+    avals = [*program.in_avals, *[v.aval for e in program.equations for v in e.outputs]]
+    wide = [a for a in avals if isinstance(a.dtype, np.dtype) and a.dtype.kind in "fiuc"
+            and a.dtype.itemsize == (16 if a.dtype.kind == "c" else 8)]
+    if wide:
+        raise TypeError(
+            f"interop.to_jax({getattr(fun, '__name__', fun)}): the function computes "
+            f"{wide[0].str_short()} values (functorch_lite's x64 mode), but JAX's "
+            f"jax_enable_x64 is off, so JAX would compute them in 32 bits. Fix: "
+            f"jax.config.update('jax_enable_x64', True), or turn functorch_lite's x64 "
+            f"mode off.")
 
 
 def eval_program(program, args):

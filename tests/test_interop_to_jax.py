@@ -255,6 +255,18 @@ def test_translation_table_coverage():
     assert coverage > 0.9, coverage
 
 
+def test_64_bit_values_need_jax_x64():
+    from functorch_lite.experimental import enable_x64
+    f = to_jax(lambda x: fnp.sum(x * 2.0))
+    x64 = np.arange(3, dtype=np.float64)
+    with enable_x64():
+        with pytest.raises(TypeError, match="jax_enable_x64"):
+            f(x64)
+        with jax.enable_x64(True):
+            out = jax.jit(f)(x64)
+    assert out.dtype == np.float64 and float(out) == 6.0
+
+
 def test_untranslated_primitive_raises_naming_it():
     f = to_jax(lambda x: lax.rng_uniform(0.0, 1.0, (2,)) + x)
     with pytest.raises(NotImplementedError, match="'rng_uniform' has no jax.lax"):
