@@ -317,3 +317,26 @@ def _pairwise(program, n):
 
 # JAX functions embedded with interop.call_jax (or from_jax) are JAX code already
 _program_rule("jax_call")(lambda args, *, function: list(function.flat_fun(*args)))
+
+
+@_program_rule("custom_linear_solve")
+def _custom_linear_solve(args, *, const_lengths, programs):
+    """JAX's custom_linear_solve over our traced matvec, solve and transpose_solve
+    (JAX derives vecmat by transposing the translated matvec)."""
+    consts, offset = {}, 0
+    for name, count in zip(programs._fields, const_lengths):
+        consts[name], offset = list(args[offset:offset + count]), offset + count
+    b = list(args[offset:])
+    n = len(b)
+    has_aux = len(programs.solve.outs) > n
+
+    def apply(name):
+        def fn(_, x):  # our programs were traced with our matvec: the first arg is unused
+            outs = eval_program(getattr(programs, name), [*consts[name], *x])
+            return (outs[:n], outs[n:]) if has_aux else outs
+        return fn
+    matvec = lambda x: eval_program(programs.matvec, [*consts["matvec"], *x])  # noqa: E731
+    transpose_solve = None if programs.transpose_solve is None else apply("transpose_solve")
+    out = lax.custom_linear_solve(matvec, b, apply("solve"), transpose_solve,
+                                  has_aux=has_aux)
+    return [*out[0], *out[1]] if has_aux else list(out)

@@ -75,6 +75,15 @@ def custom_loss(x, y):
     return (clipped_sin(x * 3.0) * soft_exp(y)).sum()
 
 
+A_SPD = (X[:3].T @ X[:3] + 3 * np.eye(3)).astype(np.float32)
+
+
+def linear_solve_loss(a, b):
+    x = lax.custom_linear_solve(lambda v: a @ v, b, lambda mv, v: fnp.linalg.solve(a, v),
+                                symmetric=True)
+    return (x ** 2).sum()
+
+
 MODEL = nn.Sequential(hidden=nn.Dense(8), act=nn.ReLU(), out=nn.Dense(2))
 MODEL_PARAMS, MODEL_STATE = MODEL.init(fl.random.PRNGKey(0), nn.Spec((5, 3)))
 
@@ -91,10 +100,13 @@ def model_loss(params, x):
     (cond_loss, (X[0], X[1])),
     (cond_loss, (-X[0] ** 2, X[1] ** 2)),  # the other branch
     (custom_loss, (X[0], X[1])),
-], ids=["mlp", "nn_model", "scan_rnn", "cond", "cond_other_branch", "custom_vjp_jvp"])
+    (linear_solve_loss, (A_SPD, X[0])),
+], ids=["mlp", "nn_model", "scan_rnn", "cond", "cond_other_branch", "custom_vjp_jvp",
+        "custom_linear_solve"])
 def test_jax_jit_grad_matches_ours(fun, args):
-    theirs = jax.jit(jax.value_and_grad(to_jax(fun)))(*args)
-    ours = fl.jit(fl.value_and_grad(fun))(*args)
+    argnums = tuple(range(len(args)))
+    theirs = jax.jit(jax.value_and_grad(to_jax(fun), argnums))(*args)
+    ours = fl.jit(fl.value_and_grad(fun, argnums))(*args)
     close(theirs, ours)
 
 
@@ -179,7 +191,6 @@ UNTRANSLATED = {
     "cudnn_attention_fwd": "cuDNN kernel: JAX has no public primitive for it",
     "cudnn_attention_bwd": "as cudnn_attention_fwd",
     "custom_lin": "our linearization of custom_vjp; appears only in our own jvp programs",
-    "custom_linear_solve": "needs its solve programs re-expressed as JAX callables",
     "debug_callback": "host callbacks keep their Python functions in our params",
     "io_callback": "as debug_callback", "pure_callback": "as debug_callback",
     "linalg_kernel": "internal LAPACK call inside our linalg lowerings",
