@@ -101,7 +101,7 @@ def eval_program(program, args):
 
     def read(atom):
         if isinstance(atom, Literal):
-            return jnp.asarray(atom.val, atom.aval.dtype)
+            return np.asarray(atom.val, atom.aval.dtype)  # concrete for JAX, even in jit
         return env[atom]
 
     for v, x in zip(program.in_vars, args):

@@ -142,7 +142,9 @@ def _window(monoid, init):
     def translate(args, *, window_dimensions, window_strides, padding, base_dilation,
                   window_dilation):
         x = args[0]
-        return lax.reduce_window(x, jnp.asarray(init(x.dtype), x.dtype), monoid,
+        # a NumPy init: JAX picks its differentiable max/min/sum pooling only for a
+        # concrete identity, which jnp.asarray under jax.jit is not
+        return lax.reduce_window(x, np.asarray(init(x.dtype), x.dtype), monoid,
                                  window_dimensions, window_strides, padding,
                                  base_dilation, window_dilation)
     return translate
@@ -159,6 +161,29 @@ def _highest(dtype):
 RULES["reduce_window_sum"] = _window(lax.add, lambda d: 0)
 RULES["reduce_window_max"] = _window(lax.max, _lowest)
 RULES["reduce_window_min"] = _window(lax.min, _highest)
+
+
+def _chooser(select, x, window_dimensions, window_strides, padding, base_dilation,
+             window_dilation=None):
+    """The max (select "GE") or min ("LE") pooling whose derivatives our
+    select_and_gather_add / select_and_scatter_add compute."""
+    monoid, init = (lax.max, _lowest) if select == "GE" else (lax.min, _highest)
+    dilation = window_dilation or (1,) * len(window_dimensions)
+    return lambda v: _window(monoid, init)(
+        [v], window_dimensions=window_dimensions, window_strides=window_strides,
+        padding=padding, base_dilation=base_dilation, window_dilation=dilation)
+
+
+@rule("select_and_gather_add")  # the JVP of max/min pooling: JAX's own, on its tangent
+def _select_and_gather_add(args, *, select, **window):
+    tangent, x = args
+    return jax.jvp(_chooser(select, x, **window), (x,), (tangent,))[1]
+
+
+@rule("select_and_scatter_add")  # its transpose: JAX's VJP of the pooling
+def _select_and_scatter_add(args, *, select, **window):
+    cotangent, x = args
+    return jax.vjp(_chooser(select, x, **window), x)[1](cotangent)[0]
 
 
 @rule("sort")

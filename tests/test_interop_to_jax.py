@@ -154,6 +154,20 @@ def test_jax_scan_over_our_step_and_checkpoint():
     close(ours_remat, fl.grad(rnn_loss)(X[0], XS))
 
 
+def test_our_derivatives_inside_jax():
+    """to_jax of our grad/jvp programs: their AD-only primitives (the pooling
+    derivatives select_and_gather_add / select_and_scatter_add) translate too."""
+    def pooled(x):
+        return fnp.sum(lax.reduce_window(x, -fnp.inf, lax.max, (2, 2), (1, 1), "VALID") ** 2)
+    x = RNG.normal(size=(4, 5)).astype(np.float32)
+    close(jax.jit(to_jax(fl.grad(pooled)))(x), fl.grad(pooled)(x))
+    close(jax.jit(jax.grad(to_jax(pooled)))(x), fl.grad(pooled)(x))
+    close(jax.jit(to_jax(fl.hessian(lambda v: pooled(v.reshape(4, 5)))))(x.ravel()),
+          fl.hessian(lambda v: pooled(v.reshape(4, 5)))(x.ravel()))
+    close(jax.grad(to_jax(lambda v: fl.grad(pooled)(v).sum()))(x),
+          fl.grad(lambda v: fl.grad(pooled)(v).sum())(x))
+
+
 def test_second_order_and_export():
     f = to_jax(lambda x: fnp.sum(fnp.sin(x) ** 3))
     ours = lambda x: fnp.sum(fnp.sin(x) ** 3)  # noqa: E731
@@ -199,9 +213,6 @@ UNTRANSLATED = {
     "rng_uniform": "deprecated XLA RngUniform; no jax.lax function",
     "scaled_dot": "block-scaled float8 products: no public jax.lax function",
     "scatter_apply": "arbitrary update function per element",
-    "select_and_gather_add": "internal JVP of max pooling: JAX differentiates the "
-                             "translated reduce_window_max itself",
-    "select_and_scatter_add": "as select_and_gather_add",
     "select_and_scatter": "no public jax.lax function",
 }
 
