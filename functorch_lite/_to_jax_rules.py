@@ -320,3 +320,31 @@ def _approx_top_k(args, *, k, reduction_dimension, recall_target, is_max_k,
                    aggregate_to_topk=aggregate_to_topk))
 rule("lu_solve")(lambda args, *, transpose_a: jnp.linalg.solve(
     jnp.swapaxes(args[0], -1, -2) if transpose_a else args[0], args[1]))
+
+
+# --- host callbacks: JAX's own, calling our callback as our lowering does --------------
+
+@rule("debug_callback")
+def _debug_callback(args, *, callback):
+    from ._callback import host_call
+    jax.debug.callback(lambda *xs: host_call(callback, xs), *args)
+    return []
+
+
+def _result_callback(callback, result_avals):
+    from ._callback import _checked_results, host_call
+    return (lambda *xs: _checked_results(host_call(callback, xs), result_avals),
+            [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in result_avals])
+
+
+@rule("pure_callback")
+def _pure_callback(args, *, callback, result_avals, vmap_method=None):
+    fn, shapes = _result_callback(callback, result_avals)
+    return list(jax.pure_callback(fn, shapes, *args, vmap_method=vmap_method))
+
+
+@rule("io_callback")
+def _io_callback(args, *, callback, result_avals, ordered=False):
+    from jax.experimental import io_callback
+    fn, shapes = _result_callback(callback, result_avals)
+    return list(io_callback(fn, shapes, *args, ordered=ordered))
