@@ -340,3 +340,34 @@ def _custom_linear_solve(args, *, const_lengths, programs):
     out = lax.custom_linear_solve(matvec, b, apply("solve"), transpose_solve,
                                   has_aux=has_aux)
     return [*out[0], *out[1]] if has_aux else list(out)
+
+
+_SAMPLERS = {}  # (avals, log_space) -> our gamma sampler's program and constants
+
+
+@_program_rule("random_gamma")
+def _random_gamma(args, *, log_space):
+    """Our sampler (the program our lowering compiles: the same bits), with our
+    derivative in `a` (implicit reparametrisation, lax.random_gamma_grad)."""
+    from .random._gamma import _random_gamma_impl
+    avals = tuple(_avals_of(args))
+    if (avals, log_space) not in _SAMPLERS:
+        _SAMPLERS[avals, log_space] = trace_to_program(
+            lambda k, a: [_random_gamma_impl(k, a, log_space=log_space)], list(avals),
+            "to_jax random_gamma")
+    program, consts = _SAMPLERS[avals, log_space]
+
+    @jax.custom_jvp
+    def sample(key, a):
+        return eval_program(program, [*consts, key, a])[0]
+
+    @sample.defjvp
+    def sample_jvp(primals, tangents):
+        (key, a), (_, a_dot) = primals, tangents
+        x = sample(key, a)
+        if not log_space:
+            return x, a_dot * lax.random_gamma_grad(a, x)
+        e = jnp.exp(x)  # d log(x)/da = (dx/da) / x, x kept above zero
+        e = jnp.where(e == 0, jnp.finfo(e.dtype).tiny, e)
+        return x, a_dot * lax.random_gamma_grad(a, e) / e
+    return sample(*args)
