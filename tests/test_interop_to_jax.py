@@ -9,7 +9,6 @@ import gc
 import importlib
 
 import jax
-import jax.numpy as jjnp
 import numpy as np
 import pytest
 from flax import linen as flax_nn
