@@ -73,9 +73,17 @@ def _trace(fun, in_tree, avals):
         out_leaves, out_tree = tree_util.tree_flatten(fun(*args, **kwargs))
         out_trees.append(out_tree)
         return out_leaves
-    program, consts = trace_to_program(flat_fun, list(avals), "to_jax")
+    program, consts = trace_ours(flat_fun, list(avals), "to_jax")
     _check_precision(program, fun)
     return program, consts, out_trees[0]
+
+
+def trace_ours(fun, avals, description):
+    """Trace with our tracer while JAX may be tracing (jax.jit of the result): JAX
+    arithmetic on our concrete arrays (a closed-over jax.Array + 1.0) must compute
+    values, not become JAX tracers of the enclosing JAX trace."""
+    with jax.ensure_compile_time_eval():
+        return trace_to_program(fun, avals, description)
 
 
 def _check_precision(program, fun):
@@ -220,7 +228,7 @@ def _trace_rule(flat_rule, avals, kind, name):
     """Our rule as a program, traced when JAX applies it (after to_jax's own trace
     finished: a rule that closes over a traced value of the function cannot be)."""
     try:
-        return trace_to_program(flat_rule, avals, f"to_jax {kind} rule of {name}")
+        return trace_ours(flat_rule, avals, f"to_jax {kind} rule of {name}")
     except UnexpectedTracerError:
         raise NotImplementedError(
             f"interop.to_jax: the {kind} rules of {name} close over a value traced by "
@@ -352,7 +360,7 @@ def _random_gamma(args, *, log_space):
     from .random._gamma import _random_gamma_impl
     avals = tuple(_avals_of(args))
     if (avals, log_space) not in _SAMPLERS:
-        _SAMPLERS[avals, log_space] = trace_to_program(
+        _SAMPLERS[avals, log_space] = trace_ours(
             lambda k, a: [_random_gamma_impl(k, a, log_space=log_space)], list(avals),
             "to_jax random_gamma")
     program, consts = _SAMPLERS[avals, log_space]

@@ -109,6 +109,31 @@ def test_jax_jit_grad_matches_ours(fun, args):
     close(theirs, ours)
 
 
+CONV_MODEL = nn.Sequential(conv=nn.Conv(4, 3), bn=nn.BatchNorm(), act=nn.ReLU(),
+                           pool=nn.MaxPool(2), flat=nn.Flatten(), drop=nn.Dropout(0.3),
+                           out=nn.Dense(2))
+IMAGES = RNG.normal(size=(2, 6, 6, 3)).astype(np.float32)
+
+
+def test_conv_batchnorm_dropout_model_under_jax_jit_grad():
+    """Training (batch statistics, new state, dropout from a typed JAX key) and
+    inference (the state closed over: JAX arithmetic on it inside jax.jit's trace)."""
+    params, state = CONV_MODEL.init(fl.random.PRNGKey(0), nn.Spec(IMAGES.shape))
+
+    def train_loss(p, s, x, key):
+        out, new_state = CONV_MODEL.apply(p, s, x, rng=key, training=True)
+        return fnp.mean(out ** 2), new_state
+    key = jax.random.key(3)
+    theirs = jax.jit(jax.value_and_grad(to_jax(train_loss), has_aux=True))(
+        params, state, IMAGES, key)
+    close(theirs, fl.jit(fl.value_and_grad(train_loss, has_aux=True))(
+        params, state, IMAGES, key))
+
+    def predict(p, x):
+        return CONV_MODEL.apply(p, state, x)[0]
+    close(jax.jit(to_jax(predict))(params, IMAGES), fl.jit(predict)(params, IMAGES))
+
+
 def test_custom_rules_are_ours_not_the_functions_derivative():
     g = jax.grad(to_jax(custom_loss), argnums=(0, 1))(X[0], X[1])
     cos3x = np.cos(3 * X[0])
