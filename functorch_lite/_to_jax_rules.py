@@ -27,7 +27,7 @@ for _name in _SAME_NAME:
 _RENAMED = {"add_any": lax.add, "and": lax.bitwise_and, "or": lax.bitwise_or,
             "xor": lax.bitwise_xor, "not": lax.bitwise_not, "clamp": lax.clamp,
             "regularized_incomplete_beta": lax.betainc, "logaddexp": jnp.logaddexp,
-            "logaddexp2": jnp.logaddexp2}
+            "logaddexp2": jnp.logaddexp2, "mulhi": lax.mulhi}
 for _name, _fn in _RENAMED.items():
     RULES[_name] = (lambda fn: lambda args: fn(*args))(_fn)
 

@@ -256,7 +256,6 @@ UNTRANSLATED = {
     "cudnn_attention_bwd": "as cudnn_attention_fwd",
     "custom_lin": "our linearization of custom_vjp; appears only in our own jvp programs",
     "linalg_kernel": "internal LAPACK call inside our linalg lowerings",
-    "mulhi": "no jax.lax function",
     "rng_uniform": "deprecated XLA RngUniform; no jax.lax function",
     "scaled_dot": "block-scaled float8 products: no public jax.lax function",
     "scatter_apply": "arbitrary update function per element",
