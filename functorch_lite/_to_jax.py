@@ -17,6 +17,7 @@ import jax
 from jax import lax, tree_util
 import jax.numpy as jnp
 
+from ._config import config
 from ._core import ShapedArray, UnexpectedTracerError, get_aval
 from ._ir import Literal
 from ._staging import trace_to_program
@@ -49,7 +50,7 @@ def to_jax(fun):
     def wrapped(*args, **kwargs):
         leaves, in_tree = tree_util.tree_flatten((args, kwargs))
         avals = tuple(_aval(x) for x in leaves)
-        key = (in_tree, avals)
+        key = (in_tree, avals, config.jax_enable_x64)  # x64 changes what we trace
         if key not in cache:
             cache[key] = _trace(fun, in_tree, avals)
         program, consts, out_tree = cache[key]
