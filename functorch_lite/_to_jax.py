@@ -19,16 +19,17 @@ import jax.numpy as jnp
 
 from ._config import config
 from ._core import ShapedArray, UnexpectedTracerError, get_aval
+from ._ad import instantiate
 from ._ir import Literal
 from ._staging import trace_to_program
-from ._to_jax_rules import RULES
+from ._to_jax_rules import PRIMITIVE_RULES, RULES
 
 _PROGRAM_RULES = {}  # primitive name -> rule(args, **params) for programs in params
 
 
 def translates(name):
     """Whether our primitive `name` has a translation to jax.lax."""
-    return name in RULES or name in _PROGRAM_RULES
+    return name in RULES or name in _PROGRAM_RULES or name in PRIMITIVE_RULES
 
 
 def to_jax(fun):
@@ -125,6 +126,8 @@ def eval_program(program, args):
 
 
 def translate(primitive, args, params):
+    if primitive.name in PRIMITIVE_RULES:
+        return PRIMITIVE_RULES[primitive.name](primitive, args, **params)
     rule = RULES.get(primitive.name) or _PROGRAM_RULES.get(primitive.name)
     if rule is None:
         raise NotImplementedError(
@@ -298,8 +301,9 @@ def _flat_fwd_outputs(fwd, primals):
 
 def _full_cts(float_cts, program):
     """bwd takes one cotangent per output (float0 zeros for integer outputs)."""
-    from ._custom_vjp import _full_cotangents
-    return _full_cotangents(list(float_cts), program.out_avals)
+    it = iter(float_cts)
+    return [instantiate(next(it)) if jnp.issubdtype(a.dtype, jnp.inexact) else
+            np.zeros(a.shape, jax.dtypes.float0) for a in program.out_avals]
 
 
 # --- general reductions: the computation is one of our programs ----------------------
@@ -354,15 +358,14 @@ def _custom_linear_solve(args, *, const_lengths, programs):
 _SAMPLERS = {}  # (avals, log_space) -> our gamma sampler's program and constants
 
 
-@_program_rule("random_gamma")
-def _random_gamma(args, *, log_space):
+def _random_gamma(primitive, args, *, log_space):
     """Our sampler (the program our lowering compiles: the same bits), with our
     derivative in `a` (implicit reparametrisation, lax.random_gamma_grad)."""
-    from .random._gamma import _random_gamma_impl
     avals = tuple(_avals_of(args))
     if (avals, log_space) not in _SAMPLERS:
+        sampler = primitive.lowering_rule.composite
         _SAMPLERS[avals, log_space] = trace_ours(
-            lambda k, a: [_random_gamma_impl(k, a, log_space=log_space)], list(avals),
+            lambda k, a: [sampler(k, a, log_space=log_space)], list(avals),
             "to_jax random_gamma")
     program, consts = _SAMPLERS[avals, log_space]
 
@@ -380,3 +383,6 @@ def _random_gamma(args, *, log_space):
         e = jnp.where(e == 0, jnp.finfo(e.dtype).tiny, e)
         return x, a_dot * lax.random_gamma_grad(a, e) / e
     return sample(*args)
+
+
+PRIMITIVE_RULES["random_gamma"] = _random_gamma

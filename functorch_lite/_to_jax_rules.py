@@ -322,29 +322,33 @@ rule("lu_solve")(lambda args, *, transpose_a: jnp.linalg.solve(
     jnp.swapaxes(args[0], -1, -2) if transpose_a else args[0], args[1]))
 
 
-# --- host callbacks: JAX's own, calling our callback as our lowering does --------------
+# --- host callbacks: JAX's own, calling the primitive's eager implementation ---------
+# (rules given the primitive: `PRIMITIVE_RULES[name](primitive, args, **params)`)
 
-@rule("debug_callback")
-def _debug_callback(args, *, callback):
-    from ._callback import host_call
-    jax.debug.callback(lambda *xs: host_call(callback, xs), *args)
+PRIMITIVE_RULES = {}
+
+
+def _debug_callback(primitive, args, **params):
+    jax.debug.callback(lambda *xs: primitive.impl(*xs, **params), *args)
     return []
 
 
-def _result_callback(callback, result_avals):
-    from ._callback import _checked_results, host_call
-    return (lambda *xs: _checked_results(host_call(callback, xs), result_avals),
-            [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in result_avals])
+def _with_results(primitive, params):
+    shapes = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in params["result_avals"]]
+    return lambda *xs: list(primitive.impl(*xs, **params)), shapes
 
 
-@rule("pure_callback")
-def _pure_callback(args, *, callback, result_avals, vmap_method=None):
-    fn, shapes = _result_callback(callback, result_avals)
-    return list(jax.pure_callback(fn, shapes, *args, vmap_method=vmap_method))
+def _pure_callback(primitive, args, **params):
+    fn, shapes = _with_results(primitive, params)
+    return list(jax.pure_callback(fn, shapes, *args,
+                                  vmap_method=params.get("vmap_method")))
 
 
-@rule("io_callback")
-def _io_callback(args, *, callback, result_avals, ordered=False):
+def _io_callback(primitive, args, **params):
     from jax.experimental import io_callback
-    fn, shapes = _result_callback(callback, result_avals)
-    return list(io_callback(fn, shapes, *args, ordered=ordered))
+    fn, shapes = _with_results(primitive, params)
+    return list(io_callback(fn, shapes, *args))
+
+
+PRIMITIVE_RULES.update(debug_callback=_debug_callback, pure_callback=_pure_callback,
+                       io_callback=_io_callback)
