@@ -11,6 +11,7 @@ import itertools
 import operator
 import threading
 
+import jax.core
 import numpy as np
 
 from . import _dtypes
@@ -18,7 +19,8 @@ from . import _dtypes
 from ._errors import (ConcretizationTypeError, TracerArrayConversionError,  # noqa: F401
                       TracerBoolConversionError, TracerIntegerConversionError,
                       UnexpectedTracerError, leak_hint as _leak_hint, user_frame_summary,
-                      user_source_line, KeyArrayUseError, KEEP_ARRAY_FIX, CONTROL_FLOW_FIX, NUMPY_FIX)
+                      user_source_line, KeyArrayUseError, KEEP_ARRAY_FIX, CONTROL_FLOW_FIX, NUMPY_FIX,
+                      JaxTracerError)
 
 
 # --- abstract values --------------------------------------------------------------
@@ -125,6 +127,7 @@ def dtype_short_name(dtype):
 
 
 _FROM_JAX_AVAL = {}
+_JaxTracer = jax.core.Tracer  # the traced values of JAX's transformations
 
 
 def get_aval(x):
@@ -133,6 +136,8 @@ def get_aval(x):
         return x.aval
     aval = getattr(x, "aval", None)  # jax.Array: its (hashable) aval interns ours
     if aval is not None:
+        if isinstance(x, _JaxTracer):
+            raise JaxTracerError(x)
         ours = _FROM_JAX_AVAL.get(aval)
         if ours is None:
             try:

@@ -217,3 +217,17 @@ def leak_hint(tracer):
             f"e.g. by being stored in a global, a closure or an object attribute that "
             f"outlives the transformed function. Fix: return the value from the function "
             f"instead of storing it.")
+
+
+class JaxTracerError(TypeError):
+    """A JAX tracer (from jax.jit, jax.grad, jax.vmap, ...) reached functorch_lite: our
+    functions run inside JAX's transformations only through `interop.to_jax`."""
+
+    def __init__(self, tracer):
+        super().__init__(
+            f"functorch_lite received a JAX tracer ({type(tracer).__name__} of "
+            f"{tracer.aval}): one of our functions was called inside a JAX "
+            f"transformation (jax.jit, jax.grad, jax.vmap, ...), which our functions do "
+            f"not run in directly.\n  at {user_source_line()}\nFix: wrap the function "
+            f"with functorch_lite.interop.to_jax, e.g. jax.jit(interop.to_jax(f)), or "
+            f"use functorch_lite's own jit/grad/vmap.")

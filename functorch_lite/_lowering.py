@@ -335,4 +335,5 @@ def composite_lowering(fun, name, multiple_results=True):
                        for c in consts]
         outs = ctx.call(program, [*const_names, *operands], hint=name)
         return outs if multiple_results else outs[0]
+    rule.composite = fun  # what the primitive computes, in our primitives (for to_jax)
     return rule

@@ -20,6 +20,9 @@ With functorch_lite's x64 mode on, JAX runs the function with its own x64 flag o
 """
 from ._from_jax import FromJax
 from ._jax_call import call_jax, jax_call_p  # noqa: F401  (re-exported)
+from ._to_jax import to_jax  # noqa: F401  (our functions inside JAX's transformations)
+
+__all__ = ["call_jax", "from_jax", "optax", "to_jax"]
 
 
 def from_jax(fn):

@@ -53,8 +53,7 @@ def as_raw_key(key):
     """A raw uint32[2] key from ours or JAX's (`jax.random.key` typed keys included)."""
     dtype = getattr(key, "dtype", None)
     if dtype is not None and not isinstance(dtype, np.dtype):  # a typed JAX key
-        import jax
-        return jax.random.key_data(key)
+        return fl.random.key_data(key)  # ours: also on a traced key (jit's argument)
     return key
 
 

@@ -59,7 +59,12 @@ def forget_bias_one(bias_init, dtype=None):
     (Keras' unit_forget_bias, Jozefowicz et al. 2015)."""
     def init(key, shape, dtype):
         n = shape[0] // 4
-        return bias_init(key, shape, dtype).at[n:2 * n].set(1)
+        if isinstance(bias_init, initializers.Initializer) or \
+                bias_init in (initializers.zeros, initializers.ones):
+            bias = bias_init(key, shape, dtype)
+        else:  # a JAX or Flax initializer: JAX runs it (this init is traced by ours)
+            bias = fl.interop.call_jax(lambda k: bias_init(k, shape, dtype), key)
+        return bias.at[n:2 * n].set(1)
     return init
 
 
