@@ -11,6 +11,7 @@ import numpy as np
 import jax
 from jax import lax
 import jax.numpy as jnp
+from jax.experimental import io_callback
 
 RULES = {}
 
@@ -345,7 +346,6 @@ def _pure_callback(primitive, args, **params):
 
 
 def _io_callback(primitive, args, **params):
-    from jax.experimental import io_callback
     fn, shapes = _with_results(primitive, params)
     return list(io_callback(fn, shapes, *args))
 

@@ -254,6 +254,8 @@ def all_primitives():
 UNTRANSLATED = {
     "cudnn_attention_fwd": "cuDNN kernel: JAX has no public primitive for it",
     "cudnn_attention_bwd": "as cudnn_attention_fwd",
+    "custom_vmap_call": "custom_vmap's rule returns Python batching flags; translating "
+                        "it into jax.custom_batching.custom_vmap is not written yet",
     "custom_lin": "our linearization of custom_vjp; appears only in our own jvp programs",
     "linalg_kernel": "internal LAPACK call inside our linalg lowerings",
     "rng_uniform": "deprecated XLA RngUniform; no jax.lax function",
