@@ -10,7 +10,7 @@ written as ordinary functions of primitives and lowered with
 import numpy as np
 
 from .. import _runtime
-from . import _elementwise as el, _structural as st
+from . import _elementwise as el, _slicing, _structural as st
 from .._core import Primitive, ShapedArray, get_aval
 from .._lowering import composite_lowering, on_gpu, target_platform  # noqa: F401
 
@@ -226,8 +226,8 @@ def _gesvdj(a, full_matrices, compute_uv):
     if np.issubdtype(aval.dtype, np.complexfloating):
         vt = el.complex(el.real(vt), el.neg(el.imag(vt)))
     if not full_matrices and not econ:
-        u = st.slice(u, (0,) * (nb + 2), (*batch, m, k))
-        vt = st.slice(vt, (0,) * (nb + 2), (*batch, k, n))
+        u = _slicing.slice(u, (0,) * (nb + 2), (*batch, m, k))
+        vt = _slicing.slice(vt, (0,) * (nb + 2), (*batch, k, n))
     return s, u, vt, info
 
 
