@@ -181,6 +181,9 @@ def render():
         lines += ["| name | summary |", "| --- | --- |"]
         for attr in public_names(name, module):
             obj = getattr(module, attr)
+            if name == "functorch_lite.typing":  # JAX's aliases: their form varies by release
+                lines.append(f"| `{attr}` | JAX's `jax.typing.{attr}` |")
+                continue
             text = summary(obj)
             if text is None and kind(obj) != "value":
                 missing.append(f"{name}.{attr}")

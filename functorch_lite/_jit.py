@@ -199,7 +199,12 @@ class jit:
                 key = (context, *key)  # traced per setting
             entry = self._traces.fast.get(key) if key is not None else None
             if entry is not None:
-                return entry(leaves)
+                try:
+                    return entry(leaves)
+                except TypeError:  # e.g. a JAX tracer, whose aval keys like an array's
+                    for leaf in leaves:
+                        _core.get_aval(leaf)  # raises JaxTracerError naming to_jax
+                    raise
         (program, consts, out_tree, donated), leaves = self._program(args, kwargs)
         extra = {"donated": donated} if eager and donated else {}
         outs = jit_p.bind(*consts, *leaves, program=program, name=self._name, **extra)

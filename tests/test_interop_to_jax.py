@@ -352,6 +352,16 @@ def test_our_function_under_a_jax_transformation_names_to_jax(transform):
         transform(fl.jit(lambda x: fnp.sum(fnp.sin(x))))(X[0])
 
 
+def test_a_jax_tracer_meeting_a_warm_jit_cache_still_names_to_jax():
+    """A JAX tracer's aval keys our jit's eager fast path like a concrete array's (JAX
+    0.12): the cached executable must not receive it."""
+    f = fl.jit(lambda x: fnp.sum(fnp.sin(x)))
+    x = fnp.asarray(X[0])
+    f(x)  # warms the fast path for this signature (device arrays only)
+    with pytest.raises(JaxTracerError, match="interop.to_jax"):
+        jax.jit(f)(x)
+
+
 # --- item 5: keys and initializers cross over -----------------------------------------
 
 KEY = fl.random.PRNGKey(7)
