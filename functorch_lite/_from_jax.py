@@ -19,6 +19,7 @@ from jax import tree_util
 from jax.extend import core as jax_core
 
 from . import _core, lax
+from ._dispatch import LRUCache
 from ._core import Tracer, get_aval
 from ._custom import custom_jvp
 from ._custom_vjp import custom_vjp
@@ -42,7 +43,7 @@ class FromJax:
     def __init__(self, fn):
         self.fn = fn
         functools.update_wrapper(self, fn, updated=())
-        self._traced = {}
+        self._traced = LRUCache()  # per argument signature, bounded as jit's
         self._derived = {}          # (kind, id(eqn)) -> (eqn, JAX function or jaxprs)
         self.mapped = set()        # JAX primitives translated into ours
         self.unsupported = set()   # JAX primitives run as an opaque jax_call
@@ -56,9 +57,11 @@ class FromJax:
         dynamic = [_is_array_leaf(x) for x in leaves]
         key = (tree, tuple(get_aval(x) if d else _static_key(x)
                            for x, d in zip(leaves, dynamic)))
-        if key not in self._traced:
-            self._traced[key] = self._trace(leaves, dynamic, tree)
-        closed, out_tree = self._traced[key]
+        entry = self._traced.get(key)
+        if entry is None:
+            entry = self._trace(leaves, dynamic, tree)
+            self._traced.put(key, entry)
+        closed, out_tree = entry
         outs = Translator(self).eval(closed, [x for x, d in zip(leaves, dynamic) if d])
         return tree_util.tree_unflatten(out_tree, outs)
 

@@ -12,6 +12,7 @@ from jax import tree_util
 
 from . import _core, _dtypes
 from ._config import config
+from ._dispatch import LRUCache
 from ._core import Primitive, ShapedArray, get_aval
 from . import _ad
 from ._ad import Zero, is_undefined, tangent_aval
@@ -54,7 +55,7 @@ def jax_precision():
     return contextlib.nullcontext()
 
 
-_functions = {}
+_functions = LRUCache()  # (fun, tree, avals) -> (JaxFunction, out tree), bounded
 
 
 @api_boundary
@@ -77,7 +78,8 @@ def call_jax(fun, *args):
             out_trees.append(tree)
             return out_leaves
         jf = JaxFunction(flat_fun, avals, getattr(fun, "__name__", "jax_fn"))
-        entry = _functions[key] = (jf, out_trees[0])
+        entry = (jf, out_trees[0])
+        _functions.put(key, entry)
     jf, out_tree = entry
     outs = jax_call_p.bind(*leaves, function=jf)
     return tree_util.tree_unflatten(out_tree, outs)

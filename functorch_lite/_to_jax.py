@@ -18,6 +18,7 @@ from jax import lax, tree_util
 import jax.numpy as jnp
 
 from ._config import config
+from ._dispatch import LRUCache
 from ._core import ShapedArray, UnexpectedTracerError, get_aval
 from ._ad import instantiate
 from ._ir import Literal
@@ -45,18 +46,21 @@ def to_jax(fun):
     >>> print(round(float(jax.grad(f)(1.0)), 5))  # d sin(x)**2 = sin(2x)
     0.9093
     """
-    cache = {}
+    cache = LRUCache()  # per argument signature, bounded as jit's
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
         leaves, in_tree = tree_util.tree_flatten((args, kwargs))
         avals = tuple(_aval(x) for x in leaves)
         key = (in_tree, avals, config.jax_enable_x64)  # x64 changes what we trace
-        if key not in cache:
-            cache[key] = _trace(fun, in_tree, avals)
-        program, consts, out_tree = cache[key]
+        entry = cache.get(key)
+        if entry is None:
+            entry = _trace(fun, in_tree, avals)
+            cache.put(key, entry)
+        program, consts, out_tree = entry
         outs = eval_program(program, [*consts, *leaves])
         return tree_util.tree_unflatten(out_tree, outs)
+    wrapped._traces = cache
     return wrapped
 
 

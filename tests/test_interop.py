@@ -99,3 +99,26 @@ def test_call_jax_under_our_x64_mode_keeps_64_bits():
         assert jax.config.jax_enable_x64 is False
     finally:
         fl.config.update("jax_enable_x64", False)
+
+
+def test_interop_trace_caches_are_bounded_like_jit():
+    """call_jax's embedded functions, from_jax's and to_jax's traces are kept per
+    argument signature in LRUs of functorch_lite_cache_size entries, as jit's are:
+    calls on ever new shapes do not grow memory without end."""
+    from functorch_lite import _jax_call
+    before = fl.config.functorch_lite_cache_size
+    fl.config.update("functorch_lite_cache_size", 2)
+    try:
+        mean = fl.interop.from_jax(lambda x: jnp.mean(x ** 2))
+        ours = fl.interop.to_jax(lambda x: fnp.mean(x ** 2))
+        square = lambda x: x * x  # noqa: E731
+        for n in range(1, 6):
+            x = np.arange(n, dtype=np.float32)
+            want = float(jnp.mean(x ** 2))
+            np.testing.assert_allclose(float(fl.jit(mean)(x)), want, rtol=1e-6)
+            np.testing.assert_allclose(float(ours(x)), want, rtol=1e-6)
+            fl.jit(lambda v: fl.interop.call_jax(square, v))(x)
+        assert len(mean._traced) == 2 and len(ours._traces) == 2
+        assert len(_jax_call._functions) <= 2
+    finally:
+        fl.config.update("functorch_lite_cache_size", before)
