@@ -16,9 +16,6 @@ import sys
 # --- why a name is absent ------------------------------------------------------------
 
 MULTI_DEVICE = "multi-device (issue 18: meshes, shardings, shard_map, pmap, collectives)"
-EFFECTS_BARRIER = ("effects_barrier: our host callbacks run synchronously inside the "
-                   "executable's call, so there is nothing to wait for; not written as a "
-                   "no-op name yet (issue 16 leftover)")
 TOKENS = ("tokens (create_token/after_all): our IR has no token type (so debug "
           "callbacks with ordered=True raise NotImplementedError)")
 EFFECT_TYPES = ("JAX's effect classes; our IR marks a primitive with effects by a flag "
@@ -44,7 +41,6 @@ ABSENT = {
             make_array_from_single_device_arrays make_mesh pmap process_indices reshard
             set_mesh shard_map sharding smap get_abstract_mesh get_mesh use_abstract_mesh
             remove_size_one_mesh_axis_from_type copy_to_host_async"""),
-        **_reasons(EFFECTS_BARRIER, "effects_barrier"),
         **_reasons(REFS, "Ref ref new_ref empty_ref free_ref freeze"),
         **_reasons(INTERNAL, """ad api_util core custom_derivatives interpreters lib
             version allow_f16_reductions array_garbage_collection_guard debug_key_reuse

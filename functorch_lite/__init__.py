@@ -28,7 +28,7 @@ from . import scipy, experimental, example_libraries  # noqa: E402  (built on th
 from ._device import (device_put, devices, block_until_ready, device_get, local_devices,
                       device_count, local_device_count, default_backend, default_device,
                       process_index, process_count, live_arrays, print_environment_info)
-from ._callback import pure_callback
+from ._callback import effects_barrier, pure_callback
 from ._transfer_guard import (transfer_guard, transfer_guard_host_to_device,
                               transfer_guard_device_to_host,
                               transfer_guard_device_to_device, checking_leaks,

@@ -11,6 +11,7 @@ results are checked against the declared shapes and dtypes.
 """
 import functools
 
+import jax
 import numpy as np
 from jax import tree_util
 
@@ -20,7 +21,8 @@ from ._lowering import target_platform
 from .lax._linalg_kernels import _layout as row_major_or_fortran, _layout_text
 from ._batching import bdim_at_front
 
-__all__ = ["pure_callback", "io_callback", "pure_callback_p", "io_callback_p"]
+__all__ = ["pure_callback", "io_callback", "pure_callback_p", "io_callback_p",
+           "effects_barrier"]
 
 VMAP_METHODS = ("sequential", "sequential_unrolled", "expand_dims", "broadcast_all",
                 "legacy_vectorized")
@@ -291,3 +293,11 @@ def _io_callback_transpose(cts, *args, **params):
 def _io_callback_batching(axis_data, vals, dims, *, callback, result_avals):
     return _sequential_batching(io_callback_p, axis_data.size, vals, dims, False,
                                 callback=callback, result_avals=result_avals)
+
+
+def effects_barrier():
+    """Wait until the effects (host callbacks) of every computation dispatched so far
+    have run, as `jax.effects_barrier`. An executable of ours with host callbacks
+    returns only after its callbacks ran, so this waits for nothing of ours; it also
+    waits for JAX's own (JAX functions run by `interop`)."""
+    jax.effects_barrier()

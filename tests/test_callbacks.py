@@ -265,6 +265,27 @@ def test_io_callback_runs_for_its_effects_as_jax():
         io_callback(np.sin, sds, 1.0, ordered=True)
 
 
+def test_effects_barrier_sees_every_effect_of_dispatched_work():
+    """After `effects_barrier()` every io_callback and debug.callback of the jitted
+    calls made so far has run, in both libraries."""
+    from jax.experimental import io_callback as jax_io_callback
+    from functorch_lite.experimental import io_callback
+    sds = jax.ShapeDtypeStruct((), np.float32)
+    for J, io in ((fl, io_callback), (jax, jax_io_callback)):
+        seen = []
+
+        def f(x, J=J, io=io, seen=seen):
+            J.debug.callback(lambda v: seen.append(("debug", float(v))), x)
+            return io(lambda v: (seen.append(("io", float(v))), np.float32(v))[1],
+                      sds, x)
+        step = J.jit(f)
+        outs = [step(np.float32(i)) for i in range(3)]
+        assert J.effects_barrier() is None
+        want = [(kind, float(i)) for i in range(3) for kind in ("debug", "io")]
+        assert sorted(seen) == sorted(want)
+        assert [float(o) for o in outs] == [0.0, 1.0, 2.0]
+
+
 def test_callbacks_lower_to_the_custom_calls_jax_writes():
     """Same FFI target, layouts, side-effect flag and callback index as JAX's CPU
     lowering (JAX also annotates a one-device Shardy sharding, which we do not)."""
