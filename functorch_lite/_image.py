@@ -9,13 +9,11 @@ with our numpy/lax, so jit, grad (w.r.t. the image and scale/translation) and vm
 apply as to any other function.
 """
 import enum
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from . import lax, numpy as jnp
-from ._core import ConcretizationTypeError
 from ._jit import jit
 from .lax._util import canonicalize_axis
 
@@ -98,18 +96,7 @@ def _weight_matrix(in_size, out_size, scale, translation, kernel, antialias, rad
     kernel_scale = jnp.maximum(inv_scale, 1.) if antialias else 1.
     sample = ((jnp.arange(out_size, dtype=dtype) + 0.5) * inv_scale
               - translation * inv_scale - 0.5)
-    pad = 0
-    if edge_padding:
-        pad = radius
-        if antialias:
-            try:
-                static_scale = float(scale)
-            except ConcretizationTypeError as e:
-                raise ConcretizationTypeError(
-                    "scale_and_translate with method CUBIC_PYTORCH and antialias=True "
-                    "needs a static scale (its kernel width depends on it); pass the "
-                    "scale as a concrete value, not a traced one.") from e
-            pad = math.ceil(radius * max(1. / static_scale, 1.))
+    pad = radius if edge_padding else 0  # (edge padding only runs without antialias)
     indices = jnp.arange(-pad, in_size + pad, dtype=dtype)
     if kernel is _AREA:
         left = jnp.arange(out_size, dtype=dtype) * inv_scale - translation * inv_scale
