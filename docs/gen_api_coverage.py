@@ -48,7 +48,7 @@ ABSENT = {
             jax2tf_associative_scan_reductions legacy_prng_key no_execution no_tracing
             softmax_custom_jvp thread_guard threefry_partitionable make_user_context
             fwd_and_bwd CompilerEffortLevel Inline"""),
-        **_reasons(ECOSYSTEM, "export ffi image memory monitoring ops"),
+        **_reasons(ECOSYSTEM, "export ffi memory monitoring ops"),
     },
     "jax.debug": {
         **_reasons(MULTI_DEVICE, """inspect_array_sharding visualize_array_sharding
@@ -68,6 +68,7 @@ ABSENT = {
         **_reasons(WLAYERS, "initializers"),
     },
     "jax.random": {},
+    "jax.image": {},
     "jax.scipy": {**_reasons(SCIPY_LATER, "cluster sparse")},
     "jax.scipy.special": {**_reasons(SCIPY_LATER, "sph_harm_y wofz")},
 }
@@ -76,7 +77,8 @@ NAMESPACES = [("jax", "functorch_lite"), ("jax.debug", "functorch_lite.debug"),
               ("jax.numpy", "functorch_lite.numpy"),
               ("jax.numpy.linalg", "functorch_lite.numpy.linalg"),
               ("jax.numpy.fft", "functorch_lite.numpy.fft"), ("jax.lax", "functorch_lite.lax"),
-              ("jax.nn", "functorch_lite.nn"), ("jax.random", "functorch_lite.random")]
+              ("jax.nn", "functorch_lite.nn"), ("jax.random", "functorch_lite.random"),
+              ("jax.image", "functorch_lite.image")]
 
 
 def namespaces():

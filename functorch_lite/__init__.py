@@ -24,7 +24,7 @@ from ._named_scope import named_scope, named_call
 from ._checkpoint import checkpoint_policies
 from . import (lax, numpy, tree, tree_util, nn, dtypes, random, test_util, interop,
                errors, stages, dlpack, custom_batching, typing)
-from . import scipy, experimental, example_libraries  # noqa: E402  (built on the above)
+from . import scipy, experimental, example_libraries, image  # noqa: E402  (built on the above)
 from ._device import (device_put, devices, block_until_ready, device_get, local_devices,
                       device_count, local_device_count, default_backend, default_device,
                       process_index, process_count, live_arrays, print_environment_info)
