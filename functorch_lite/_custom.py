@@ -22,7 +22,7 @@ from ._ad import JVPTrace, Zero, add_tangents, instantiate, tangent_aval
 from ._batching import BatchTrace, batch_program, move_batch_axis, vmap_traced
 from ._core import Primitive, Tracer, get_aval, set_current_trace
 from ._ir import eval_program
-from ._jit import jit_p
+from ._jit import define_program_call
 from ._partial_eval import PartialEvalTrace
 from ._staging import trace_to_program
 from ._traceback_util import api_boundary
@@ -304,19 +304,7 @@ custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 custom_jvp_call_p.accepts_keys = True  # typed PRNG keys pass through
 
 
-@custom_jvp_call_p.def_abstract_eval
-def _custom_jvp_call_abstract_eval(*avals, program, jvp, num_consts, name):
-    return program.out_avals
-
-
-@custom_jvp_call_p.def_impl
-def _custom_jvp_call_impl(*args, program, jvp, num_consts, name):
-    return jit_p.bind(*args, program=program, name=name)
-
-
-@custom_jvp_call_p.def_lowering
-def _custom_jvp_call_lowering(ctx, *args, program, jvp, num_consts, name):
-    return ctx.call(program, list(args), hint=name)
+define_program_call(custom_jvp_call_p)
 
 
 def _custom_jvp_call_jvp(trace, primals, tangents, *, program, jvp, num_consts, name):

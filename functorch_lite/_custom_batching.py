@@ -19,7 +19,7 @@ from ._batching import move_batch_axis, vmap_traced_dims
 from ._core import Primitive, get_aval
 from ._custom import resolve_args, trace_flat, _name
 from ._ir import eval_program
-from ._jit import jit_p
+from ._jit import define_program_call
 from ._staging import trace_to_program
 from ._traceback_util import api_boundary
 from .lax import map as lax_map
@@ -94,19 +94,7 @@ class _FlatVmapRule:
 custom_vmap_call_p = Primitive("custom_vmap_call", multiple_results=True)
 
 
-@custom_vmap_call_p.def_abstract_eval
-def _abstract_eval(*avals, program, rule, num_consts, name):
-    return program.out_avals
-
-
-@custom_vmap_call_p.def_impl
-def _impl(*args, program, rule, num_consts, name):
-    return jit_p.bind(*args, program=program, name=name)
-
-
-@custom_vmap_call_p.def_lowering
-def _lowering(ctx, *args, program, rule, num_consts, name):
-    return ctx.call(program, list(args), hint=name)
+define_program_call(custom_vmap_call_p)
 
 
 def _batching(axis_data, vals, dims, *, program, rule, num_consts, name):

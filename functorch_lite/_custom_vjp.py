@@ -25,7 +25,7 @@ from ._core import Primitive, get_aval, set_current_trace
 from ._custom import (resolve_args, stage_call, cacheable,
                       float0_tangent_placeholder, _name, call_in_parent, STAGE,
                       traces_an_argument, split_nondiff)
-from ._jit import jit_p
+from ._jit import jit_p, define_program_call
 from ._staging import trace_to_program
 from ._traceback_util import api_boundary
 from .lax import convert_element_type
@@ -220,19 +220,7 @@ custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 custom_vjp_call_p.accepts_keys = True  # typed PRNG keys pass through
 
 
-@custom_vjp_call_p.def_abstract_eval
-def _custom_vjp_call_abstract_eval(*avals, program, fwd, bwd, num_consts, name):
-    return program.out_avals
-
-
-@custom_vjp_call_p.def_impl
-def _custom_vjp_call_impl(*args, program, fwd, bwd, num_consts, name):
-    return jit_p.bind(*args, program=program, name=name)
-
-
-@custom_vjp_call_p.def_lowering
-def _custom_vjp_call_lowering(ctx, *args, program, fwd, bwd, num_consts, name):
-    return ctx.call(program, list(args), hint=name)
+define_program_call(custom_vjp_call_p)
 
 
 @custom_vjp_call_p.def_jvp

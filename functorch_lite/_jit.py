@@ -42,6 +42,17 @@ def _jit_lowering(ctx, *args, program, name, donated=()):
     return ctx.call(program, list(args), hint=name)
 
 
+def define_program_call(primitive):
+    """Type, evaluation and lowering of a primitive that calls its `program` parameter
+    as `jit` does (the custom-rule calls: their differentiation and batching rules are
+    their own, the rest is this)."""
+    primitive.def_abstract_eval(lambda *avals, program, **params: program.out_avals)
+    primitive.def_impl(lambda *args, program, name, **params: jit_p.bind(
+        *args, program=program, name=name))
+    primitive.def_lowering(lambda ctx, *args, program, name, **params: ctx.call(
+        program, list(args), hint=name))
+
+
 def flatten_fun(fun, in_tree, out_tree_store):
     """`fun` over pytrees as a function of flat leaves; records the output treedef."""
     def flat_fun(*leaves):
