@@ -14,22 +14,9 @@ import jax.numpy as jnp
 
 import functorch_lite as fl
 import functorch_lite.numpy as fnp
-from functorch_lite import _dispatch, _jit, _runtime
+from functorch_lite import _dispatch, _jit
 
 FULL = os.environ.get("FUNCTORCH_LITE_FULL_MEMORY_TEST") == "1"
-
-
-@pytest.fixture
-def compiles(monkeypatch):
-    """Counts XLA compilations."""
-    count = [0]
-    real = _runtime.compile
-
-    def counting(*args, **kwargs):
-        count[0] += 1
-        return real(*args, **kwargs)
-    monkeypatch.setattr(_runtime, "compile", counting)
-    return count
 
 
 @pytest.fixture
